@@ -1,0 +1,196 @@
+"""Case shapes: the opening header carried by event 1, wire events, and the API's views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.cases.enums import Area, HandlingCode, Priority, Side
+from accord.core.schemas import Schema
+from accord.federation.schemas import NAME_PATTERN
+
+
+class CaseHeader(BaseModel):
+    """The payload of a case's opening event: everything both sides must agree the case is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_type: str = Field(max_length=32)
+    reference: str = Field(pattern=r"^[A-Z]{2,8}-[A-Z]{2}-\d{4}-\d{6}$")
+    area: Area
+    priority: Priority
+    handling_code: HandlingCode
+    title: str = Field(min_length=1, max_length=500)
+    requesting_node: str = Field(pattern=NAME_PATTERN)
+    requested_node: str = Field(pattern=NAME_PATTERN)
+    sequencer: str = Field(pattern=NAME_PATTERN)
+    details: dict[str, Any]
+
+
+class WireEvent(BaseModel):
+    """One case-log event exactly as hashed and replicated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1)
+    action: str = Field(max_length=64)
+    side: Side
+    actor_node: str = Field(pattern=NAME_PATTERN)
+    actor_officer: str = Field(max_length=200)
+    payload: dict[str, Any]
+    occurred_at: str = Field(max_length=40)
+    submission_id: str | None = Field(default=None, max_length=36)
+    prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class EventMessage(BaseModel):
+    """`case.event`: the sequencer replicates one appended event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(max_length=64)
+    sequencer: str = Field(pattern=NAME_PATTERN)
+    event: WireEvent
+
+
+class SubmitMessage(BaseModel):
+    """`case.submit`: the other side asks the sequencer to append an action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(max_length=64)
+    submission_id: UUID
+    action: str = Field(max_length=64)
+    payload: dict[str, Any]
+    actor_officer: str = Field(max_length=200)
+    submitted_at: str = Field(max_length=40)
+
+
+class RejectedMessage(BaseModel):
+    """`case.rejected`: the sequencer refused a submitted action, with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(max_length=64)
+    submission_id: UUID
+    reason: str = Field(max_length=5000)
+
+
+class HeadQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(max_length=64)
+
+
+# -- API --------------------------------------------------------------------------------------
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_type: str = Field(examples=["mla"])
+    peer: str = Field(description="the requested node", pattern=NAME_PATTERN)
+    area: Area
+    priority: Priority = Priority.ROUTINE
+    handling_code: HandlingCode = HandlingCode.H0
+    title: str = Field(min_length=1, max_length=500)
+    details: dict[str, Any] = Field(description="the case type's opening details")
+    officer: str = Field(default="", max_length=200)
+
+
+class ActionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    officer: str = Field(default="", max_length=200)
+
+
+class EventOut(Schema):
+    seq: int
+    action: str
+    side: str
+    actor_node: str
+    actor_officer: str
+    payload: dict[str, Any]
+    occurred_at: str
+    submission_id: str | None
+    prev_hash: str
+    hash: str
+    state_after: str
+
+
+class DeadlineOut(BaseModel):
+    name: str
+    owner: Side
+    started_at: datetime
+    due_at: datetime
+    overdue: bool
+
+
+class PendingOut(Schema):
+    id: UUID
+    action: str
+    status: str
+    reason: str | None
+    submitted_at: datetime
+    event_seq: int | None
+
+
+class AvailableAction(BaseModel):
+    name: str
+    en: str
+    zh: str
+    target: str | None
+    payload_schema: dict[str, Any]
+
+
+class CaseOut(Schema):
+    reference: str
+    case_type: str
+    area: str
+    priority: str
+    handling_code: str
+    title: str
+    requesting_node: str
+    requested_node: str
+    sequencer: str
+    peer: str
+    side: Side
+    state: str
+    state_en: str
+    state_zh: str
+    shared: bool
+    event_count: int
+    head_hash: str
+    opened_at: datetime
+    updated_at: datetime
+    deadlines: list[DeadlineOut]
+
+
+class CaseDetail(CaseOut):
+    details: dict[str, Any]
+    available_actions: list[AvailableAction]
+    pending: list[PendingOut]
+
+
+class ActOutcome(BaseModel):
+    reference: str
+    status: str = Field(description="applied (by us, the sequencer) or pending (sent to it)")
+    event: EventOut | None = None
+    pending: PendingOut | None = None
+
+
+class VerifyOut(BaseModel):
+    reference: str
+    identical: bool
+    local_count: int
+    local_head: str
+    peer: str
+    peer_count: int | None
+    peer_head: str | None
+    explanation: str

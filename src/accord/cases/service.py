@@ -1,0 +1,636 @@
+"""Case use cases: open, act, read, and apply what the peer replicates or submits.
+
+The node that opened a case is its sequencer: it alone appends to the log. The other side's
+actions travel to it as submissions and come back as replicated events (or a rejection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accord.cases.definitions import workflow_for
+from accord.cases.enums import Area, HandlingCode, Priority, Side
+from accord.cases.log import GENESIS, event_hash
+from accord.cases.models import Case, CaseEvent, PendingAction, ReferenceCounter
+from accord.cases.schemas import (
+    AvailableAction,
+    CaseDetail,
+    CaseHeader,
+    DeadlineOut,
+    PendingOut,
+    VerifyOut,
+    EventMessage,
+    RejectedMessage,
+    SubmitMessage,
+    WireEvent,
+)
+from accord.cases.workflow import OPEN_ACTION, CaseFold, OpenDeadline, Workflow, fold
+from accord.core.clock import iso, new_id, parse_iso, utcnow
+from accord.core.errors import AccordError, Conflict, Forbidden, NotFound
+from accord.federation.keys import NodeIdentity
+from accord.federation.kinds import Deferred, Rejected
+from accord.federation.outbox import enqueue
+from accord.federation.models import Peer
+from accord.federation.peers import get_peer
+
+EVENT_KIND = "case.event"
+SUBMIT_KIND = "case.submit"
+REJECTED_KIND = "case.rejected"
+HEAD_QUERY_KIND = "case.head"
+
+
+@dataclass(frozen=True)
+class Acted:
+    case: Case
+    event: CaseEvent | None
+    pending: PendingAction | None
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def get_case(session: Session, *, reference: str, lock: bool = False) -> Case:
+    query = select(Case).where(Case.reference == reference)
+    if lock:
+        query = query.with_for_update()
+    case = session.scalar(query)
+    if case is None:
+        raise NotFound(f"no case {reference!r} on this node; `accord case list` shows the cases")
+    return case
+
+
+def list_cases(
+    session: Session,
+    *,
+    state: str | None = None,
+    case_type: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Case], int]:
+    query = select(Case)
+    if state:
+        query = query.where(Case.state == state)
+    if case_type:
+        query = query.where(Case.case_type == case_type)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Case.updated_at.desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def case_log(session: Session, *, reference: str) -> list[CaseEvent]:
+    case = get_case(session, reference=reference)
+    return list(
+        session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+    )
+
+
+def pending_actions(session: Session, *, case: Case) -> list[PendingAction]:
+    return list(
+        session.scalars(
+            select(PendingAction)
+            .where(PendingAction.case_id == case.id)
+            .order_by(PendingAction.submitted_at)
+        )
+    )
+
+
+def header_of(session: Session, case: Case) -> CaseHeader:
+    opening = session.scalar(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == 1)
+    )
+    assert opening is not None, "a case always has its opening event"
+    return CaseHeader.model_validate(opening.payload)
+
+
+def side_of(case: Case, node_name: str) -> Side:
+    if node_name == case.requesting_node:
+        return Side.REQUESTING
+    if node_name == case.requested_node:
+        return Side.REQUESTED
+    raise Forbidden(f"node {node_name!r} is not a party to case {case.reference}")
+
+
+def open_deadlines(case: Case) -> list[OpenDeadline]:
+    return [
+        OpenDeadline(
+            name=name,
+            owner=Side(value["owner"]),
+            started_at=parse_iso(value["started_at"]),
+            due_at=parse_iso(value["due_at"]),
+        )
+        for name, value in sorted(case.deadlines.items(), key=lambda kv: kv[1]["due_at"])
+    ]
+
+
+# -- opening and acting -----------------------------------------------------------------------
+
+
+def open_case(
+    session: Session,
+    *,
+    node: NodeIdentity,
+    case_type: str,
+    peer: str,
+    area: Area,
+    priority: Priority,
+    handling_code: HandlingCode,
+    title: str,
+    details: dict[str, Any],
+    officer: str,
+) -> Case:
+    """Open a case requesting assistance from `peer`; this node becomes its sequencer."""
+    workflow = workflow_for(case_type)
+    get_peer(session, peer)
+    now = utcnow()
+    header = CaseHeader(
+        case_type=case_type,
+        reference=_next_reference(session, workflow.reference_prefix, node.country, now.year),
+        area=area,
+        priority=priority,
+        handling_code=handling_code,
+        title=title,
+        requesting_node=node.name,
+        requested_node=peer,
+        sequencer=node.name,
+        details=workflow.validate_opening(details),
+    )
+    case = _new_case(header, workflow, now)
+    session.add(case)
+    session.flush()
+    _append(
+        session,
+        case=case,
+        workflow=workflow,
+        action=OPEN_ACTION,
+        side=Side.REQUESTING,
+        actor_node=node.name,
+        officer=officer,
+        payload=header.model_dump(mode="json"),
+        submission_id=None,
+    )
+    return case
+
+
+def act(
+    session: Session,
+    *,
+    node: NodeIdentity,
+    reference: str,
+    action: str,
+    payload: dict[str, Any],
+    officer: str,
+) -> Acted:
+    """Take an action on a case: appended here if we sequence it, else submitted as pending."""
+    case = get_case(session, reference=reference, lock=True)
+    workflow = workflow_for(case.case_type)
+    side = side_of(case, node.name)
+    _, clean = workflow.decide(state=case.state, action=action, side=side, payload=payload)
+    if case.sequencer == node.name:
+        event = _append(
+            session,
+            case=case,
+            workflow=workflow,
+            action=action,
+            side=side,
+            actor_node=node.name,
+            officer=officer,
+            payload=clean,
+            submission_id=None,
+        )
+        return Acted(case=case, event=event, pending=None)
+    now = utcnow()
+    pending = PendingAction(
+        id=new_id(),
+        case_id=case.id,
+        action=action,
+        payload=clean,
+        actor_officer=officer,
+        submitted_at=now,
+        status="pending",
+    )
+    session.add(pending)
+    message = SubmitMessage(
+        reference=case.reference,
+        submission_id=pending.id,
+        action=action,
+        payload=clean,
+        actor_officer=officer,
+        submitted_at=iso(now),
+    )
+    enqueue(
+        session,
+        peer=case.sequencer,
+        stream=case.reference,
+        kind=SUBMIT_KIND,
+        body=message.model_dump(mode="json"),
+    )
+    session.flush()
+    return Acted(case=case, event=None, pending=pending)
+
+
+# -- what the peer sends ----------------------------------------------------------------------
+
+
+def apply_submission(session: Session, node: NodeIdentity, sender: str, message: Any) -> None:
+    """As sequencer: validate the other side's action and append it, or reject it with a reason."""
+    assert isinstance(message, SubmitMessage)
+    case = _case_for_peer(session, message.reference, sender)
+    if case.sequencer != node.name:
+        raise Rejected(f"case {case.reference} is sequenced by {case.sequencer}, not by us")
+    submission_id = str(message.submission_id)
+    if session.scalar(select(CaseEvent.id).where(CaseEvent.submission_id == submission_id)):
+        return  # already applied: a redelivered submission
+    workflow = workflow_for(case.case_type)
+    try:
+        if not case.shared:
+            raise Conflict(f"case {case.reference} has not been submitted to {sender}")
+        side = side_of(case, sender)
+        _, clean = workflow.decide(
+            state=case.state, action=message.action, side=side, payload=message.payload
+        )
+        _append(
+            session,
+            case=case,
+            workflow=workflow,
+            action=message.action,
+            side=side,
+            actor_node=sender,
+            officer=message.actor_officer,
+            payload=clean,
+            submission_id=submission_id,
+        )
+    except AccordError as refusal:
+        rejection = RejectedMessage(
+            reference=case.reference, submission_id=message.submission_id, reason=refusal.message
+        )
+        enqueue(
+            session,
+            peer=sender,
+            stream=case.reference,
+            kind=REJECTED_KIND,
+            body=rejection.model_dump(mode="json"),
+        )
+
+
+def apply_rejection(session: Session, node: NodeIdentity, sender: str, message: Any) -> None:
+    """As submitter: record the sequencer's refusal of one of our pending actions."""
+    assert isinstance(message, RejectedMessage)
+    case = _case_for_peer(session, message.reference, sender)
+    pending = session.get(PendingAction, message.submission_id)
+    if pending is None or pending.case_id != case.id:
+        raise Rejected(f"rejection of unknown submission {message.submission_id}")
+    if pending.status == "pending":
+        pending.status = "rejected"
+        pending.reason = message.reason
+        pending.resolved_at = utcnow()
+
+
+def apply_replicated(session: Session, node: NodeIdentity, sender: str, message: Any) -> None:
+    """As replica: check one event against our copy of the log and the workflow, then append it."""
+    assert isinstance(message, EventMessage)
+    event = message.event
+    if message.sequencer != sender:
+        raise Rejected(f"{sender} sent an event of a case sequenced by {message.sequencer}")
+    case = session.scalar(
+        select(Case).where(Case.reference == message.reference).with_for_update()
+    )
+    if case is None:
+        if event.seq != 1:
+            raise Deferred(f"case {message.reference}: waiting for its opening event")
+        case = _create_replica(session, node, sender, message)
+    if case.sequencer != sender:
+        raise Rejected(f"case {case.reference} is sequenced by {case.sequencer}, not {sender}")
+    if event.seq <= case.event_count:
+        stored = session.scalar(
+            select(CaseEvent.hash).where(CaseEvent.case_id == case.id, CaseEvent.seq == event.seq)
+        )
+        if stored == event.hash:
+            return  # a duplicate of what we hold
+        raise Rejected(
+            f"case {case.reference}: event {event.seq} differs from ours "
+            f"({event.hash} vs {stored}): the logs have forked"
+        )
+    if event.seq > case.event_count + 1:
+        raise Deferred(f"case {case.reference}: waiting for event {case.event_count + 1}")
+    if event.prev_hash != case.head_hash:
+        raise Rejected(f"case {case.reference}: event {event.seq} does not follow our head")
+    fields = {**event.model_dump(mode="json", exclude={"hash"}), "reference": case.reference}
+    if event_hash(fields) != event.hash:
+        raise Rejected(f"case {case.reference}: event {event.seq} does not match its hash")
+    workflow = workflow_for(case.case_type)
+    if event.seq > 1:
+        expected_node = case.requesting_node if event.side is Side.REQUESTING else case.requested_node
+        if event.actor_node != expected_node:
+            raise Rejected(f"event {event.seq}: {event.actor_node} is not the {event.side} side")
+        try:
+            workflow.decide(
+                state=case.state, action=event.action, side=event.side, payload=event.payload
+            )
+        except AccordError as exc:
+            raise Rejected(
+                f"case {case.reference}: event {event.seq} breaks the workflow: {exc.message}"
+            ) from None
+    _record(session, case=case, workflow=workflow, event=event)
+    if event.submission_id:
+        pending = session.get(PendingAction, UUID(event.submission_id))
+        if pending is not None and pending.case_id == case.id:
+            pending.status = "applied"
+            pending.event_seq = event.seq
+            pending.resolved_at = utcnow()
+
+
+def head(session: Session, node: NodeIdentity, sender: str, query: Any) -> dict[str, Any]:
+    """Answer a peer's question: what is the head of our copy of this case's log?"""
+    reference = str(getattr(query, "reference", ""))
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None or sender not in (case.requesting_node, case.requested_node):
+        return {"reference": reference, "found": False}
+    return {
+        "reference": reference,
+        "found": True,
+        "event_count": case.event_count,
+        "head_hash": case.head_hash,
+    }
+
+
+# -- internals --------------------------------------------------------------------------------
+
+
+def _case_for_peer(session: Session, reference: str, sender: str) -> Case:
+    case = session.scalar(select(Case).where(Case.reference == reference).with_for_update())
+    if case is None:
+        raise Rejected(f"no case {reference!r} here")
+    if sender not in (case.requesting_node, case.requested_node):
+        raise Rejected(f"{sender} is not a party to case {reference}")
+    return case
+
+
+def _next_reference(session: Session, prefix: str, country: str, year: int) -> str:
+    key = f"{prefix}-{country}-{year}"
+    counter = session.get(ReferenceCounter, key, with_for_update=True)
+    if counter is None:
+        counter = ReferenceCounter(prefix=key, last=0)
+        session.add(counter)
+    counter.last += 1
+    return f"{key}-{counter.last:06d}"
+
+
+def _new_case(header: CaseHeader, workflow: Workflow, now: datetime) -> Case:
+    return Case(
+        id=new_id(),
+        reference=header.reference,
+        case_type=header.case_type,
+        area=header.area.value,
+        priority=header.priority.value,
+        handling_code=header.handling_code.value,
+        title=header.title,
+        requesting_node=header.requesting_node,
+        requested_node=header.requested_node,
+        sequencer=header.sequencer,
+        peer="",
+        state=workflow.initial,
+        shared=False,
+        event_count=0,
+        head_hash=GENESIS,
+        deadlines={},
+        opened_at=now,
+        updated_at=now,
+    )
+
+
+def _create_replica(session: Session, node: NodeIdentity, sender: str, message: EventMessage) -> Case:
+    if message.event.action != OPEN_ACTION:
+        raise Rejected(f"case {message.reference}: event 1 is {message.event.action!r}, not open")
+    try:
+        header = CaseHeader.model_validate(message.event.payload)
+        workflow = workflow_for(header.case_type)
+        workflow.validate_opening(header.details)
+    except (ValueError, AccordError) as exc:
+        raise Rejected(f"case {message.reference}: bad opening event: {exc}") from None
+    if header.reference != message.reference or header.sequencer != sender:
+        raise Rejected(f"case {message.reference}: opening event names another case or sequencer")
+    if node.name not in (header.requesting_node, header.requested_node):
+        raise Rejected(f"case {message.reference} is between other nodes")
+    case = _new_case(header, workflow, parse_iso(message.event.occurred_at))
+    case.peer = sender
+    session.add(case)
+    session.flush()
+    return case
+
+
+def _append(
+    session: Session,
+    *,
+    case: Case,
+    workflow: Workflow,
+    action: str,
+    side: Side,
+    actor_node: str,
+    officer: str,
+    payload: dict[str, Any],
+    submission_id: str | None,
+) -> CaseEvent:
+    """As sequencer: chain a new event onto the log and replicate it once the case is shared."""
+    fields: dict[str, Any] = {
+        "reference": case.reference,
+        "seq": case.event_count + 1,
+        "action": action,
+        "side": side.value,
+        "actor_node": actor_node,
+        "actor_officer": officer,
+        "payload": payload,
+        "occurred_at": iso(utcnow()),
+        "submission_id": submission_id,
+        "prev_hash": case.head_hash,
+    }
+    wire = {k: v for k, v in fields.items() if k != "reference"}
+    event = WireEvent.model_validate({**wire, "hash": event_hash(fields)})
+    was_shared = case.shared
+    row = _record(session, case=case, workflow=workflow, event=event)
+    if not case.peer:
+        case.peer = case.requested_node if case.sequencer == case.requesting_node else case.requesting_node
+    if case.shared:
+        backlog = [row] if was_shared else list(
+            session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+            )
+        )
+        for item in backlog:
+            _replicate(session, case, item)
+    return row
+
+
+def _replicate(session: Session, case: Case, row: CaseEvent) -> None:
+    wire = WireEvent.model_validate(row, from_attributes=True)
+    message = EventMessage(reference=case.reference, sequencer=case.sequencer, event=wire)
+    enqueue(
+        session,
+        peer=case.peer,
+        stream=case.reference,
+        kind=EVENT_KIND,
+        body=message.model_dump(mode="json"),
+    )
+
+
+def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEvent) -> CaseEvent:
+    """Store one checked event and advance the case's cached fold."""
+    fold = CaseFold(
+        workflow=workflow,
+        state=case.state,
+        priority=Priority(case.priority),
+        deadlines={d.name: d for d in open_deadlines(case)},
+    )
+    fold.apply(event.action, event.occurred_at)
+    row = CaseEvent(
+        case_id=case.id,
+        **event.model_dump(mode="json", exclude={"side"}),
+        side=event.side.value,
+        state_after=fold.state,
+    )
+    session.add(row)
+    case.event_count = event.seq
+    case.head_hash = event.hash
+    case.state = fold.state
+    case.shared = case.shared or fold.shared
+    case.deadlines = {
+        name: {
+            "owner": d.owner.value,
+            "started_at": iso(d.started_at),
+            "due_at": iso(d.due_at),
+        }
+        for name, d in fold.deadlines.items()
+    }
+    case.updated_at = parse_iso(event.occurred_at)
+    session.flush()
+    return row
+
+
+def refold(session: Session, *, case: Case) -> CaseFold:
+    """Recompute the case's state from its whole log (the cached row must agree)."""
+    workflow = workflow_for(case.case_type)
+    rows = session.execute(
+        select(CaseEvent.action, CaseEvent.occurred_at)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq)
+    ).tuples()
+    return fold(workflow, Priority(case.priority), rows)
+
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+def describe(session: Session, *, case: Case, node_name: str, detailed: bool = True) -> CaseDetail:
+    """The case as this node's officers see it, with what they may do next."""
+    workflow = workflow_for(case.case_type)
+    side = side_of(case, node_name)
+    state = workflow.state(case.state)
+    now = utcnow()
+    deadlines = [
+        DeadlineOut(
+            name=d.name, owner=d.owner, started_at=d.started_at, due_at=d.due_at,
+            overdue=d.due_at < now,
+        )
+        for d in open_deadlines(case)
+    ]
+    available: list[AvailableAction] = []
+    pending: list[PendingOut] = []
+    details: dict[str, Any] = {}
+    if detailed:
+        details = header_of(session, case).details
+        pending = [PendingOut.model_validate(p) for p in pending_actions(session, case=case)]
+        if case.sequencer == node_name or case.shared:
+            available = [
+                AvailableAction(
+                    name=a.name, en=a.en, zh=a.zh, target=a.target,
+                    payload_schema=a.payload.model_json_schema(),
+                )
+                for a in workflow.available(case.state, side)
+            ]
+    return CaseDetail(
+        reference=case.reference,
+        case_type=case.case_type,
+        area=case.area,
+        priority=case.priority,
+        handling_code=case.handling_code,
+        title=case.title,
+        requesting_node=case.requesting_node,
+        requested_node=case.requested_node,
+        sequencer=case.sequencer,
+        peer=case.peer,
+        side=side,
+        state=case.state,
+        state_en=state.en,
+        state_zh=state.zh,
+        shared=case.shared,
+        event_count=case.event_count,
+        head_hash=case.head_hash,
+        opened_at=case.opened_at,
+        updated_at=case.updated_at,
+        deadlines=deadlines,
+        details=details,
+        available_actions=available,
+        pending=pending,
+    )
+
+
+Ask = Callable[[Peer, str, dict[str, Any]], dict[str, Any]]
+
+
+def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) -> VerifyOut:
+    """Compare our log head with the peer's: identical logs have the same count and head hash."""
+    case = get_case(session, reference=reference)
+    local_fold = refold(session, case=case)
+    if local_fold.state != case.state:
+        raise Conflict(f"case {reference}: stored state {case.state} is not the fold of its log")
+    _check_chain(session, case)
+    peer = get_peer(session, case.peer)
+    if not case.shared:
+        return VerifyOut(
+            reference=reference, identical=False, local_count=case.event_count,
+            local_head=case.head_hash, peer=peer.name, peer_count=None, peer_head=None,
+            explanation="not yet submitted: the peer holds no copy of this case",
+        )
+    answer = ask(peer, HEAD_QUERY_KIND, {"reference": reference})
+    if not answer.get("found"):
+        explanation = f"{peer.name} holds no copy of {reference} yet"
+        return VerifyOut(
+            reference=reference, identical=False, local_count=case.event_count,
+            local_head=case.head_hash, peer=peer.name, peer_count=None, peer_head=None,
+            explanation=explanation,
+        )
+    peer_count = int(answer["event_count"])
+    peer_head = str(answer["head_hash"])
+    identical = peer_count == case.event_count and peer_head == case.head_hash
+    if identical:
+        explanation = f"both sides hold the same {peer_count} events"
+    elif peer_count < case.event_count:
+        explanation = f"{peer.name} has {peer_count} of our {case.event_count} events (in transit)"
+    elif peer_count > case.event_count:
+        explanation = f"we have {case.event_count} of {peer.name}'s {peer_count} events (in transit)"
+    else:
+        explanation = "same length, different heads: the logs have forked"
+    return VerifyOut(
+        reference=reference, identical=identical, local_count=case.event_count,
+        local_head=case.head_hash, peer=peer.name, peer_count=peer_count, peer_head=peer_head,
+        explanation=explanation,
+    )
+
+
+def _check_chain(session: Session, case: Case) -> None:
+    previous = GENESIS
+    for row in case_log(session, reference=case.reference):
+        fields = {**WireEvent.model_validate(row, from_attributes=True).model_dump(mode="json")}
+        fields["reference"] = case.reference
+        if row.prev_hash != previous or event_hash(fields) != row.hash:
+            raise Conflict(f"case {case.reference}: local event {row.seq} breaks the hash chain")
+        previous = row.hash
+    if previous != case.head_hash:
+        raise Conflict(f"case {case.reference}: stored head is not the last event's hash")

@@ -1,0 +1,276 @@
+"""The generic workflow engine: case types declared as data, checked at load, run as a fold.
+
+A declaration names its states, its actions (from which states, to which state, which side may
+take them, the payload model) and the deadlines each action starts or stops. Nothing here does
+I/O: the services feed it events and it answers what the case looks like and what may happen next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from accord.cases.enums import Priority, Side
+from accord.core.clock import parse_iso
+from accord.core.errors import DeclarationError, InvalidInput, WorkflowViolation
+
+OPEN_ACTION = "open"
+
+
+class Who(StrEnum):
+    """Which side of a case may take an action."""
+
+    REQUESTING = "requesting"
+    REQUESTED = "requested"
+    EITHER = "either"
+
+    def allows(self, side: Side) -> bool:
+        return self is Who.EITHER or self.value == side.value
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    en: str
+    zh: str
+    final: bool = False
+    shared: bool = True
+    """False for the requesting side's own preparation (draft, legal review): not yet sent."""
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    name: str
+    owner: Side
+    """The side that must act before the deadline."""
+    durations: Mapping[Priority, timedelta]
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    en: str
+    zh: str
+    sources: frozenset[str]
+    target: str | None
+    """None: the action is recorded but the state does not change (notes, evidence)."""
+    by: Who
+    payload: type[BaseModel]
+    starts: tuple[str, ...] = ()
+    stops: tuple[str, ...] = ()
+
+
+_Named = TypeVar("_Named", State, Action, DeadlineRule)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    case_type: str
+    en: str
+    zh: str
+    initial: str
+    states: tuple[State, ...]
+    actions: tuple[Action, ...]
+    opening: type[BaseModel]
+    """The type-specific details carried by the opening event."""
+    deadlines: tuple[DeadlineRule, ...] = ()
+    reference_prefix: str = ""
+    _states: dict[str, State] = field(init=False, repr=False, compare=False)
+    _actions: dict[str, Action] = field(init=False, repr=False, compare=False)
+    _deadlines: dict[str, DeadlineRule] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_states", _unique(self.states, "state", self.case_type))
+        object.__setattr__(self, "_actions", _unique(self.actions, "action", self.case_type))
+        object.__setattr__(self, "_deadlines", _unique(self.deadlines, "deadline", self.case_type))
+        self._check()
+
+    # -- load-time checks -------------------------------------------------------------------
+    def _check(self) -> None:
+        where = f"workflow {self.case_type!r}"
+        if self.initial not in self._states:
+            raise DeclarationError(f"{where}: initial state {self.initial!r} is not declared")
+        if self._states[self.initial].final:
+            raise DeclarationError(f"{where}: initial state {self.initial!r} is final")
+        if OPEN_ACTION in self._actions:
+            raise DeclarationError(f"{where}: action name {OPEN_ACTION!r} is reserved")
+        if not any(s.final for s in self.states):
+            raise DeclarationError(f"{where}: no final state")
+        for action in self.actions:
+            if not action.sources:
+                raise DeclarationError(f"{where}: action {action.name!r} has no source state")
+            for name in [*action.sources, *([action.target] if action.target else [])]:
+                if name not in self._states:
+                    raise DeclarationError(
+                        f"{where}: action {action.name!r} names undeclared state {name!r}"
+                    )
+            for source in action.sources:
+                if self._states[source].final:
+                    raise DeclarationError(
+                        f"{where}: action {action.name!r} leaves final state {source!r}"
+                    )
+            for deadline in [*action.starts, *action.stops]:
+                if deadline not in self._deadlines:
+                    raise DeclarationError(
+                        f"{where}: action {action.name!r} names undeclared deadline {deadline!r}"
+                    )
+        reachable = self._closure({self.initial}, forward=True)
+        unreachable = [s.name for s in self.states if s.name not in reachable]
+        if unreachable:
+            raise DeclarationError(f"{where}: unreachable states {unreachable}")
+        finals = {s.name for s in self.states if s.final}
+        can_finish = self._closure(finals, forward=False)
+        trapped = [s.name for s in self.states if s.name not in can_finish]
+        if trapped:
+            raise DeclarationError(f"{where}: states from which no final state is reachable {trapped}")
+        shared = {s.name for s in self.states if s.shared}
+        for action in self.actions:
+            if action.target and action.target not in shared and action.sources & shared:
+                raise DeclarationError(
+                    f"{where}: action {action.name!r} returns a shared case to a local state"
+                )
+
+    def _closure(self, start: set[str], *, forward: bool) -> set[str]:
+        seen = set(start)
+        frontier = list(start)
+        while frontier:
+            current = frontier.pop()
+            for action in self.actions:
+                if action.target is None:
+                    continue
+                if forward and current in action.sources and action.target not in seen:
+                    seen.add(action.target)
+                    frontier.append(action.target)
+                if not forward and action.target == current:
+                    for source in action.sources - seen:
+                        seen.add(source)
+                        frontier.append(source)
+        return seen
+
+    # -- queries ----------------------------------------------------------------------------
+    def state(self, name: str) -> State:
+        try:
+            return self._states[name]
+        except KeyError:
+            raise InvalidInput(f"{self.case_type}: unknown state {name!r}") from None
+
+    def action(self, name: str) -> Action:
+        try:
+            return self._actions[name]
+        except KeyError:
+            known = ", ".join(sorted(self._actions))
+            raise InvalidInput(
+                f"{self.case_type} has no action {name!r}; its actions are: {known}"
+            ) from None
+
+    def deadline(self, name: str) -> DeadlineRule:
+        return self._deadlines[name]
+
+    def available(self, state: str, side: Side) -> list[Action]:
+        """The actions that `side` may take in `state`, in declaration order."""
+        return [a for a in self.actions if state in a.sources and a.by.allows(side)]
+
+    def validate_opening(self, details: Mapping[str, Any]) -> dict[str, Any]:
+        return _validate(self.opening, details, f"{self.case_type} opening details")
+
+    def decide(
+        self, *, state: str, action: str, side: Side, payload: Mapping[str, Any]
+    ) -> tuple[Action, dict[str, Any]]:
+        """Check that `side` may take `action` in `state`; return it with its validated payload."""
+        declared = self.action(action)
+        if state not in declared.sources:
+            allowed = ", ".join(a.name for a in self.available(state, side)) or "none"
+            raise WorkflowViolation(
+                f"{self.case_type} action {action!r} is not allowed in state {state!r}; "
+                f"the {side.value} side may now take: {allowed}",
+                detail={"state": state, "action": action, "side": side.value},
+            )
+        if not declared.by.allows(side):
+            raise WorkflowViolation(
+                f"{self.case_type} action {action!r} belongs to the "
+                f"{declared.by.value} side, not the {side.value} side",
+                detail={"state": state, "action": action, "side": side.value},
+            )
+        return declared, _validate(declared.payload, payload, f"payload of {action!r}")
+
+
+def _validate(model: type[BaseModel], data: Mapping[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return model.model_validate(dict(data)).model_dump(mode="json")
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidInput(f"invalid {what}: {problems}", detail={"errors": problems}) from None
+
+
+def _unique(items: Iterable[_Named], kind: str, case_type: str) -> dict[str, _Named]:
+    out: dict[str, _Named] = {}
+    for item in items:
+        if item.name in out:
+            raise DeclarationError(f"workflow {case_type!r}: {kind} {item.name!r} declared twice")
+        out[item.name] = item
+    return out
+
+
+@dataclass(frozen=True)
+class OpenDeadline:
+    name: str
+    owner: Side
+    started_at: datetime
+    due_at: datetime
+
+
+@dataclass
+class CaseFold:
+    """What a case is after its log so far: the pure fold of its events."""
+
+    workflow: Workflow
+    state: str
+    priority: Priority
+    deadlines: dict[str, OpenDeadline] = field(default_factory=dict)
+
+    @property
+    def shared(self) -> bool:
+        return self.workflow.state(self.state).shared
+
+    @property
+    def final(self) -> bool:
+        return self.workflow.state(self.state).final
+
+    def apply(self, action_name: str, occurred_at: str) -> None:
+        """Advance by one already-validated event."""
+        if action_name == OPEN_ACTION:
+            return
+        action = self.workflow.action(action_name)
+        moment = parse_iso(occurred_at)
+        for name in action.stops:
+            self.deadlines.pop(name, None)
+        for name in action.starts:
+            rule = self.workflow.deadline(name)
+            self.deadlines[name] = OpenDeadline(
+                name=name,
+                owner=rule.owner,
+                started_at=moment,
+                due_at=moment + rule.durations[self.priority],
+            )
+        if action.target is not None:
+            self.state = action.target
+        if self.final:
+            self.deadlines.clear()
+
+
+def fold(workflow: Workflow, priority: Priority, events: Iterable[tuple[str, str]]) -> CaseFold:
+    """Fold (action, occurred_at) pairs, the first being the opening, into the case's state."""
+    result = CaseFold(workflow=workflow, state=workflow.initial, priority=priority)
+    for action, occurred_at in events:
+        result.apply(action, occurred_at)
+    return result

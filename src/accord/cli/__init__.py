@@ -1,0 +1,31 @@
+"""The `accord` command: one module per domain, each a thin adapter over the services."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+from accord.cli.root import app
+from accord.core.errors import AccordError
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AccordError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors and aborts
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise

@@ -1,0 +1,142 @@
+"""`accord case …`: open, act on, show, list and verify cases."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from accord.cases import service
+from accord.cases.enums import Area, HandlingCode, Priority
+from accord.cases.schemas import EventOut
+from accord.cli.common import console, print_json, read_json, runtime_from
+from accord.federation.client import ask
+
+app = typer.Typer(help="Cases.", no_args_is_help=True)
+
+
+@app.command("new")
+def new(
+    ctx: typer.Context,
+    case_type: str = typer.Argument(..., help="mla"),
+    peer: str = typer.Option(..., help="the requested node"),
+    title: str = typer.Option(...),
+    details: str = typer.Option(..., help="JSON file (or - or inline JSON) of the opening details"),
+    area: Area = typer.Option(Area.JUDICIAL_ASSISTANCE),
+    priority: Priority = typer.Option(Priority.ROUTINE),
+    handling_code: HandlingCode = typer.Option(HandlingCode.H0),
+    officer: str = typer.Option("cli", help="who opens it"),
+) -> None:
+    """Open a case requesting assistance from a peer; it starts as a local draft."""
+    runtime = runtime_from(ctx)
+    try:
+        with runtime.transaction() as session:
+            case = service.open_case(
+                session, node=runtime.node, case_type=case_type, peer=peer, area=area,
+                priority=priority, handling_code=handling_code, title=title,
+                details=read_json(details), officer=officer,
+            )
+            console.print(f"[green]{case.reference}[/green] opened ({case.state})")
+    finally:
+        runtime.close()
+
+
+@app.command("act")
+def act(
+    ctx: typer.Context,
+    reference: str,
+    action: str,
+    data: str = typer.Option("{}", "--data", help="JSON file (or - or inline JSON) of the payload"),
+    officer: str = typer.Option("cli"),
+) -> None:
+    """Take an action; applied here if this node sequences the case, else sent as pending."""
+    runtime = runtime_from(ctx)
+    try:
+        with runtime.transaction() as session:
+            acted = service.act(
+                session, node=runtime.node, reference=reference, action=action,
+                payload=read_json(data), officer=officer,
+            )
+            if acted.event is not None:
+                console.print(
+                    f"{reference}: [green]{action}[/green] applied as event {acted.event.seq}; "
+                    f"state {acted.case.state}"
+                )
+            else:
+                console.print(
+                    f"{reference}: [yellow]{action}[/yellow] sent to {acted.case.sequencer}, "
+                    "pending until it is applied"
+                )
+    finally:
+        runtime.close()
+
+
+@app.command("show")
+def show(ctx: typer.Context, reference: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The case, its open deadlines, what this side may do next, and its log."""
+    runtime = runtime_from(ctx)
+    try:
+        with runtime.transaction() as session:
+            case = service.get_case(session, reference=reference)
+            view = service.describe(session, case=case, node_name=runtime.node.name)
+            events = [EventOut.model_validate(e) for e in service.case_log(session, reference=reference)]
+    finally:
+        runtime.close()
+    if as_json:
+        print_json({**view.model_dump(mode="json"), "log": [e.model_dump() for e in events]})
+        return
+    console.print(f"[bold]{view.reference}[/bold] {view.title}")
+    console.print(
+        f"{view.case_type} · {view.area} · {view.priority} · {view.handling_code} · "
+        f"{view.requesting_node} → {view.requested_node} · we are the {view.side.value} side"
+    )
+    console.print(f"state [bold]{view.state}[/bold] ({view.state_zh}) · {view.event_count} events "
+                  f"· head {view.head_hash[:16]}…")
+    for d in view.deadlines:
+        flag = "[red]OVERDUE[/red] " if d.overdue else ""
+        console.print(f"  deadline {flag}{d.name}: {d.owner.value} side by {d.due_at:%Y-%m-%d %H:%M}")
+    for p in view.pending:
+        console.print(f"  pending {p.action}: {p.status} {p.reason or ''}")
+    console.print("  may now: " + (", ".join(a.name for a in view.available_actions) or "nothing"))
+    table = Table("#", "when", "side", "by", "action", "state", "hash")
+    for e in events:
+        table.add_row(str(e.seq), e.occurred_at[:19], e.side, f"{e.actor_node}/{e.actor_officer}",
+                      e.action, e.state_after, e.hash[:12])
+    console.print(table)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, state: str = typer.Option(None), limit: int = typer.Option(50)) -> None:
+    """Cases on this node, most recently changed first."""
+    runtime = runtime_from(ctx)
+    try:
+        with runtime.transaction() as session:
+            rows, total = service.list_cases(session, state=state, limit=limit)
+            table = Table("reference", "type", "peer", "state", "events", "title")
+            for c in rows:
+                table.add_row(c.reference, c.case_type, c.peer, c.state, str(c.event_count), c.title)
+    finally:
+        runtime.close()
+    console.print(table)
+    console.print(f"{len(rows)} of {total}")
+
+
+@app.command("verify")
+def verify(ctx: typer.Context, reference: str) -> None:
+    """Ask the peer for its log head and say whether both logs are identical (exit 1 if not)."""
+    runtime = runtime_from(ctx)
+    node = runtime.node
+    try:
+        with runtime.transaction() as session:
+            result = service.verify(
+                session, node=node, reference=reference,
+                ask=lambda peer, kind, body: ask(node, peer, kind, body),
+            )
+    finally:
+        runtime.close()
+    colour = "green" if result.identical else "red"
+    console.print(f"[{colour}]{reference}: {result.explanation}[/{colour}]")
+    console.print(f"  here ({node.name}): {result.local_count} events, head {result.local_head}")
+    if result.peer_head:
+        console.print(f"  {result.peer}: {result.peer_count} events, head {result.peer_head}")
+    if not result.identical:
+        raise typer.Exit(1)

@@ -1,0 +1,52 @@
+"""What the CLI modules share: settings from the global options, JSON input, printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from accord.config import Settings
+from accord.core.errors import InvalidInput
+from accord.core.runtime import Runtime
+
+console = Console()
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def runtime_from(ctx: typer.Context) -> Runtime:
+    import accord.cases.replication  # noqa: F401  (message kinds)
+
+    return Runtime.open(settings_from(ctx))
+
+
+def read_json(source: str) -> dict[str, Any]:
+    """A JSON object from a file path, `-` for standard input, or inline JSON text."""
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        elif source.lstrip().startswith("{"):
+            text = source
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        value = json.loads(text)
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {source}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{source}: not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{source}: expected a JSON object")
+    return value
+
+
+def print_json(value: Any) -> None:
+    console.print_json(json.dumps(value, ensure_ascii=False, default=str))

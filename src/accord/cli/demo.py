@@ -1,0 +1,278 @@
+"""`accord demo`: two real nodes on loopback play a legal assistance case from draft to closed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.console import Console
+
+from accord.config import Settings
+from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.federation.node import TOKEN_FILE, init_node
+from accord.federation.peers import add_peer
+from accord.federation.schemas import NodeCard
+
+console = Console()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningNode:
+    name: str
+    data: Path
+    url: str
+    token: str
+    process: subprocess.Popen[bytes]
+    client: httpx.Client
+
+    def get(self, path: str) -> Any:
+        response = self.client.get(self.url + path)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.client.post(self.url + path, json=body)
+        if response.status_code >= 400:
+            raise DemoFailure(f"{self.name} answered {response.status_code}: {response.text}")
+        return response.json()
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class DemoFailure(Exception):
+    pass
+
+
+def prepare_node(root: Path, name: str, country: str) -> tuple[Settings, NodeCard, str]:
+    data = root / name
+    url = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(data_dir=data)
+    identity, token_path = init_node(settings, name=name, country=country, endpoint=url)
+    return settings, identity.card(), token_path.read_text().strip()
+
+
+def pin(settings: Settings, card: NodeCard, own_name: str) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            add_peer(session, card=card, own_name=own_name)
+    finally:
+        engine.dispose()
+
+
+def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) -> RunningNode:
+    log = (log_dir / f"{card.name}.log").open("wb")
+    env = {**os.environ, "ACCORD_DATA_DIR": str(settings.data_dir)}
+    env.pop("ACCORD_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "accord", "serve", "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    node = RunningNode(card.name, settings.data_dir, card.endpoint, token, process, client)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DemoFailure(f"{card.name} exited; see {log_dir / (card.name + '.log')}")
+        try:
+            if client.get(node.url + "/healthz").status_code == 200:
+                return node
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise DemoFailure(f"{card.name} did not start within 30 s")
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise DemoFailure(f"timed out waiting for {what}")
+
+
+def case_on(node: RunningNode, reference: str) -> dict[str, Any] | None:
+    response = node.client.get(f"{node.url}/api/v1/cases/{reference}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def evidence_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scenario(us: RunningNode, cn: RunningNode) -> str:
+    """The legal assistance case; returns its reference. Raises DemoFailure on any divergence."""
+
+    opened = us.post("/api/v1/cases", {
+        "case_type": "mla", "peer": cn.name, "area": "judicial_assistance",
+        "priority": "routine", "handling_code": "H1",
+        "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
+        "officer": "Officer Smith",
+        "details": {
+            "assistance": ["bank_records", "witness_statement"],
+            "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
+            "facts": "Proceeds of an investment fraud moved through accounts in Shenzhen.",
+            "legal_basis": "US-PRC Agreement on Mutual Legal Assistance in Criminal Matters (2000)",
+        },
+    })
+    reference: str = opened["reference"]
+    step = 0
+
+    def show(by: RunningNode, action: str) -> None:
+        nonlocal step
+        step += 1
+        mine = case_on(us, reference)
+        theirs = case_on(cn, reference)
+        console.print(
+            f"{step:>2}. {by.name:<8} {action:<20} {us.name}: "
+            f"{mine['state'] if mine else '—':<20} {cn.name}: "
+            f"{theirs['state'] if theirs else '(not sent yet)'}",
+            soft_wrap=True,
+        )
+
+    show(us, "open")
+
+    def act(node: RunningNode, action: str, payload: dict[str, Any], officer: str) -> None:
+        result = node.post(f"/api/v1/cases/{reference}/actions",
+                           {"action": action, "payload": payload, "officer": officer})
+        if result["status"] == "pending":
+            pending_id = result["pending"]["id"]
+
+            def settled() -> dict[str, Any] | None:
+                case = case_on(node, reference)
+                for p in (case or {}).get("pending", []):
+                    if p["id"] == pending_id and p["status"] != "pending":
+                        return dict(p)
+                return None
+
+            outcome = wait_for(settled, f"{action} to be applied by the sequencer")
+            if outcome["status"] != "applied":
+                raise DemoFailure(f"{action} was rejected: {outcome['reason']}")
+        # wait until both sides hold the same head before showing the step
+        if case_on(us, reference) and case_on(us, reference)["shared"]:  # type: ignore[index]
+            wait_for(lambda: _same_head(us, cn, reference), f"{cn.name} to replicate {action}")
+        show(node, action)
+
+    review = {
+        "reviewer": "J. Doe, Office of International Affairs",
+        "treaty_basis": "US-PRC MLAA (2000), Art. 1 and 4",
+        "dual_criminality": True,
+        "neutrality_confirmed": True,
+        "reasons": "Ordinary fraud and laundering; no political, military, religious or racial "
+                   "character; evidence sought is specific and proportionate.",
+    }
+    act(us, "send_to_review", {"note": "Draft complete"}, "Officer Smith")
+    act(us, "approve_and_submit", review, "J. Doe")
+    act(cn, "acknowledge", {"note": "已收到"}, "王警官")
+    act(cn, "begin_review", {}, "李律师")
+    act(cn, "request_more_info", {
+        "questions": "Please give the account numbers and the period of the transactions."
+    }, "李律师")
+    act(us, "provide_info", {
+        "answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."
+    }, "Officer Smith")
+    act(cn, "accept", {
+        "reviewer": "李律师", "treaty_basis": "中美刑事司法协助协定（2000）第一条",
+        "dual_criminality": True, "neutrality_confirmed": True,
+        "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
+    }, "李律师")
+    act(cn, "begin_execution", {}, "王警官")
+    act(cn, "return_evidence", {
+        "items": [{"description": "Statements of account 6222 0000 1111, Jan–Jun 2025",
+                   "sha256": evidence_hash("statements-1111"), "handling_code": "H1"}],
+        "outstanding": "Records of the second account and the witness statement.",
+    }, "王警官")
+    act(us, "note", {"text": "Thank you; first records received and verified."}, "Officer Smith")
+    act(cn, "complete_execution", {
+        "items": [
+            {"description": "Statements of account 6222 0000 2222, Jan–Jun 2025",
+             "sha256": evidence_hash("statements-2222"), "handling_code": "H1"},
+            {"description": "Witness statement of the branch manager (translated)",
+             "sha256": evidence_hash("witness-statement"), "handling_code": "H1"},
+        ],
+        "summary": "All requested records and one witness statement provided.",
+    }, "王警官")
+    act(us, "close", {"satisfied": True, "note": "Request fully executed."}, "Officer Smith")
+    return reference
+
+
+def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
+    left, right = case_on(a, reference), case_on(b, reference)
+    return bool(left and right and left["head_hash"] == right["head_hash"])
+
+
+def demo(
+    workdir: Path = typer.Option(None, help="keep the nodes' data here (default: a temp folder)"),
+    serve: bool = typer.Option(False, "--serve", help="leave both nodes running afterwards"),
+) -> None:
+    """Start two nodes (US and CN) on loopback, peer them and play an MLA case end to end."""
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="accord-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    nodes: list[RunningNode] = []
+    try:
+        us_settings, us_card, us_token = prepare_node(root, "US-DOJ", "US")
+        cn_settings, cn_card, cn_token = prepare_node(root, "CN-MOJ", "CN")
+        pin(us_settings, cn_card, us_card.name)
+        pin(cn_settings, us_card, cn_card.name)
+        console.print(f"two nodes in {root}: {us_card.name} at {us_card.endpoint}, "
+                      f"{cn_card.name} at {cn_card.endpoint}")
+        us = start_node(us_settings, us_card, us_token, root)
+        nodes.append(us)
+        cn = start_node(cn_settings, cn_card, cn_token, root)
+        nodes.append(cn)
+        reference = scenario(us, cn)
+        checks = [n.get(f"/api/v1/cases/{reference}/verify") for n in (us, cn)]
+        logs = [n.get(f"/api/v1/cases/{reference}/log") for n in (us, cn)]
+        for node, check in zip((us, cn), checks, strict=True):
+            console.print(f"{node.name} verify: {check['explanation']}")
+        if not all(c["identical"] for c in checks) or logs[0] != logs[1]:
+            raise DemoFailure("the two logs differ")
+        head = checks[0]["local_head"]
+        if serve:
+            console.print(f"nodes left running; API tokens in {root}/*/{TOKEN_FILE}. Ctrl-C stops.")
+            try:
+                while all(n.process.poll() is None for n in nodes):
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+        console.print(f"{reference} identical on {us.name} and {cn.name} "
+                      f"({len(logs[0])} events): head {head}", soft_wrap=True)
+    except DemoFailure as exc:
+        console.print(f"[red]demo failed: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        for node in nodes:
+            node.stop()
+        if not workdir and not serve:
+            shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,126 @@
+"""The root command and its global options; the domain command groups are attached here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import typer
+
+from accord.cli import cases, demo, federation
+from accord.cli.common import console, runtime_from, settings_from
+from accord.config import Settings
+from accord.core.errors import InvalidInput
+
+app = typer.Typer(
+    help="Accord: federated cooperation between law-enforcement and cybersecurity authorities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data: Path = typer.Option(
+        None, "--data", "-d", envvar="ACCORD_DATA_DIR", help="the node's data folder"
+    ),
+    database_url: str = typer.Option(
+        None, "--database-url", envvar="ACCORD_DATABASE_URL",
+        help="SQLAlchemy URL (default: SQLite in the data folder)",
+    ),
+) -> None:
+    overrides: dict[str, object] = {}
+    if data is not None:
+        overrides["data_dir"] = data
+    if database_url:
+        overrides["database_url"] = database_url
+    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    name: str = typer.Option(..., help="node name, e.g. US-DOJ"),
+    country: str = typer.Option(..., help="ISO 3166 alpha-2 country code"),
+    endpoint: str = typer.Option(
+        "http://127.0.0.1:8700", help="the URL where peers reach this node"
+    ),
+) -> None:
+    """Create the node: its database, its signing and encryption keys, a first API token."""
+    from accord.federation.node import init_node
+
+    settings = settings_from(ctx)
+    identity, token_path = init_node(settings, name=name, country=country.upper(), endpoint=endpoint)
+    card = identity.card()
+    console.print(f"[green]node {card.name} ({card.country}) created in {settings.data_dir}[/green]")
+    console.print(f"fingerprint {card.fingerprint}")
+    console.print(f"API token written to {token_path} (mode 0600)")
+    console.print("next: `accord node card > card.json`, give it to your peer, `accord serve`")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option(None, help="listen address (default: from the endpoint)"),
+    port: int = typer.Option(None, help="listen port (default: from the endpoint)"),
+    log_level: str = typer.Option("info"),
+) -> None:
+    """Run the node: REST API, federation endpoints, delivery and inbox workers."""
+    import uvicorn
+
+    from accord.app import create_app
+    from accord.core.migrate import upgrade
+
+    settings = settings_from(ctx)
+    runtime = runtime_from(ctx)
+    endpoint = urlparse(runtime.node.endpoint)
+    runtime.close()
+    upgrade(settings.resolved_database_url)
+    if endpoint.port is None and port is None:
+        raise InvalidInput(f"endpoint {endpoint.geturl()} names no port; pass --port")
+    uvicorn.run(
+        create_app(settings),
+        host=host or endpoint.hostname or "127.0.0.1",
+        port=port or endpoint.port or 8700,
+        log_level=log_level,
+        access_log=False,
+    )
+
+
+node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+
+
+@node_app.command("card")
+def node_card(ctx: typer.Context) -> None:
+    """Print this node's public card (JSON) to give to a peer out of band."""
+    runtime = runtime_from(ctx)
+    try:
+        typer.echo(runtime.node.card().model_dump_json(indent=2))
+    finally:
+        runtime.close()
+
+
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("new")
+def token_new(ctx: typer.Context, name: str = typer.Option(..., help="who or what uses it")) -> None:
+    """Issue an API token; it is printed once and only its hash is kept."""
+    from accord.accounts.service import issue_token
+
+    runtime = runtime_from(ctx)
+    try:
+        with runtime.transaction() as session:
+            typer.echo(issue_token(session, name=name))
+    finally:
+        runtime.close()
+
+
+app.add_typer(federation.peer_app, name="peer")
+app.add_typer(federation.federation_app, name="federation")
+app.add_typer(federation.audit_app, name="audit")
+app.add_typer(cases.app, name="case")
+app.command(name="demo")(demo.demo)

@@ -1,0 +1,37 @@
+"""Settings of one node (env prefix ACCORD_); SQLite in the data folder unless a URL says otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("accord-data"), description="keys, blobs, SQLite file")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/accord.db"
+    )
+    replay_window_seconds: int = Field(default=300, ge=1)
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_envelopes_per_request: int = Field(default=200, ge=1)
+    delivery_batch: int = Field(default=100, ge=1)
+    delivery_poll_seconds: float = Field(default=0.5, gt=0)
+    delivery_backoff_base_seconds: float = Field(default=0.5, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    delivery_alert_after_seconds: float = Field(default=3600.0, gt=0)
+    delivery_timeout_seconds: float = Field(default=30.0, gt=0)
+    run_workers: bool = Field(default=True, description="run delivery and inbox workers in serve")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"

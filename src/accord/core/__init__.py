@@ -1,0 +1,1 @@
+"""Shared plumbing: database, types, errors, canonical encoding."""

@@ -1,0 +1,30 @@
+"""Time in one place: UTC, second-precise ISO strings for the log, and UUIDv7 ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import uuid6
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """The log's timestamp form: UTC, microseconds, trailing Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp {text!r} has no time zone")
+    return moment.astimezone(UTC)
+
+
+def new_id() -> UUID:
+    """A UUIDv7: time-ordered, so ids sort by creation."""
+    value: UUID = uuid6.uuid7()
+    return UUID(bytes=value.bytes)

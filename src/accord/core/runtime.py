@@ -1,0 +1,44 @@
+"""One running node: settings, engine, sessions, identity and workers, shared by every adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.config import Settings
+from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.federation.keys import NodeIdentity
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    _node: NodeIdentity | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.resolved_database_url)
+        return cls(settings=settings, engine=engine, factory=session_factory(engine))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with unit_of_work(self.factory) as session:
+            yield session
+
+    @property
+    def node(self) -> NodeIdentity:
+        if self._node is None:
+            from accord.federation.node import load_identity
+
+            with self.transaction() as session:
+                self._node = load_identity(session, self.settings)
+        return self._node
+
+    def close(self) -> None:
+        self.engine.dispose()

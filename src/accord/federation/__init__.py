@@ -1,0 +1,1 @@
+"""Federation: node keys, signed and encrypted envelopes, outbox, inbox, delivery, peers."""

@@ -1,0 +1,89 @@
+"""Sealing and opening envelopes: sign the whole, encrypt the body to the peer (crypto_box)."""
+
+from __future__ import annotations
+
+import binascii
+import json
+from typing import Any
+from uuid import UUID
+
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.public import Box
+from nacl.signing import VerifyKey
+
+from accord.core.canonical import canonical_bytes
+from accord.federation.keys import NodeIdentity, PeerKeys, b64, unb64
+from accord.federation.schemas import Envelope
+
+VERSION = 1
+
+
+class EnvelopeRefused(Exception):
+    """An envelope that cannot be accepted; `reason` says why, `status` the HTTP answer."""
+
+    def __init__(self, reason: str, *, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def seal(
+    node: NodeIdentity,
+    peer: PeerKeys,
+    *,
+    envelope_id: UUID,
+    kind: str,
+    body: dict[str, Any],
+    sent_at: str,
+) -> dict[str, Any]:
+    ciphertext = Box(node.encryption, peer.encryption).encrypt(canonical_bytes(body))
+    unsigned: dict[str, Any] = {
+        "v": VERSION,
+        "id": str(envelope_id),
+        "from": node.name,
+        "to": peer.name,
+        "sent_at": sent_at,
+        "kind": kind,
+        "body": b64(bytes(ciphertext)),
+    }
+    return {**unsigned, "sig": sign(node, unsigned)}
+
+
+def sign(node: NodeIdentity, document: dict[str, Any]) -> str:
+    return b64(node.signing.sign(canonical_bytes(document)).signature)
+
+
+def sign_document(node: NodeIdentity, document: dict[str, Any]) -> dict[str, Any]:
+    return {**document, "sig": sign(node, document)}
+
+
+def verify_document(document: dict[str, Any], key: VerifyKey) -> dict[str, Any]:
+    """Check the `sig` of a signed document; return it without `sig`."""
+    unsigned = {k: v for k, v in document.items() if k != "sig"}
+    signature = document.get("sig")
+    if not isinstance(signature, str):
+        raise EnvelopeRefused("missing signature", status=401)
+    try:
+        key.verify(canonical_bytes(unsigned), unb64(signature))
+    except (BadSignatureError, binascii.Error, ValueError):
+        raise EnvelopeRefused("signature does not verify with the pinned key", status=401) from None
+    return unsigned
+
+
+def verify_envelope(envelope: Envelope, peer: PeerKeys) -> None:
+    verify_document(envelope.model_dump(mode="json", by_alias=True), peer.verify)
+
+
+def open_body(node: NodeIdentity, peer: PeerKeys, envelope: Envelope) -> dict[str, Any]:
+    """Decrypt and parse the body of an envelope whose signature has been verified."""
+    try:
+        plaintext = Box(node.encryption, peer.encryption).decrypt(unb64(envelope.body))
+    except (CryptoError, binascii.Error, ValueError):
+        raise EnvelopeRefused("body does not decrypt with our key and the sender's") from None
+    try:
+        body = json.loads(plaintext.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EnvelopeRefused(f"body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise EnvelopeRefused("body is not a JSON object")
+    return body

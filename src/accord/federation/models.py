@@ -1,0 +1,101 @@
+"""Federation tables: this node, its pinned peers, the outbox, the inbox and the quarantine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.core.db import Base
+from accord.core.types import JSONType, UTCDateTime
+
+
+class NodeRecord(Base):
+    """This node's public identity (one row); private keys live in files, not here."""
+
+    __tablename__ = "node"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    signing_key: Mapped[str] = mapped_column(String(64), doc="Ed25519 public key, base64")
+    encryption_key: Mapped[str] = mapped_column(String(64), doc="X25519 public key, base64")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Peer(Base):
+    __tablename__ = "peers"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    country: Mapped[str] = mapped_column(String(2))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    signing_key: Mapped[str] = mapped_column(String(64))
+    encryption_key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboxItem(Base):
+    """A message to a peer, written in the same transaction as the change it announces.
+
+    The envelope is built and signed at each delivery attempt (fresh `sent_at`), under the id
+    fixed here, so the receiver recognises a retry as the same envelope.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    envelope_id: Mapped[UUID] = mapped_column(unique=True)
+    peer: Mapped[str] = mapped_column(String(100), index=True)
+    stream: Mapped[str] = mapped_column(String(100), doc="ordering key, e.g. the case reference")
+    kind: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class InboxItem(Base):
+    """A verified, decrypted envelope, stored before the receipt is sent; processed later."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    envelope_id: Mapped[UUID] = mapped_column(unique=True)
+    sender: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSONType, doc="as received, signed")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="stored", index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantineItem(Base):
+    """Anything refused at the inbox or in processing, kept with the reason, never dropped."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stage: Mapped[str] = mapped_column(String(16), doc="inbox or processing")
+    sender: Mapped[str | None] = mapped_column(String(200))
+    envelope_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(String(100))
+    raw: Mapped[str] = mapped_column(Text, doc="the bytes as received (UTF-8 or base64)")

@@ -1,0 +1,83 @@
+"""Creating this node (database, keys, first API token) and loading its identity."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from accord.accounts.service import issue_token
+from accord.config import Settings
+from accord.core.clock import utcnow
+from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.core.errors import Conflict, NotInitialised
+from accord.core.migrate import upgrade
+from accord.federation.keys import NodeIdentity, generate_keys, load_keys
+from accord.federation.models import NodeRecord
+from accord.federation.schemas import NodeCard
+
+TOKEN_FILE = "api-token"
+
+
+def init_node(settings: Settings, *, name: str, country: str, endpoint: str) -> tuple[NodeIdentity, Path]:
+    """Create the store and the node's keys; write the first API token to a 0600 file."""
+    NodeCard.model_validate(
+        {
+            "name": name,
+            "country": country,
+            "endpoint": endpoint,
+            "signing_key": "A" * 43 + "=",
+            "encryption_key": "A" * 43 + "=",
+            "fingerprint": "0" * 64,
+        }
+    )  # the same rules a peer will apply to our card
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if (settings.keys_dir / "signing.key").exists():
+        raise Conflict(f"{settings.data_dir} already holds a node; use another --data folder")
+    url = settings.resolved_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            if session.scalar(select(NodeRecord.id)) is not None:
+                raise Conflict("this database already holds a node; give another database URL")
+            signing, encryption = generate_keys(settings.keys_dir)
+            identity = NodeIdentity(name, country, endpoint, signing, encryption)
+            session.add(
+                NodeRecord(
+                    id=1,
+                    name=name,
+                    country=country,
+                    endpoint=endpoint,
+                    signing_key=identity.signing_public,
+                    encryption_key=identity.encryption_public,
+                    created_at=utcnow(),
+                )
+            )
+            token = issue_token(session, name="node administrator (from init)")
+    finally:
+        engine.dispose()
+    token_path = settings.data_dir / TOKEN_FILE
+    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return identity, token_path
+
+
+def load_identity(session: Session, settings: Settings) -> NodeIdentity:
+    try:
+        record = session.scalar(select(NodeRecord))
+    except (OperationalError, ProgrammingError):
+        record = None
+    if record is None:
+        raise NotInitialised(
+            f"no node in {settings.resolved_database_url}: run `accord init` first"
+        )
+    signing, encryption = load_keys(settings.keys_dir)
+    identity = NodeIdentity(record.name, record.country, record.endpoint, signing, encryption)
+    if identity.signing_public != record.signing_key:
+        raise NotInitialised(f"the keys in {settings.keys_dir} are not this node's keys")
+    return identity

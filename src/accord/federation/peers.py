@@ -1,0 +1,68 @@
+"""Pinning peers from their cards, and looking them up."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.core.clock import new_id, utcnow
+from accord.core.errors import Conflict, InvalidInput, NotFound
+from accord.federation.keys import PeerKeys, fingerprint
+from accord.federation.models import Peer
+from accord.federation.schemas import NodeCard
+
+
+def add_peer(session: Session, *, card: NodeCard, own_name: str) -> Peer:
+    """Pin a peer's endpoint and public keys, after checking the card's fingerprint."""
+    if card.name == own_name:
+        raise InvalidInput(f"{card.name!r} is this node's own card; add the other node's card")
+    expected = fingerprint(card.signing_key, card.encryption_key)
+    if expected != card.fingerprint:
+        raise InvalidInput(
+            f"card of {card.name!r}: fingerprint {card.fingerprint} does not match its keys "
+            f"({expected}); ask the peer for a fresh card"
+        )
+    existing = session.scalar(select(Peer).where(Peer.name == card.name))
+    if existing is not None:
+        if existing.fingerprint == card.fingerprint:
+            existing.endpoint = card.endpoint
+            existing.active = True
+            return existing
+        raise Conflict(
+            f"peer {card.name!r} is already pinned with other keys (fingerprint "
+            f"{existing.fingerprint}); key rotation must be confirmed out of band"
+        )
+    peer = Peer(
+        id=new_id(),
+        name=card.name,
+        country=card.country,
+        endpoint=card.endpoint,
+        signing_key=card.signing_key,
+        encryption_key=card.encryption_key,
+        fingerprint=card.fingerprint,
+        added_at=utcnow(),
+        active=True,
+    )
+    session.add(peer)
+    session.flush()
+    return peer
+
+
+def list_peers(session: Session) -> list[Peer]:
+    return list(session.scalars(select(Peer).order_by(Peer.name)))
+
+
+def find_peer(session: Session, name: str) -> Peer | None:
+    return session.scalar(select(Peer).where(Peer.name == name, Peer.active.is_(True)))
+
+
+def get_peer(session: Session, name: str) -> Peer:
+    peer = find_peer(session, name)
+    if peer is None:
+        known = ", ".join(p.name for p in list_peers(session)) or "none yet"
+        raise NotFound(f"no peer named {name!r} (peers: {known}); pin it with `accord peer add`")
+    return peer
+
+
+def peer_keys(peer: Peer) -> PeerKeys:
+    return PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key)

@@ -1,0 +1,192 @@
+"""Federation endpoints: the peer-facing inbox and query (/federation/v1) and the operators' API."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from accord.api import RuntimeDep, TokenDep
+from accord.audit import service as audit
+from accord.core.runtime import Runtime
+from accord.federation import inbox, outbox
+from accord.federation.peers import add_peer, list_peers
+from accord.federation.schemas import NodeCard
+
+wire = APIRouter(prefix="/federation/v1", tags=["federation"])
+api = APIRouter(prefix="/api/v1", tags=["federation"])
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it exceeds `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _remote(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _refuse_oversize(runtime: Runtime, remote: str | None, limit: int) -> JSONResponse:
+    reason = f"request larger than {limit} bytes; send fewer envelopes per request"
+    with runtime.transaction() as session:
+        audit.record(
+            session, actor=f"remote:{remote}", action="federation.request_refused",
+            outcome="refused", remote_addr=remote, detail={"status": 413, "reason": reason},
+        )
+    return JSONResponse(status_code=413, content={"error": "payload_too_large", "message": reason})
+
+
+@wire.post("/envelopes")
+async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """Receive a batch of envelopes; answer with one signed receipt each, after storing them."""
+    limit = runtime.settings.max_request_bytes
+    remote = _remote(request)
+    raw = await _read_limited(request, limit)
+    if raw is None:
+        return await run_in_threadpool(_refuse_oversize, runtime, remote, limit)
+
+    def work() -> inbox.BatchOutcome:
+        node = runtime.node
+        window = timedelta(seconds=runtime.settings.replay_window_seconds)
+        with runtime.transaction() as session:
+            try:
+                document = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                return inbox.refuse_request(
+                    session, status=400, reason=f"request is not JSON: {exc}", raw=raw,
+                    remote_addr=remote,
+                )
+            envelopes = document.get("envelopes") if isinstance(document, dict) else None
+            if not isinstance(envelopes, list):
+                return inbox.refuse_request(
+                    session, status=400, reason='request must be {"envelopes": [...]}', raw=raw,
+                    remote_addr=remote,
+                )
+            if len(envelopes) > runtime.settings.max_envelopes_per_request:
+                return inbox.refuse_request(
+                    session, status=413, raw=raw, remote_addr=remote,
+                    reason=f"{len(envelopes)} envelopes in one request; the limit is "
+                    f"{runtime.settings.max_envelopes_per_request}",
+                )
+            return inbox.receive(
+                session, node=node, envelopes=envelopes, remote_addr=remote, window=window
+            )
+
+    outcome = await run_in_threadpool(work)
+    if outcome.error is not None:
+        return JSONResponse(
+            status_code=outcome.status,
+            content={"error": "envelope_refused", "message": outcome.error,
+                     "receipts": outcome.receipts},
+        )
+    return JSONResponse(content={"receipts": outcome.receipts})
+
+
+@wire.post("/query")
+async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """A signed question from a peer (e.g. `case.head`), answered with a signed reply."""
+    limit = 64 * 1024
+    remote = _remote(request)
+    raw = await _read_limited(request, limit)
+    if raw is None:
+        return await run_in_threadpool(_refuse_oversize, runtime, remote, limit)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        window = timedelta(seconds=runtime.settings.replay_window_seconds)
+        with runtime.transaction() as session:
+            try:
+                document = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                outcome = inbox.refuse_request(
+                    session, status=400, reason=f"query is not JSON: {exc}", raw=raw,
+                    remote_addr=remote,
+                )
+                return outcome.status, {"error": outcome.error}
+            return inbox.answer_query(
+                session, node=runtime.node, raw_envelope=document, remote_addr=remote,
+                window=window,
+            )
+
+    status, content = await run_in_threadpool(work)
+    return JSONResponse(status_code=status, content=content)
+
+
+@wire.get("/card")
+def node_card(runtime: RuntimeDep) -> NodeCard:
+    """This node's public card (name, endpoint, public keys, fingerprint)."""
+    return runtime.node.card()
+
+
+class PeerOut(BaseModel):
+    name: str
+    country: str
+    endpoint: str
+    fingerprint: str
+    active: bool
+
+
+class QuarantineOut(BaseModel):
+    id: int
+    received_at: str
+    stage: str
+    sender: str | None
+    envelope_id: str | None
+    kind: str | None
+    reason: str
+    remote_addr: str | None
+
+
+@api.get("/node")
+def own_card(runtime: RuntimeDep, _token: TokenDep) -> NodeCard:
+    return runtime.node.card()
+
+
+@api.get("/peers")
+def peers(runtime: RuntimeDep, _token: TokenDep) -> list[PeerOut]:
+    with runtime.transaction() as session:
+        return [
+            PeerOut(name=p.name, country=p.country, endpoint=p.endpoint,
+                    fingerprint=p.fingerprint, active=p.active)
+            for p in list_peers(session)
+        ]
+
+
+@api.post("/peers", status_code=201)
+def pin_peer(card: NodeCard, runtime: RuntimeDep, _token: TokenDep) -> PeerOut:
+    with runtime.transaction() as session:
+        p = add_peer(session, card=card, own_name=runtime.node.name)
+        return PeerOut(name=p.name, country=p.country, endpoint=p.endpoint,
+                       fingerprint=p.fingerprint, active=p.active)
+
+
+@api.get("/federation/quarantine")
+def quarantine(runtime: RuntimeDep, _token: TokenDep, limit: int = 100) -> list[QuarantineOut]:
+    with runtime.transaction() as session:
+        return [
+            QuarantineOut(
+                id=q.id, received_at=q.received_at.isoformat(), stage=q.stage, sender=q.sender,
+                envelope_id=q.envelope_id, kind=q.kind, reason=q.reason, remote_addr=q.remote_addr,
+            )
+            for q in inbox.quarantined(session, limit=min(limit, 1000))
+        ]
+
+
+@api.get("/federation/outbox")
+def outbox_status(runtime: RuntimeDep, _token: TokenDep) -> dict[str, int]:
+    with runtime.transaction() as session:
+        return outbox.counts(session)
