@@ -1,4 +1,4 @@
-"""Settings of one node (env prefix ACCORD_); SQLite in the data folder unless a URL says otherwise."""
+"""Settings of one node (env prefix ACCORD_); SQLite in the data folder unless a URL is given."""
 
 from __future__ import annotations
 

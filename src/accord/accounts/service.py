@@ -23,7 +23,9 @@ def issue_token(session: Session, *, name: str) -> str:
     """Create a token; only its hash is stored, so the caller must hand it on now."""
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(
-        ApiToken(id=new_id(), name=name, token_hash=_digest(token), created_at=utcnow(), active=True)
+        ApiToken(
+            id=new_id(), name=name, token_hash=_digest(token), created_at=utcnow(), active=True
+        )
     )
     session.flush()
     return token

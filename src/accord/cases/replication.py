@@ -8,6 +8,7 @@ from accord.cases import service
 from accord.cases.schemas import EventMessage, HeadQuery, RejectedMessage, SubmitMessage
 from accord.federation.kinds import Kind, register
 
+
 def _reference(message: Any) -> str:
     return str(message.reference)
 
@@ -15,7 +16,9 @@ def _reference(message: Any) -> str:
 def register_kinds() -> None:
     register(Kind(service.EVENT_KIND, EventMessage, _reference, handler=service.apply_replicated))
     register(Kind(service.SUBMIT_KIND, SubmitMessage, _reference, handler=service.apply_submission))
-    register(Kind(service.REJECTED_KIND, RejectedMessage, _reference, handler=service.apply_rejection))
+    register(
+        Kind(service.REJECTED_KIND, RejectedMessage, _reference, handler=service.apply_rejection)
+    )
     register(Kind(service.HEAD_QUERY_KIND, HeadQuery, _reference, query=service.head))
 
 

@@ -24,11 +24,11 @@ from accord.cases.schemas import (
     CaseDetail,
     CaseHeader,
     DeadlineOut,
-    PendingOut,
-    VerifyOut,
     EventMessage,
+    PendingOut,
     RejectedMessage,
     SubmitMessage,
+    VerifyOut,
     WireEvent,
 )
 from accord.cases.workflow import OPEN_ACTION, CaseFold, OpenDeadline, Workflow, fold
@@ -36,8 +36,8 @@ from accord.core.clock import iso, new_id, parse_iso, utcnow
 from accord.core.errors import AccordError, Conflict, Forbidden, NotFound
 from accord.federation.keys import NodeIdentity
 from accord.federation.kinds import Deferred, Rejected
-from accord.federation.outbox import enqueue
 from accord.federation.models import Peer
+from accord.federation.outbox import enqueue
 from accord.federation.peers import get_peer
 
 EVENT_KIND = "case.event"
@@ -87,7 +87,9 @@ def list_cases(
 def case_log(session: Session, *, reference: str) -> list[CaseEvent]:
     case = get_case(session, reference=reference)
     return list(
-        session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+        )
     )
 
 
@@ -298,9 +300,7 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     event = message.event
     if message.sequencer != sender:
         raise Rejected(f"{sender} sent an event of a case sequenced by {message.sequencer}")
-    case = session.scalar(
-        select(Case).where(Case.reference == message.reference).with_for_update()
-    )
+    case = session.scalar(select(Case).where(Case.reference == message.reference).with_for_update())
     if case is None:
         if event.seq != 1:
             raise Deferred(f"case {message.reference}: waiting for its opening event")
@@ -326,7 +326,9 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
         raise Rejected(f"case {case.reference}: event {event.seq} does not match its hash")
     workflow = workflow_for(case.case_type)
     if event.seq > 1:
-        expected_node = case.requesting_node if event.side is Side.REQUESTING else case.requested_node
+        expected_node = (
+            case.requesting_node if event.side is Side.REQUESTING else case.requested_node
+        )
         if event.actor_node != expected_node:
             raise Rejected(f"event {event.seq}: {event.actor_node} is not the {event.side} side")
         try:
@@ -405,7 +407,9 @@ def _new_case(header: CaseHeader, workflow: Workflow, now: datetime) -> Case:
     )
 
 
-def _create_replica(session: Session, node: NodeIdentity, sender: str, message: EventMessage) -> Case:
+def _create_replica(
+    session: Session, node: NodeIdentity, sender: str, message: EventMessage
+) -> Case:
     if message.event.action != OPEN_ACTION:
         raise Rejected(f"case {message.reference}: event 1 is {message.event.action!r}, not open")
     try:
@@ -455,11 +459,17 @@ def _append(
     was_shared = case.shared
     row = _record(session, case=case, workflow=workflow, event=event)
     if not case.peer:
-        case.peer = case.requested_node if case.sequencer == case.requesting_node else case.requesting_node
+        case.peer = (
+            case.requested_node if case.sequencer == case.requesting_node else case.requesting_node
+        )
     if case.shared:
-        backlog = [row] if was_shared else list(
-            session.scalars(
-                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+        backlog = (
+            [row]
+            if was_shared
+            else list(
+                session.scalars(
+                    select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+                )
             )
         )
         for item in backlog:
@@ -523,7 +533,6 @@ def refold(session: Session, *, case: Case) -> CaseFold:
     return fold(workflow, Priority(case.priority), rows)
 
 
-
 # -- views ------------------------------------------------------------------------------------
 
 
@@ -535,7 +544,10 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
     now = utcnow()
     deadlines = [
         DeadlineOut(
-            name=d.name, owner=d.owner, started_at=d.started_at, due_at=d.due_at,
+            name=d.name,
+            owner=d.owner,
+            started_at=d.started_at,
+            due_at=d.due_at,
             overdue=d.due_at < now,
         )
         for d in open_deadlines(case)
@@ -549,7 +561,10 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
         if case.sequencer == node_name or case.shared:
             available = [
                 AvailableAction(
-                    name=a.name, en=a.en, zh=a.zh, target=a.target,
+                    name=a.name,
+                    en=a.en,
+                    zh=a.zh,
+                    target=a.target,
                     payload_schema=a.payload.model_json_schema(),
                 )
                 for a in workflow.available(case.state, side)
@@ -594,16 +609,26 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
     peer = get_peer(session, case.peer)
     if not case.shared:
         return VerifyOut(
-            reference=reference, identical=False, local_count=case.event_count,
-            local_head=case.head_hash, peer=peer.name, peer_count=None, peer_head=None,
+            reference=reference,
+            identical=False,
+            local_count=case.event_count,
+            local_head=case.head_hash,
+            peer=peer.name,
+            peer_count=None,
+            peer_head=None,
             explanation="not yet submitted: the peer holds no copy of this case",
         )
     answer = ask(peer, HEAD_QUERY_KIND, {"reference": reference})
     if not answer.get("found"):
         explanation = f"{peer.name} holds no copy of {reference} yet"
         return VerifyOut(
-            reference=reference, identical=False, local_count=case.event_count,
-            local_head=case.head_hash, peer=peer.name, peer_count=None, peer_head=None,
+            reference=reference,
+            identical=False,
+            local_count=case.event_count,
+            local_head=case.head_hash,
+            peer=peer.name,
+            peer_count=None,
+            peer_head=None,
             explanation=explanation,
         )
     peer_count = int(answer["event_count"])
@@ -614,12 +639,19 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
     elif peer_count < case.event_count:
         explanation = f"{peer.name} has {peer_count} of our {case.event_count} events (in transit)"
     elif peer_count > case.event_count:
-        explanation = f"we have {case.event_count} of {peer.name}'s {peer_count} events (in transit)"
+        explanation = (
+            f"we have {case.event_count} of {peer.name}'s {peer_count} events (in transit)"
+        )
     else:
         explanation = "same length, different heads: the logs have forked"
     return VerifyOut(
-        reference=reference, identical=identical, local_count=case.event_count,
-        local_head=case.head_hash, peer=peer.name, peer_count=peer_count, peer_head=peer_head,
+        reference=reference,
+        identical=identical,
+        local_count=case.event_count,
+        local_head=case.head_hash,
+        peer=peer.name,
+        peer_count=peer_count,
+        peer_head=peer_head,
         explanation=explanation,
     )
 

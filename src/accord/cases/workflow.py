@@ -129,7 +129,9 @@ class Workflow:
         can_finish = self._closure(finals, forward=False)
         trapped = [s.name for s in self.states if s.name not in can_finish]
         if trapped:
-            raise DeclarationError(f"{where}: states from which no final state is reachable {trapped}")
+            raise DeclarationError(
+                f"{where}: states from which no final state is reachable {trapped}"
+            )
         shared = {s.name for s in self.states if s.shared}
         for action in self.actions:
             if action.target and action.target not in shared and action.sources & shared:

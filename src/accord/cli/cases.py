@@ -31,9 +31,16 @@ def new(
     try:
         with runtime.transaction() as session:
             case = service.open_case(
-                session, node=runtime.node, case_type=case_type, peer=peer, area=area,
-                priority=priority, handling_code=handling_code, title=title,
-                details=read_json(details), officer=officer,
+                session,
+                node=runtime.node,
+                case_type=case_type,
+                peer=peer,
+                area=area,
+                priority=priority,
+                handling_code=handling_code,
+                title=title,
+                details=read_json(details),
+                officer=officer,
             )
             console.print(f"[green]{case.reference}[/green] opened ({case.state})")
     finally:
@@ -53,8 +60,12 @@ def act(
     try:
         with runtime.transaction() as session:
             acted = service.act(
-                session, node=runtime.node, reference=reference, action=action,
-                payload=read_json(data), officer=officer,
+                session,
+                node=runtime.node,
+                reference=reference,
+                action=action,
+                payload=read_json(data),
+                officer=officer,
             )
             if acted.event is not None:
                 console.print(
@@ -78,7 +89,9 @@ def show(ctx: typer.Context, reference: str, as_json: bool = typer.Option(False,
         with runtime.transaction() as session:
             case = service.get_case(session, reference=reference)
             view = service.describe(session, case=case, node_name=runtime.node.name)
-            events = [EventOut.model_validate(e) for e in service.case_log(session, reference=reference)]
+            events = [
+                EventOut.model_validate(e) for e in service.case_log(session, reference=reference)
+            ]
     finally:
         runtime.close()
     if as_json:
@@ -89,23 +102,36 @@ def show(ctx: typer.Context, reference: str, as_json: bool = typer.Option(False,
         f"{view.case_type} · {view.area} · {view.priority} · {view.handling_code} · "
         f"{view.requesting_node} → {view.requested_node} · we are the {view.side.value} side"
     )
-    console.print(f"state [bold]{view.state}[/bold] ({view.state_zh}) · {view.event_count} events "
-                  f"· head {view.head_hash[:16]}…")
+    console.print(
+        f"state [bold]{view.state}[/bold] ({view.state_zh}) · {view.event_count} events "
+        f"· head {view.head_hash[:16]}…"
+    )
     for d in view.deadlines:
         flag = "[red]OVERDUE[/red] " if d.overdue else ""
-        console.print(f"  deadline {flag}{d.name}: {d.owner.value} side by {d.due_at:%Y-%m-%d %H:%M}")
+        console.print(
+            f"  deadline {flag}{d.name}: {d.owner.value} side by {d.due_at:%Y-%m-%d %H:%M}"
+        )
     for p in view.pending:
         console.print(f"  pending {p.action}: {p.status} {p.reason or ''}")
     console.print("  may now: " + (", ".join(a.name for a in view.available_actions) or "nothing"))
     table = Table("#", "when", "side", "by", "action", "state", "hash")
     for e in events:
-        table.add_row(str(e.seq), e.occurred_at[:19], e.side, f"{e.actor_node}/{e.actor_officer}",
-                      e.action, e.state_after, e.hash[:12])
+        table.add_row(
+            str(e.seq),
+            e.occurred_at[:19],
+            e.side,
+            f"{e.actor_node}/{e.actor_officer}",
+            e.action,
+            e.state_after,
+            e.hash[:12],
+        )
     console.print(table)
 
 
 @app.command("list")
-def list_(ctx: typer.Context, state: str = typer.Option(None), limit: int = typer.Option(50)) -> None:
+def list_(
+    ctx: typer.Context, state: str = typer.Option(None), limit: int = typer.Option(50)
+) -> None:
     """Cases on this node, most recently changed first."""
     runtime = runtime_from(ctx)
     try:
@@ -113,7 +139,9 @@ def list_(ctx: typer.Context, state: str = typer.Option(None), limit: int = type
             rows, total = service.list_cases(session, state=state, limit=limit)
             table = Table("reference", "type", "peer", "state", "events", "title")
             for c in rows:
-                table.add_row(c.reference, c.case_type, c.peer, c.state, str(c.event_count), c.title)
+                table.add_row(
+                    c.reference, c.case_type, c.peer, c.state, str(c.event_count), c.title
+                )
     finally:
         runtime.close()
     console.print(table)
@@ -128,7 +156,9 @@ def verify(ctx: typer.Context, reference: str) -> None:
     try:
         with runtime.transaction() as session:
             result = service.verify(
-                session, node=node, reference=reference,
+                session,
+                node=node,
+                reference=reference,
                 ask=lambda peer, kind, body: ask(node, peer, kind, body),
             )
     finally:

@@ -91,7 +91,9 @@ def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) ->
     env.pop("ACCORD_DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "accord", "serve", "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
     node = RunningNode(card.name, settings.data_dir, card.endpoint, token, process, client)
@@ -134,18 +136,24 @@ def evidence_hash(text: str) -> str:
 def scenario(us: RunningNode, cn: RunningNode) -> str:
     """The legal assistance case; returns its reference. Raises DemoFailure on any divergence."""
 
-    opened = us.post("/api/v1/cases", {
-        "case_type": "mla", "peer": cn.name, "area": "judicial_assistance",
-        "priority": "routine", "handling_code": "H1",
-        "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
-        "officer": "Officer Smith",
-        "details": {
-            "assistance": ["bank_records", "witness_statement"],
-            "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
-            "facts": "Proceeds of an investment fraud moved through accounts in Shenzhen.",
-            "legal_basis": "US-PRC Agreement on Mutual Legal Assistance in Criminal Matters (2000)",
+    opened = us.post(
+        "/api/v1/cases",
+        {
+            "case_type": "mla",
+            "peer": cn.name,
+            "area": "judicial_assistance",
+            "priority": "routine",
+            "handling_code": "H1",
+            "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
+            "officer": "Officer Smith",
+            "details": {
+                "assistance": ["bank_records", "witness_statement"],
+                "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
+                "facts": "Proceeds of an investment fraud moved through accounts in Shenzhen.",
+                "legal_basis": "US-PRC Agreement on Mutual Legal Assistance (2000)",
+            },
         },
-    })
+    )
     reference: str = opened["reference"]
     step = 0
 
@@ -164,8 +172,10 @@ def scenario(us: RunningNode, cn: RunningNode) -> str:
     show(us, "open")
 
     def act(node: RunningNode, action: str, payload: dict[str, Any], officer: str) -> None:
-        result = node.post(f"/api/v1/cases/{reference}/actions",
-                           {"action": action, "payload": payload, "officer": officer})
+        result = node.post(
+            f"/api/v1/cases/{reference}/actions",
+            {"action": action, "payload": payload, "officer": officer},
+        )
         if result["status"] == "pending":
             pending_id = result["pending"]["id"]
 
@@ -190,39 +200,73 @@ def scenario(us: RunningNode, cn: RunningNode) -> str:
         "dual_criminality": True,
         "neutrality_confirmed": True,
         "reasons": "Ordinary fraud and laundering; no political, military, religious or racial "
-                   "character; evidence sought is specific and proportionate.",
+        "character; evidence sought is specific and proportionate.",
     }
     act(us, "send_to_review", {"note": "Draft complete"}, "Officer Smith")
     act(us, "approve_and_submit", review, "J. Doe")
     act(cn, "acknowledge", {"note": "已收到"}, "王警官")
     act(cn, "begin_review", {}, "李律师")
-    act(cn, "request_more_info", {
-        "questions": "Please give the account numbers and the period of the transactions."
-    }, "李律师")
-    act(us, "provide_info", {
-        "answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."
-    }, "Officer Smith")
-    act(cn, "accept", {
-        "reviewer": "李律师", "treaty_basis": "中美刑事司法协助协定（2000）第一条",
-        "dual_criminality": True, "neutrality_confirmed": True,
-        "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
-    }, "李律师")
+    act(
+        cn,
+        "request_more_info",
+        {"questions": "Please give the account numbers and the period of the transactions."},
+        "李律师",
+    )
+    act(
+        us,
+        "provide_info",
+        {"answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."},
+        "Officer Smith",
+    )
+    act(
+        cn,
+        "accept",
+        {
+            "reviewer": "李律师",
+            "treaty_basis": "中美刑事司法协助协定（2000）第一条",
+            "dual_criminality": True,
+            "neutrality_confirmed": True,
+            "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
+        },
+        "李律师",
+    )
     act(cn, "begin_execution", {}, "王警官")
-    act(cn, "return_evidence", {
-        "items": [{"description": "Statements of account 6222 0000 1111, Jan–Jun 2025",
-                   "sha256": evidence_hash("statements-1111"), "handling_code": "H1"}],
-        "outstanding": "Records of the second account and the witness statement.",
-    }, "王警官")
+    act(
+        cn,
+        "return_evidence",
+        {
+            "items": [
+                {
+                    "description": "Statements of account 6222 0000 1111, Jan–Jun 2025",
+                    "sha256": evidence_hash("statements-1111"),
+                    "handling_code": "H1",
+                }
+            ],
+            "outstanding": "Records of the second account and the witness statement.",
+        },
+        "王警官",
+    )
     act(us, "note", {"text": "Thank you; first records received and verified."}, "Officer Smith")
-    act(cn, "complete_execution", {
-        "items": [
-            {"description": "Statements of account 6222 0000 2222, Jan–Jun 2025",
-             "sha256": evidence_hash("statements-2222"), "handling_code": "H1"},
-            {"description": "Witness statement of the branch manager (translated)",
-             "sha256": evidence_hash("witness-statement"), "handling_code": "H1"},
-        ],
-        "summary": "All requested records and one witness statement provided.",
-    }, "王警官")
+    act(
+        cn,
+        "complete_execution",
+        {
+            "items": [
+                {
+                    "description": "Statements of account 6222 0000 2222, Jan–Jun 2025",
+                    "sha256": evidence_hash("statements-2222"),
+                    "handling_code": "H1",
+                },
+                {
+                    "description": "Witness statement of the branch manager (translated)",
+                    "sha256": evidence_hash("witness-statement"),
+                    "handling_code": "H1",
+                },
+            ],
+            "summary": "All requested records and one witness statement provided.",
+        },
+        "王警官",
+    )
     act(us, "close", {"satisfied": True, "note": "Request fully executed."}, "Officer Smith")
     return reference
 
@@ -245,8 +289,10 @@ def demo(
         cn_settings, cn_card, cn_token = prepare_node(root, "CN-MOJ", "CN")
         pin(us_settings, cn_card, us_card.name)
         pin(cn_settings, us_card, cn_card.name)
-        console.print(f"two nodes in {root}: {us_card.name} at {us_card.endpoint}, "
-                      f"{cn_card.name} at {cn_card.endpoint}")
+        console.print(
+            f"two nodes in {root}: {us_card.name} at {us_card.endpoint}, "
+            f"{cn_card.name} at {cn_card.endpoint}"
+        )
         us = start_node(us_settings, us_card, us_token, root)
         nodes.append(us)
         cn = start_node(cn_settings, cn_card, cn_token, root)
@@ -266,8 +312,11 @@ def demo(
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
-        console.print(f"{reference} identical on {us.name} and {cn.name} "
-                      f"({len(logs[0])} events): head {head}", soft_wrap=True)
+        console.print(
+            f"{reference} identical on {us.name} and {cn.name} "
+            f"({len(logs[0])} events): head {head}",
+            soft_wrap=True,
+        )
     except DemoFailure as exc:
         console.print(f"[red]demo failed: {exc}[/red]")
         raise typer.Exit(1) from None

@@ -17,7 +17,9 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 
 
 @peer_app.command("add")
-def peer_add(ctx: typer.Context, card: str = typer.Argument(..., help="the peer's CARD.json")) -> None:
+def peer_add(
+    ctx: typer.Context, card: str = typer.Argument(..., help="the peer's CARD.json")
+) -> None:
     """Pin a peer from its card (endpoint and public keys, checked against its fingerprint)."""
     parsed = NodeCard.model_validate(read_json(card))
     runtime = runtime_from(ctx)
@@ -38,7 +40,9 @@ def peer_list(ctx: typer.Context) -> None:
         with runtime.transaction() as session:
             table = Table("name", "country", "endpoint", "fingerprint", "active")
             for p in list_peers(session):
-                table.add_row(p.name, p.country, p.endpoint, p.fingerprint[:16] + "…", str(p.active))
+                table.add_row(
+                    p.name, p.country, p.endpoint, p.fingerprint[:16] + "…", str(p.active)
+                )
             console.print(table)
     finally:
         runtime.close()
@@ -54,8 +58,12 @@ def show_quarantine(ctx: typer.Context, limit: int = typer.Option(50)) -> None:
             table = Table("id", "received", "stage", "sender", "kind", "reason")
             for q in items:
                 table.add_row(
-                    str(q.id), q.received_at.strftime("%Y-%m-%d %H:%M:%S"), q.stage,
-                    q.sender or "?", q.kind or "?", q.reason,
+                    str(q.id),
+                    q.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    q.stage,
+                    q.sender or "?",
+                    q.kind or "?",
+                    q.reason,
                 )
             console.print(table if items else "quarantine is empty")
     finally:
@@ -71,8 +79,14 @@ def show_outbox(ctx: typer.Context) -> None:
             console.print(outbox.counts(session) or "outbox is empty")
             table = Table("id", "peer", "stream", "kind", "attempts", "last error")
             for item in outbox.pending_items(session)[:50]:
-                table.add_row(str(item.id), item.peer, item.stream, item.kind,
-                              str(item.attempts), item.last_error or "")
+                table.add_row(
+                    str(item.id),
+                    item.peer,
+                    item.stream,
+                    item.kind,
+                    str(item.attempts),
+                    item.last_error or "",
+                )
             console.print(table)
     finally:
         runtime.close()

@@ -26,7 +26,9 @@ def root(
         None, "--data", "-d", envvar="ACCORD_DATA_DIR", help="the node's data folder"
     ),
     database_url: str = typer.Option(
-        None, "--database-url", envvar="ACCORD_DATABASE_URL",
+        None,
+        "--database-url",
+        envvar="ACCORD_DATABASE_URL",
         help="SQLAlchemy URL (default: SQLite in the data folder)",
     ),
 ) -> None:
@@ -51,9 +53,13 @@ def init(
     from accord.federation.node import init_node
 
     settings = settings_from(ctx)
-    identity, token_path = init_node(settings, name=name, country=country.upper(), endpoint=endpoint)
+    identity, token_path = init_node(
+        settings, name=name, country=country.upper(), endpoint=endpoint
+    )
     card = identity.card()
-    console.print(f"[green]node {card.name} ({card.country}) created in {settings.data_dir}[/green]")
+    console.print(
+        f"[green]node {card.name} ({card.country}) created in {settings.data_dir}[/green]"
+    )
     console.print(f"fingerprint {card.fingerprint}")
     console.print(f"API token written to {token_path} (mode 0600)")
     console.print("next: `accord node card > card.json`, give it to your peer, `accord serve`")
@@ -107,7 +113,9 @@ app.add_typer(token_app, name="token")
 
 
 @token_app.command("new")
-def token_new(ctx: typer.Context, name: str = typer.Option(..., help="who or what uses it")) -> None:
+def token_new(
+    ctx: typer.Context, name: str = typer.Option(..., help="who or what uses it")
+) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
     from accord.accounts.service import issue_token
 

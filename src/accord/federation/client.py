@@ -21,9 +21,13 @@ def ask(
 ) -> dict[str, Any]:
     keys = peer_keys(peer)
     envelope_id = new_id()
-    envelope = seal(node, keys, envelope_id=envelope_id, kind=kind, body=body, sent_at=iso(utcnow()))
+    envelope = seal(
+        node, keys, envelope_id=envelope_id, kind=kind, body=body, sent_at=iso(utcnow())
+    )
     try:
-        response = httpx.post(peer.endpoint.rstrip("/") + QUERY_PATH, json=envelope, timeout=timeout)
+        response = httpx.post(
+            peer.endpoint.rstrip("/") + QUERY_PATH, json=envelope, timeout=timeout
+        )
     except httpx.HTTPError as exc:
         raise PeerUnreachable(
             f"cannot reach {peer.name} at {peer.endpoint}: {exc}; is it running?"

@@ -44,13 +44,13 @@ class Batch:
 
 
 def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Seconds to wait after `attempts` failures: base·2^(n-1), capped, times jitter in [0.5, 1.5)."""
+    """Seconds to wait after `attempts` failures: base·2^(n-1), capped, jitter in [0.5, 1.5)."""
     exponent = min(max(attempts - 1, 0), 30)
-    return min(cap, base * (2**exponent)) * (0.5 + rng.random())
+    return float(min(cap, base * (2**exponent)) * (0.5 + rng.random()))
 
 
 def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
-    """Per peer, the next items in id order, never passing a stream's earlier item that is waiting."""
+    """Per peer, the next items in id order, never overtaking a stream's earlier waiting item."""
     now = utcnow()
     pending = session.scalars(
         select(OutboxItem).where(OutboxItem.status == "pending").order_by(OutboxItem.id)
@@ -110,7 +110,11 @@ def _fail(
             item.alerted = True
             log.warning(
                 "ALERT: envelope %s to %s undelivered for %.0f s (%d attempts): %s",
-                item.envelope_id, item.peer, age, item.attempts, error,
+                item.envelope_id,
+                item.peer,
+                age,
+                item.attempts,
+                error,
             )
             audit.record(
                 session,
@@ -123,7 +127,10 @@ def _fail(
 
 
 def _settle(
-    session: Session, batch: Batch, response: httpx.Response | None, error: str | None,
+    session: Session,
+    batch: Batch,
+    response: httpx.Response | None,
+    error: str | None,
     settings: Settings,
 ) -> int:
     now = utcnow()
@@ -133,10 +140,10 @@ def _settle(
     if response is not None and response.status_code == 200:
         try:
             parsed = ReceiptBatch.model_validate(response.json())
-            for receipt in parsed.receipts:
-                document = receipt.model_dump(mode="json")
+            for signed in parsed.receipts:
+                document = signed.model_dump(mode="json")
                 verify_document(document, batch.keys.verify)
-                receipts[str(receipt.envelope_id)] = document
+                receipts[str(signed.envelope_id)] = document
         except (ValueError, ValidationError, EnvelopeRefused) as exc:
             error = f"unusable receipts from {batch.peer}: {exc}"
             receipts.clear()

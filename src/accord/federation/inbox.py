@@ -159,11 +159,15 @@ def authenticate(
     except EnvelopeRefused as exc:
         raise refuse(f"envelope {envelope.id} from {envelope.sender}: {exc.reason}", 401) from None
     if envelope.to != node.name:
-        raise refuse(f"envelope {envelope.id} is addressed to {envelope.to!r}, not {node.name!r}", 400)
+        raise refuse(
+            f"envelope {envelope.id} is addressed to {envelope.to!r}, not {node.name!r}", 400
+        )
     try:
         sent_at = parse_iso(envelope.sent_at)
     except ValueError:
-        raise refuse(f"envelope {envelope.id}: sent_at {envelope.sent_at!r} is not a time", 400) from None
+        raise refuse(
+            f"envelope {envelope.id}: sent_at {envelope.sent_at!r} is not a time", 400
+        ) from None
     skew = abs((utcnow() - sent_at).total_seconds())
     if skew > window.total_seconds():
         raise refuse(
@@ -208,7 +212,11 @@ def receive(
     for raw_envelope in envelopes:
         try:
             envelope, keys = authenticate(
-                session, node=node, raw_envelope=raw_envelope, remote_addr=remote_addr, window=window
+                session,
+                node=node,
+                raw_envelope=raw_envelope,
+                remote_addr=remote_addr,
+                window=window,
             )
         except EnvelopeRefused as exc:
             outcome.status, outcome.error = exc.status, exc.reason
@@ -243,9 +251,16 @@ def receive(
             continue
         if kind.handler is None:
             reason = f"{envelope.kind} is a query; send it to /federation/v1/query"
-            quarantine(session, stage="body", reason=reason, raw=json.dumps(raw_envelope),
-                       sender=envelope.sender, envelope_id=envelope_id, kind=envelope.kind,
-                       remote_addr=remote_addr)
+            quarantine(
+                session,
+                stage="body",
+                reason=reason,
+                raw=json.dumps(raw_envelope),
+                sender=envelope.sender,
+                envelope_id=envelope_id,
+                kind=envelope.kind,
+                remote_addr=remote_addr,
+            )
             outcome.receipts.append(_receipt(node, envelope_id, "quarantined", reason))
             continue
         session.add(
@@ -289,9 +304,16 @@ def answer_query(
         if kind.query is None:
             raise Rejected(f"{envelope.kind} is not a query")
     except Rejected as exc:
-        quarantine(session, stage="body", reason=str(exc), raw=json.dumps(raw_envelope),
-                   sender=envelope.sender, envelope_id=str(envelope.id), kind=envelope.kind,
-                   remote_addr=remote_addr)
+        quarantine(
+            session,
+            stage="body",
+            reason=str(exc),
+            raw=json.dumps(raw_envelope),
+            sender=envelope.sender,
+            envelope_id=str(envelope.id),
+            kind=envelope.kind,
+            remote_addr=remote_addr,
+        )
         return 422, {"error": str(exc)}
     answer = kind.query(session, node, envelope.sender, message)
     session.add(
@@ -326,7 +348,10 @@ def process(factory: sessionmaker[Session], node: NodeIdentity, *, limit: int = 
     with unit_of_work(factory) as session:
         items = list(
             session.scalars(
-                select(InboxItem).where(InboxItem.status == "stored").order_by(InboxItem.id).limit(limit)
+                select(InboxItem)
+                .where(InboxItem.status == "stored")
+                .order_by(InboxItem.id)
+                .limit(limit)
             )
         )
         advanced: set[str] = set()

@@ -22,7 +22,9 @@ from accord.federation.schemas import NodeCard
 TOKEN_FILE = "api-token"
 
 
-def init_node(settings: Settings, *, name: str, country: str, endpoint: str) -> tuple[NodeIdentity, Path]:
+def init_node(
+    settings: Settings, *, name: str, country: str, endpoint: str
+) -> tuple[NodeIdentity, Path]:
     """Create the store and the node's keys; write the first API token to a 0600 file."""
     NodeCard.model_validate(
         {

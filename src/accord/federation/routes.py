@@ -45,8 +45,12 @@ def _refuse_oversize(runtime: Runtime, remote: str | None, limit: int) -> JSONRe
     reason = f"request larger than {limit} bytes; send fewer envelopes per request"
     with runtime.transaction() as session:
         audit.record(
-            session, actor=f"remote:{remote}", action="federation.request_refused",
-            outcome="refused", remote_addr=remote, detail={"status": 413, "reason": reason},
+            session,
+            actor=f"remote:{remote}",
+            action="federation.request_refused",
+            outcome="refused",
+            remote_addr=remote,
+            detail={"status": 413, "reason": reason},
         )
     return JSONResponse(status_code=413, content={"error": "payload_too_large", "message": reason})
 
@@ -68,18 +72,27 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
                 document = json.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 return inbox.refuse_request(
-                    session, status=400, reason=f"request is not JSON: {exc}", raw=raw,
+                    session,
+                    status=400,
+                    reason=f"request is not JSON: {exc}",
+                    raw=raw,
                     remote_addr=remote,
                 )
             envelopes = document.get("envelopes") if isinstance(document, dict) else None
             if not isinstance(envelopes, list):
                 return inbox.refuse_request(
-                    session, status=400, reason='request must be {"envelopes": [...]}', raw=raw,
+                    session,
+                    status=400,
+                    reason='request must be {"envelopes": [...]}',
+                    raw=raw,
                     remote_addr=remote,
                 )
             if len(envelopes) > runtime.settings.max_envelopes_per_request:
                 return inbox.refuse_request(
-                    session, status=413, raw=raw, remote_addr=remote,
+                    session,
+                    status=413,
+                    raw=raw,
+                    remote_addr=remote,
                     reason=f"{len(envelopes)} envelopes in one request; the limit is "
                     f"{runtime.settings.max_envelopes_per_request}",
                 )
@@ -91,8 +104,11 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
     if outcome.error is not None:
         return JSONResponse(
             status_code=outcome.status,
-            content={"error": "envelope_refused", "message": outcome.error,
-                     "receipts": outcome.receipts},
+            content={
+                "error": "envelope_refused",
+                "message": outcome.error,
+                "receipts": outcome.receipts,
+            },
         )
     return JSONResponse(content={"receipts": outcome.receipts})
 
@@ -113,12 +129,18 @@ async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
                 document = json.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 outcome = inbox.refuse_request(
-                    session, status=400, reason=f"query is not JSON: {exc}", raw=raw,
+                    session,
+                    status=400,
+                    reason=f"query is not JSON: {exc}",
+                    raw=raw,
                     remote_addr=remote,
                 )
                 return outcome.status, {"error": outcome.error}
             return inbox.answer_query(
-                session, node=runtime.node, raw_envelope=document, remote_addr=remote,
+                session,
+                node=runtime.node,
+                raw_envelope=document,
+                remote_addr=remote,
                 window=window,
             )
 
@@ -160,8 +182,13 @@ def own_card(runtime: RuntimeDep, _token: TokenDep) -> NodeCard:
 def peers(runtime: RuntimeDep, _token: TokenDep) -> list[PeerOut]:
     with runtime.transaction() as session:
         return [
-            PeerOut(name=p.name, country=p.country, endpoint=p.endpoint,
-                    fingerprint=p.fingerprint, active=p.active)
+            PeerOut(
+                name=p.name,
+                country=p.country,
+                endpoint=p.endpoint,
+                fingerprint=p.fingerprint,
+                active=p.active,
+            )
             for p in list_peers(session)
         ]
 
@@ -170,8 +197,13 @@ def peers(runtime: RuntimeDep, _token: TokenDep) -> list[PeerOut]:
 def pin_peer(card: NodeCard, runtime: RuntimeDep, _token: TokenDep) -> PeerOut:
     with runtime.transaction() as session:
         p = add_peer(session, card=card, own_name=runtime.node.name)
-        return PeerOut(name=p.name, country=p.country, endpoint=p.endpoint,
-                       fingerprint=p.fingerprint, active=p.active)
+        return PeerOut(
+            name=p.name,
+            country=p.country,
+            endpoint=p.endpoint,
+            fingerprint=p.fingerprint,
+            active=p.active,
+        )
 
 
 @api.get("/federation/quarantine")
@@ -179,8 +211,14 @@ def quarantine(runtime: RuntimeDep, _token: TokenDep, limit: int = 100) -> list[
     with runtime.transaction() as session:
         return [
             QuarantineOut(
-                id=q.id, received_at=q.received_at.isoformat(), stage=q.stage, sender=q.sender,
-                envelope_id=q.envelope_id, kind=q.kind, reason=q.reason, remote_addr=q.remote_addr,
+                id=q.id,
+                received_at=q.received_at.isoformat(),
+                stage=q.stage,
+                sender=q.sender,
+                envelope_id=q.envelope_id,
+                kind=q.kind,
+                reason=q.reason,
+                remote_addr=q.remote_addr,
             )
             for q in inbox.quarantined(session, limit=min(limit, 1000))
         ]

@@ -45,8 +45,10 @@ class Workers:
         self._threads = [
             threading.Thread(
                 target=self._loop,
-                args=(self.outbox_wake, lambda: delivery.deliver_once(
-                    self.factory, self.node, self.settings, client)),
+                args=(
+                    self.outbox_wake,
+                    lambda: delivery.deliver_once(self.factory, self.node, self.settings, client),
+                ),
                 name="accord-delivery",
                 daemon=True,
             ),
