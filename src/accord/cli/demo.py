@@ -129,31 +129,122 @@ def case_on(node: RunningNode, reference: str) -> dict[str, Any] | None:
     return result
 
 
-def evidence_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+@dataclass(frozen=True)
+class Step:
+    side: str
+    """requesting or requested"""
+    action: str
+    payload: dict[str, Any]
+    officer: str
+
+
+MLA_OPENING: dict[str, Any] = {
+    "case_type": "mla",
+    "area": "judicial_assistance",
+    "priority": "routine",
+    "handling_code": "H1",
+    "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
+    "officer": "Officer Smith",
+    "details": {
+        "assistance": ["bank_records", "witness_statement"],
+        "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
+        "facts": "Proceeds of an investment fraud moved through accounts in Shenzhen.",
+        "legal_basis": "US-PRC Agreement on Mutual Legal Assistance (2000)",
+    },
+}
+
+REVIEW: dict[str, Any] = {
+    "reviewer": "J. Doe, Office of International Affairs",
+    "treaty_basis": "US-PRC MLAA (2000), Art. 1 and 4",
+    "dual_criminality": True,
+    "neutrality_confirmed": True,
+    "reasons": "Ordinary fraud and laundering; no political, military, religious or racial "
+    "character; evidence sought is specific and proportionate.",
+}
+
+MLA_STEPS: tuple[Step, ...] = (
+    Step("requesting", "send_to_review", {"note": "Draft complete"}, "Officer Smith"),
+    Step("requesting", "approve_and_submit", REVIEW, "J. Doe"),
+    Step("requested", "acknowledge", {"note": "已收到"}, "王警官"),
+    Step("requested", "begin_review", {}, "李律师"),
+    Step(
+        "requested",
+        "request_more_info",
+        {"questions": "Please give the account numbers and the period of the transactions."},
+        "李律师",
+    ),
+    Step(
+        "requesting",
+        "provide_info",
+        {"answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."},
+        "Officer Smith",
+    ),
+    Step(
+        "requested",
+        "accept",
+        {
+            "reviewer": "李律师",
+            "treaty_basis": "中美刑事司法协助协定（2000）第一条",
+            "dual_criminality": True,
+            "neutrality_confirmed": True,
+            "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
+        },
+        "李律师",
+    ),
+    Step("requested", "begin_execution", {}, "王警官"),
+    Step(
+        "requested",
+        "return_evidence",
+        {
+            "items": [
+                {
+                    "description": "Statements of account 6222 0000 1111, Jan-Jun 2025",
+                    "sha256": hashlib.sha256(b"statements-1111").hexdigest(),
+                    "handling_code": "H1",
+                }
+            ],
+            "outstanding": "Records of the second account and the witness statement.",
+        },
+        "王警官",
+    ),
+    Step(
+        "requesting",
+        "note",
+        {"text": "Thank you; first records received and verified."},
+        "Officer Smith",
+    ),
+    Step(
+        "requested",
+        "complete_execution",
+        {
+            "items": [
+                {
+                    "description": "Statements of account 6222 0000 2222, Jan-Jun 2025",
+                    "sha256": hashlib.sha256(b"statements-2222").hexdigest(),
+                    "handling_code": "H1",
+                },
+                {
+                    "description": "Witness statement of the branch manager (translated)",
+                    "sha256": hashlib.sha256(b"witness-statement").hexdigest(),
+                    "handling_code": "H1",
+                },
+            ],
+            "summary": "All requested records and one witness statement provided.",
+        },
+        "王警官",
+    ),
+    Step(
+        "requesting",
+        "close",
+        {"satisfied": True, "note": "Request fully executed."},
+        "Officer Smith",
+    ),
+)
 
 
 def scenario(us: RunningNode, cn: RunningNode) -> str:
     """The legal assistance case; returns its reference. Raises DemoFailure on any divergence."""
-
-    opened = us.post(
-        "/api/v1/cases",
-        {
-            "case_type": "mla",
-            "peer": cn.name,
-            "area": "judicial_assistance",
-            "priority": "routine",
-            "handling_code": "H1",
-            "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
-            "officer": "Officer Smith",
-            "details": {
-                "assistance": ["bank_records", "witness_statement"],
-                "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
-                "facts": "Proceeds of an investment fraud moved through accounts in Shenzhen.",
-                "legal_basis": "US-PRC Agreement on Mutual Legal Assistance (2000)",
-            },
-        },
-    )
+    opened = us.post("/api/v1/cases", {**MLA_OPENING, "peer": cn.name})
     reference: str = opened["reference"]
     step = 0
 
@@ -170,104 +261,29 @@ def scenario(us: RunningNode, cn: RunningNode) -> str:
         )
 
     show(us, "open")
-
-    def act(node: RunningNode, action: str, payload: dict[str, Any], officer: str) -> None:
+    for item in MLA_STEPS:
+        node = us if item.side == "requesting" else cn
         result = node.post(
             f"/api/v1/cases/{reference}/actions",
-            {"action": action, "payload": payload, "officer": officer},
+            {"action": item.action, "payload": item.payload, "officer": item.officer},
         )
         if result["status"] == "pending":
             pending_id = result["pending"]["id"]
 
-            def settled() -> dict[str, Any] | None:
+            def settled(node: RunningNode = node, pending_id: str = pending_id) -> Any:
                 case = case_on(node, reference)
                 for p in (case or {}).get("pending", []):
                     if p["id"] == pending_id and p["status"] != "pending":
-                        return dict(p)
+                        return p
                 return None
 
-            outcome = wait_for(settled, f"{action} to be applied by the sequencer")
+            outcome = wait_for(settled, f"{item.action} to be applied by the sequencer")
             if outcome["status"] != "applied":
-                raise DemoFailure(f"{action} was rejected: {outcome['reason']}")
-        # wait until both sides hold the same head before showing the step
-        if case_on(us, reference) and case_on(us, reference)["shared"]:  # type: ignore[index]
-            wait_for(lambda: _same_head(us, cn, reference), f"{cn.name} to replicate {action}")
-        show(node, action)
-
-    review = {
-        "reviewer": "J. Doe, Office of International Affairs",
-        "treaty_basis": "US-PRC MLAA (2000), Art. 1 and 4",
-        "dual_criminality": True,
-        "neutrality_confirmed": True,
-        "reasons": "Ordinary fraud and laundering; no political, military, religious or racial "
-        "character; evidence sought is specific and proportionate.",
-    }
-    act(us, "send_to_review", {"note": "Draft complete"}, "Officer Smith")
-    act(us, "approve_and_submit", review, "J. Doe")
-    act(cn, "acknowledge", {"note": "已收到"}, "王警官")
-    act(cn, "begin_review", {}, "李律师")
-    act(
-        cn,
-        "request_more_info",
-        {"questions": "Please give the account numbers and the period of the transactions."},
-        "李律师",
-    )
-    act(
-        us,
-        "provide_info",
-        {"answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."},
-        "Officer Smith",
-    )
-    act(
-        cn,
-        "accept",
-        {
-            "reviewer": "李律师",
-            "treaty_basis": "中美刑事司法协助协定（2000）第一条",
-            "dual_criminality": True,
-            "neutrality_confirmed": True,
-            "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
-        },
-        "李律师",
-    )
-    act(cn, "begin_execution", {}, "王警官")
-    act(
-        cn,
-        "return_evidence",
-        {
-            "items": [
-                {
-                    "description": "Statements of account 6222 0000 1111, Jan–Jun 2025",
-                    "sha256": evidence_hash("statements-1111"),
-                    "handling_code": "H1",
-                }
-            ],
-            "outstanding": "Records of the second account and the witness statement.",
-        },
-        "王警官",
-    )
-    act(us, "note", {"text": "Thank you; first records received and verified."}, "Officer Smith")
-    act(
-        cn,
-        "complete_execution",
-        {
-            "items": [
-                {
-                    "description": "Statements of account 6222 0000 2222, Jan–Jun 2025",
-                    "sha256": evidence_hash("statements-2222"),
-                    "handling_code": "H1",
-                },
-                {
-                    "description": "Witness statement of the branch manager (translated)",
-                    "sha256": evidence_hash("witness-statement"),
-                    "handling_code": "H1",
-                },
-            ],
-            "summary": "All requested records and one witness statement provided.",
-        },
-        "王警官",
-    )
-    act(us, "close", {"satisfied": True, "note": "Request fully executed."}, "Officer Smith")
+                raise DemoFailure(f"{item.action} was rejected: {outcome['reason']}")
+        mine = case_on(us, reference)
+        if mine and mine["shared"]:
+            wait_for(lambda: _same_head(us, cn, reference), f"{cn.name} to replicate {item.action}")
+        show(node, item.action)
     return reference
 
 
