@@ -26,7 +26,7 @@ def require_token(request: Request, runtime: RuntimeDep) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send `Authorization: Bearer <token>`; see DATA/api-token")
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         return check_token(session, token=token.strip()).name
 
 

@@ -50,7 +50,7 @@ def list_cases(
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[CaseOut]:
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         rows, total = service.list_cases(
             session, state=state, case_type=case_type, offset=offset, limit=limit
         )
@@ -63,7 +63,7 @@ def list_cases(
 
 @router.get("/{reference}")
 def show_case(reference: str, runtime: RuntimeDep, _token: TokenDep) -> CaseDetail:
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         case = service.get_case(session, reference=reference)
         return service.describe(session, case=case, node_name=runtime.node.name)
 
@@ -94,14 +94,14 @@ def act(
 
 @router.get("/{reference}/log")
 def case_log(reference: str, runtime: RuntimeDep, _token: TokenDep) -> list[EventOut]:
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         return [EventOut.model_validate(e) for e in service.case_log(session, reference=reference)]
 
 
 @router.get("/{reference}/verify")
 def verify_case(reference: str, runtime: RuntimeDep, _token: TokenDep) -> VerifyOut:
     node = runtime.node
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         return service.verify(
             session,
             node=node,

@@ -529,8 +529,8 @@ def refold(session: Session, *, case: Case) -> CaseFold:
         select(CaseEvent.action, CaseEvent.occurred_at)
         .where(CaseEvent.case_id == case.id)
         .order_by(CaseEvent.seq)
-    ).tuples()
-    return fold(workflow, Priority(case.priority), rows)
+    )
+    return fold(workflow, Priority(case.priority), ((a, t) for a, t in rows))
 
 
 # -- views ------------------------------------------------------------------------------------

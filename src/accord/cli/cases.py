@@ -86,7 +86,7 @@ def show(ctx: typer.Context, reference: str, as_json: bool = typer.Option(False,
     """The case, its open deadlines, what this side may do next, and its log."""
     runtime = runtime_from(ctx)
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             case = service.get_case(session, reference=reference)
             view = service.describe(session, case=case, node_name=runtime.node.name)
             events = [
@@ -135,7 +135,7 @@ def list_(
     """Cases on this node, most recently changed first."""
     runtime = runtime_from(ctx)
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             rows, total = service.list_cases(session, state=state, limit=limit)
             table = Table("reference", "type", "peer", "state", "events", "title")
             for c in rows:
@@ -154,7 +154,7 @@ def verify(ctx: typer.Context, reference: str) -> None:
     runtime = runtime_from(ctx)
     node = runtime.node
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             result = service.verify(
                 session,
                 node=node,

@@ -37,7 +37,7 @@ def peer_list(ctx: typer.Context) -> None:
     """The peers this node exchanges with."""
     runtime = runtime_from(ctx)
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             table = Table("name", "country", "endpoint", "fingerprint", "active")
             for p in list_peers(session):
                 table.add_row(
@@ -53,7 +53,7 @@ def show_quarantine(ctx: typer.Context, limit: int = typer.Option(50)) -> None:
     """Everything refused at the inbox or in processing, newest first, with the reason."""
     runtime = runtime_from(ctx)
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             items = inbox.quarantined(session, limit=limit)
             table = Table("id", "received", "stage", "sender", "kind", "reason")
             for q in items:
@@ -75,7 +75,7 @@ def show_outbox(ctx: typer.Context) -> None:
     """Counts of outbox items by status, and the pending ones with their last error."""
     runtime = runtime_from(ctx)
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             console.print(outbox.counts(session) or "outbox is empty")
             table = Table("id", "peer", "stream", "kind", "attempts", "last error")
             for item in outbox.pending_items(session)[:50]:
@@ -97,7 +97,7 @@ def audit_verify(ctx: typer.Context) -> None:
     """Check the audit log's hash chain; exit 1 and name each broken entry if it was altered."""
     runtime = runtime_from(ctx)
     try:
-        with runtime.transaction() as session:
+        with runtime.reading() as session:
             problems = audit.verify(session)
     finally:
         runtime.close()

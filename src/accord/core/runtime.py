@@ -19,24 +19,40 @@ class Runtime:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
+    read_factory: sessionmaker[Session]
     _node: NodeIdentity | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.resolved_database_url)
-        return cls(settings=settings, engine=engine, factory=session_factory(engine))
+        return cls(
+            settings=settings,
+            engine=engine,
+            factory=session_factory(engine),
+            read_factory=session_factory(engine, read_only=True),
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with unit_of_work(self.factory) as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads (on SQLite it takes no write lock); rolled back."""
+        session = self.read_factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     @property
     def node(self) -> NodeIdentity:
         if self._node is None:
             from accord.federation.node import load_identity
 
-            with self.transaction() as session:
+            with self.reading() as session:
                 self._node = load_identity(session, self.settings)
         return self._node
 

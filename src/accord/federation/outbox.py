@@ -43,4 +43,4 @@ def pending_items(session: Session, *, peer: str | None = None) -> list[OutboxIt
 
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}

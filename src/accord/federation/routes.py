@@ -195,7 +195,7 @@ def peers(runtime: RuntimeDep, _token: TokenDep) -> list[PeerOut]:
 
 @api.post("/peers", status_code=201)
 def pin_peer(card: NodeCard, runtime: RuntimeDep, _token: TokenDep) -> PeerOut:
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         p = add_peer(session, card=card, own_name=runtime.node.name)
         return PeerOut(
             name=p.name,
@@ -208,7 +208,7 @@ def pin_peer(card: NodeCard, runtime: RuntimeDep, _token: TokenDep) -> PeerOut:
 
 @api.get("/federation/quarantine")
 def quarantine(runtime: RuntimeDep, _token: TokenDep, limit: int = 100) -> list[QuarantineOut]:
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         return [
             QuarantineOut(
                 id=q.id,
@@ -226,5 +226,5 @@ def quarantine(runtime: RuntimeDep, _token: TokenDep, limit: int = 100) -> list[
 
 @api.get("/federation/outbox")
 def outbox_status(runtime: RuntimeDep, _token: TokenDep) -> dict[str, int]:
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         return outbox.counts(session)
