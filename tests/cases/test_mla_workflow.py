@@ -136,7 +136,7 @@ def test_refusal_needs_an_enumerated_ground() -> None:
             side=D,
             payload={"grounds": [], "explanation": "no"},
         )
-    with pytest.raises(InvalidInput, match="grounds.0"):
+    with pytest.raises(InvalidInput, match=r"grounds\.0"):
         MLA.decide(
             state="under_review",
             action="refuse",

@@ -65,7 +65,7 @@ def test_exit_from_final_state_is_refused() -> None:
 def test_state_with_no_way_to_a_final_state_is_refused() -> None:
     actions = (Action("go", "Go", "去", frozenset({"a"}), "b", Who.REQUESTING, Empty),)
     states = (State("a", "A", "甲"), State("b", "B", "乙"), State("z", "Z", "终", final=True))
-    with pytest.raises(DeclarationError, match="unreachable states|no final state is reachable"):
+    with pytest.raises(DeclarationError, match=r"unreachable states|no final state is reachable"):
         _wf(actions=actions, states=states)
 
 
