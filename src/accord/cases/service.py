@@ -32,8 +32,9 @@ from accord.cases.schemas import (
     WireEvent,
 )
 from accord.cases.workflow import OPEN_ACTION, CaseFold, OpenDeadline, Workflow, fold
+from accord.core.canonical import contains_nul
 from accord.core.clock import iso, new_id, parse_iso, utcnow
-from accord.core.errors import AccordError, Conflict, Forbidden, NotFound
+from accord.core.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
 from accord.federation.keys import NodeIdentity
 from accord.federation.kinds import Deferred, Rejected
 from accord.federation.models import Peer
@@ -150,6 +151,8 @@ def open_case(
     """Open a case requesting assistance from `peer`; this node becomes its sequencer."""
     workflow = workflow_for(case_type)
     get_peer(session, peer)
+    if contains_nul(title) or contains_nul(officer):
+        raise InvalidInput("title and officer must not contain NUL (U+0000) characters")
     now = utcnow()
     header = CaseHeader(
         case_type=case_type,

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from accord.cases.enums import Priority, Side
+from accord.core.canonical import contains_nul
 from accord.core.clock import parse_iso
 from accord.core.errors import DeclarationError, InvalidInput, WorkflowViolation
 
@@ -204,6 +205,8 @@ class Workflow:
 
 
 def _validate(model: type[BaseModel], data: Mapping[str, Any], what: str) -> dict[str, Any]:
+    if contains_nul(dict(data)):
+        raise InvalidInput(f"invalid {what}: text contains NUL (U+0000) characters")
     try:
         return model.model_validate(dict(data)).model_dump(mode="json")
     except ValidationError as exc:

@@ -9,7 +9,7 @@ from rich.console import Console
 from accord.cli.root import app
 from accord.core.errors import AccordError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:

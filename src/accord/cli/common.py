@@ -14,7 +14,7 @@ from accord.config import Settings
 from accord.core.errors import InvalidInput
 from accord.core.runtime import Runtime
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def settings_from(ctx: typer.Context) -> Settings:

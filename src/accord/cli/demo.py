@@ -24,7 +24,7 @@ from accord.federation.node import TOKEN_FILE, init_node
 from accord.federation.peers import add_peer
 from accord.federation.schemas import NodeCard
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def free_port() -> int:
@@ -68,10 +68,12 @@ class DemoFailure(Exception):
     pass
 
 
-def prepare_node(root: Path, name: str, country: str) -> tuple[Settings, NodeCard, str]:
+def prepare_node(
+    root: Path, name: str, country: str, database_url: str | None = None
+) -> tuple[Settings, NodeCard, str]:
     data = root / name
     url = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(data_dir=data)
+    settings = Settings(data_dir=data, database_url=database_url)
     identity, token_path = init_node(settings, name=name, country=country, endpoint=url)
     return settings, identity.card(), token_path.read_text().strip()
 
@@ -86,9 +88,11 @@ def pin(settings: Settings, card: NodeCard, own_name: str) -> None:
 
 
 def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) -> RunningNode:
-    log = (log_dir / f"{card.name}.log").open("wb")
+    log = (log_dir / f"{card.name}.log").open("ab")
     env = {**os.environ, "ACCORD_DATA_DIR": str(settings.data_dir)}
     env.pop("ACCORD_DATABASE_URL", None)
+    if settings.database_url:
+        env["ACCORD_DATABASE_URL"] = settings.database_url
     process = subprocess.Popen(
         [sys.executable, "-m", "accord", "serve", "--log-level", "warning"],
         env=env,

@@ -39,12 +39,12 @@ class Runtime:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A transaction that only reads (on SQLite it takes no write lock); rolled back."""
+        """A transaction that only reads (on SQLite it takes no write lock). Closing releases it;
+        loaded objects stay readable, detached."""
         session = self.read_factory()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     @property

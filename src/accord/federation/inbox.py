@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.audit import service as audit
+from accord.core.canonical import contains_nul
 from accord.core.clock import iso, parse_iso, utcnow
 from accord.core.db import unit_of_work
 from accord.federation.envelope import EnvelopeRefused, open_body, sign_document, verify_document
@@ -42,12 +43,15 @@ class BatchOutcome:
 
 
 def _raw_text(raw: bytes | str) -> str:
-    if isinstance(raw, str):
-        return raw[:RAW_LIMIT]
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    data = data[:RAW_LIMIT]
     try:
-        return raw[:RAW_LIMIT].decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return "base64:" + base64.b64encode(raw[:RAW_LIMIT]).decode("ascii")
+        text = None
+    if text is None or "\x00" in text:
+        return "base64:" + base64.b64encode(data).decode("ascii")
+    return text
 
 
 def quarantine(
@@ -186,6 +190,8 @@ def _parse_body(
         body = open_body(node, keys, envelope)
     except EnvelopeRefused as exc:
         raise Rejected(exc.reason) from None
+    if contains_nul(body):
+        raise Rejected("body contains NUL (U+0000) characters")
     kind = KINDS.get(envelope.kind)
     if kind is None:
         raise Rejected(f"unknown message kind {envelope.kind!r}")
