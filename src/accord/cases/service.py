@@ -166,7 +166,7 @@ def open_case(
         sequencer=node.name,
         details=workflow.validate_opening(details),
     )
-    case = _new_case(header, workflow, now)
+    case = _new_case(header, workflow, now, peer=peer)
     session.add(case)
     session.flush()
     _append(
@@ -387,7 +387,7 @@ def _next_reference(session: Session, prefix: str, country: str, year: int) -> s
     return f"{key}-{counter.last:06d}"
 
 
-def _new_case(header: CaseHeader, workflow: Workflow, now: datetime) -> Case:
+def _new_case(header: CaseHeader, workflow: Workflow, now: datetime, *, peer: str) -> Case:
     return Case(
         id=new_id(),
         reference=header.reference,
@@ -399,7 +399,7 @@ def _new_case(header: CaseHeader, workflow: Workflow, now: datetime) -> Case:
         requesting_node=header.requesting_node,
         requested_node=header.requested_node,
         sequencer=header.sequencer,
-        peer="",
+        peer=peer,
         state=workflow.initial,
         shared=False,
         event_count=0,
@@ -425,8 +425,7 @@ def _create_replica(
         raise Rejected(f"case {message.reference}: opening event names another case or sequencer")
     if node.name not in (header.requesting_node, header.requested_node):
         raise Rejected(f"case {message.reference} is between other nodes")
-    case = _new_case(header, workflow, parse_iso(message.event.occurred_at))
-    case.peer = sender
+    case = _new_case(header, workflow, parse_iso(message.event.occurred_at), peer=sender)
     session.add(case)
     session.flush()
     return case
@@ -461,10 +460,6 @@ def _append(
     event = WireEvent.model_validate({**wire, "hash": event_hash(fields)})
     was_shared = case.shared
     row = _record(session, case=case, workflow=workflow, event=event)
-    if not case.peer:
-        case.peer = (
-            case.requested_node if case.sequencer == case.requesting_node else case.requesting_node
-        )
     if case.shared:
         backlog = (
             [row]
