@@ -58,10 +58,10 @@ class Acted:
 
 
 def get_case(session: Session, *, reference: str, lock: bool = False) -> Case:
-    query = select(Case).where(Case.reference == reference)
     if lock:
-        query = query.with_for_update()
-    case = session.scalar(query)
+        case = _locked_case(session, reference)
+    else:
+        case = session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
         raise NotFound(f"no case {reference!r} on this node; `accord case list` shows the cases")
     return case
@@ -303,11 +303,12 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     event = message.event
     if message.sequencer != sender:
         raise Rejected(f"{sender} sent an event of a case sequenced by {message.sequencer}")
-    case = session.scalar(select(Case).where(Case.reference == message.reference).with_for_update())
+    case = _locked_case(session, message.reference)
+    created: Case | None = None
     if case is None:
         if event.seq != 1:
             raise Deferred(f"case {message.reference}: waiting for its opening event")
-        case = _create_replica(session, node, sender, message)
+        case = created = _replica_case(node, sender, message)  # added once every check passed
     if case.sequencer != sender:
         raise Rejected(f"case {case.reference} is sequenced by {case.sequencer}, not {sender}")
     if event.seq <= case.event_count:
@@ -342,6 +343,8 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
             raise Rejected(
                 f"case {case.reference}: event {event.seq} breaks the workflow: {exc.message}"
             ) from None
+    if created is not None:
+        session.add(created)
     _record(session, case=case, workflow=workflow, event=event)
     if event.submission_id:
         pending = session.get(PendingAction, UUID(event.submission_id))
@@ -368,8 +371,29 @@ def head(session: Session, node: NodeIdentity, sender: str, query: Any) -> dict[
 # -- internals --------------------------------------------------------------------------------
 
 
-def _case_for_peer(session: Session, reference: str, sender: str) -> Case:
+_LOCKED = "accord.locked_cases"
+
+
+def _locked_case(session: Session, reference: str) -> Case | None:
+    """The case row locked for this transaction (FOR UPDATE), queried once per transaction."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_LOCKED)
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        session.info[_LOCKED] = cached
+    known: dict[str, UUID] = cached[1]
+    if reference in known:
+        found = session.get(Case, known[reference])
+        if found is not None:
+            return found
     case = session.scalar(select(Case).where(Case.reference == reference).with_for_update())
+    if case is not None:
+        known[reference] = case.id
+    return case
+
+
+def _case_for_peer(session: Session, reference: str, sender: str) -> Case:
+    case = _locked_case(session, reference)
     if case is None:
         raise Rejected(f"no case {reference!r} here")
     if sender not in (case.requesting_node, case.requested_node):
@@ -410,9 +434,7 @@ def _new_case(header: CaseHeader, workflow: Workflow, now: datetime, *, peer: st
     )
 
 
-def _create_replica(
-    session: Session, node: NodeIdentity, sender: str, message: EventMessage
-) -> Case:
+def _replica_case(node: NodeIdentity, sender: str, message: EventMessage) -> Case:
     if message.event.action != OPEN_ACTION:
         raise Rejected(f"case {message.reference}: event 1 is {message.event.action!r}, not open")
     try:
@@ -425,10 +447,7 @@ def _create_replica(
         raise Rejected(f"case {message.reference}: opening event names another case or sequencer")
     if node.name not in (header.requesting_node, header.requested_node):
         raise Rejected(f"case {message.reference} is between other nodes")
-    case = _new_case(header, workflow, parse_iso(message.event.occurred_at), peer=sender)
-    session.add(case)
-    session.flush()
-    return case
+    return _new_case(header, workflow, parse_iso(message.event.occurred_at), peer=sender)
 
 
 def _append(
@@ -516,7 +535,6 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
         for name, d in fold.deadlines.items()
     }
     case.updated_at = parse_iso(event.occurred_at)
-    session.flush()
     return row
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from accord.audit import service as audit
 from accord.config import Settings
@@ -50,26 +50,34 @@ def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> fl
 
 
 def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
-    """Per peer, the next items in id order, never overtaking a stream's earlier waiting item."""
+    """Per peer, the next due items in id order, never overtaking an earlier item of the same
+    (peer, stream) that is still waiting for its retry."""
     now = utcnow()
-    pending = session.scalars(
-        select(OutboxItem).where(OutboxItem.status == "pending").order_by(OutboxItem.id)
+    earlier = aliased(OutboxItem)
+    waiting_before = (
+        select(earlier.id)
+        .where(
+            earlier.peer == OutboxItem.peer,
+            earlier.stream == OutboxItem.stream,
+            earlier.status == "pending",
+            earlier.id < OutboxItem.id,
+            earlier.next_attempt_at > now,
+        )
+        .exists()
+    )
+    due = session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, ~waiting_before)
+        .order_by(OutboxItem.id)
+        .limit(settings.delivery_batch * 8)
     )
     chosen: dict[str, list[OutboxItem]] = defaultdict(list)
-    blocked: set[tuple[str, str]] = set()
-    for item in pending:
-        key = (item.peer, item.stream)
-        if key in blocked or len(chosen[item.peer]) >= settings.delivery_batch:
-            continue
-        if item.next_attempt_at > now:
-            blocked.add(key)
-            continue
-        chosen[item.peer].append(item)
+    for item in due:
+        if len(chosen[item.peer]) < settings.delivery_batch:
+            chosen[item.peer].append(item)
     batches: list[Batch] = []
     sent_at = iso(now)
     for peer_name, items in chosen.items():
-        if not items:
-            continue
         peer = find_peer(session, peer_name)
         if peer is None:
             _fail(session, items, "peer is not pinned (or disabled) on this node", settings, now)

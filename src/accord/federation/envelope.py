@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import binascii
 import json
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from nacl.exceptions import BadSignatureError, CryptoError
-from nacl.public import Box
+from nacl.public import Box, PrivateKey, PublicKey
 from nacl.signing import VerifyKey
 
 from accord.core.canonical import canonical_bytes
@@ -27,6 +28,16 @@ class EnvelopeRefused(Exception):
         self.status = status
 
 
+@lru_cache(maxsize=1024)
+def _box(own_private: bytes, peer_public: bytes) -> Box:
+    """The precomputed shared key of a (node, peer) pair; computing it costs a scalar mult."""
+    return Box(PrivateKey(own_private), PublicKey(peer_public))
+
+
+def box_for(node: NodeIdentity, peer: PeerKeys) -> Box:
+    return _box(bytes(node.encryption), bytes(peer.encryption))
+
+
 def seal(
     node: NodeIdentity,
     peer: PeerKeys,
@@ -36,7 +47,7 @@ def seal(
     body: dict[str, Any],
     sent_at: str,
 ) -> dict[str, Any]:
-    ciphertext = Box(node.encryption, peer.encryption).encrypt(canonical_bytes(body))
+    ciphertext = box_for(node, peer).encrypt(canonical_bytes(body))
     unsigned: dict[str, Any] = {
         "v": VERSION,
         "id": str(envelope_id),
@@ -77,7 +88,7 @@ def verify_envelope(envelope: Envelope, peer: PeerKeys) -> None:
 def open_body(node: NodeIdentity, peer: PeerKeys, envelope: Envelope) -> dict[str, Any]:
     """Decrypt and parse the body of an envelope whose signature has been verified."""
     try:
-        plaintext = Box(node.encryption, peer.encryption).decrypt(unb64(envelope.body))
+        plaintext = box_for(node, peer).decrypt(unb64(envelope.body))
     except (CryptoError, binascii.Error, ValueError):
         raise EnvelopeRefused("body does not decrypt with our key and the sender's") from None
     try:

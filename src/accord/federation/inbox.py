@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy import select, update
@@ -118,8 +119,11 @@ def authenticate(
     raw_envelope: Any,
     remote_addr: str | None,
     window: timedelta,
+    peers: dict[str, PeerKeys | None] | None = None,
 ) -> tuple[Envelope, PeerKeys]:
-    """Shape, known sender, signature, addressee and freshness; refusals are kept and audited."""
+    """Shape, known sender, signature, addressee and freshness; refusals are kept and audited.
+
+    `peers` caches the pinned keys looked up during one batch."""
     sender = raw_envelope.get("from") if isinstance(raw_envelope, dict) else None
     envelope_id = raw_envelope.get("id") if isinstance(raw_envelope, dict) else None
     raw_json = json.dumps(raw_envelope, ensure_ascii=False)[:RAW_LIMIT]
@@ -152,12 +156,15 @@ def authenticate(
             f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
         )
         raise refuse(f"malformed envelope: {problems}", 400) from None
-    peer = find_peer(session, envelope.sender)
-    if peer is None:
+    cache = peers if peers is not None else {}
+    if envelope.sender not in cache:
+        peer = find_peer(session, envelope.sender)
+        cache[envelope.sender] = peer_keys(peer) if peer is not None else None
+    keys = cache[envelope.sender]
+    if keys is None:
         raise refuse(
             f"unknown sender {envelope.sender!r}: this node has not pinned it as a peer", 403
         )
-    keys = peer_keys(peer)
     try:
         verify_document(raw_envelope, keys.verify)
     except EnvelopeRefused as exc:
@@ -205,6 +212,16 @@ def _parse_body(
     return kind, message, body
 
 
+def _envelope_ids(envelopes: list[Any]) -> list[UUID]:
+    ids: list[UUID] = []
+    for raw in envelopes:
+        try:
+            ids.append(UUID(str(raw.get("id"))) if isinstance(raw, dict) else UUID(int=0))
+        except ValueError:
+            continue
+    return ids
+
+
 def receive(
     session: Session,
     *,
@@ -213,76 +230,82 @@ def receive(
     remote_addr: str | None,
     window: timedelta,
 ) -> BatchOutcome:
-    """Store each envelope of a batch and receipt it. The caller commits, then answers."""
+    """Store each envelope of a batch and receipt it. The caller commits, then answers.
+
+    The batch is checked with one query for ids already stored and one for ids already
+    quarantined, and its rows are flushed together: per-envelope queries dominated the cost.
+    """
     outcome = BatchOutcome()
-    for raw_envelope in envelopes:
-        try:
-            envelope, keys = authenticate(
-                session,
-                node=node,
-                raw_envelope=raw_envelope,
-                remote_addr=remote_addr,
-                window=window,
-            )
-        except EnvelopeRefused as exc:
-            outcome.status, outcome.error = exc.status, exc.reason
-            return outcome
-        envelope_id = str(envelope.id)
-        seen = session.scalar(select(InboxItem.id).where(InboxItem.envelope_id == envelope.id))
-        if seen is not None:
-            outcome.receipts.append(_receipt(node, envelope_id, "duplicate"))
-            continue
-        earlier = session.scalar(
-            select(QuarantineItem.reason).where(
-                QuarantineItem.envelope_id == envelope_id, QuarantineItem.stage == "body"
+    ids = _envelope_ids(envelopes)
+    stored = set(
+        session.scalars(select(InboxItem.envelope_id).where(InboxItem.envelope_id.in_(ids)))
+    )
+    refused: dict[str | None, str] = {
+        envelope_id: reason
+        for envelope_id, reason in session.execute(
+            select(QuarantineItem.envelope_id, QuarantineItem.reason).where(
+                QuarantineItem.envelope_id.in_([str(i) for i in ids]),
+                QuarantineItem.stage == "body",
             )
         )
-        if earlier is not None:
-            outcome.receipts.append(_receipt(node, envelope_id, "quarantined", earlier))
-            continue
-        try:
-            kind, message, body = _parse_body(session, node, envelope, keys)
-        except Rejected as exc:
-            quarantine(
-                session,
-                stage="body",
-                reason=str(exc),
-                raw=json.dumps(raw_envelope, ensure_ascii=False),
-                sender=envelope.sender,
-                envelope_id=envelope_id,
-                kind=envelope.kind,
-                remote_addr=remote_addr,
+    }
+    peers: dict[str, PeerKeys | None] = {}
+    with session.no_autoflush:
+        for raw_envelope in envelopes:
+            try:
+                envelope, keys = authenticate(
+                    session,
+                    node=node,
+                    raw_envelope=raw_envelope,
+                    remote_addr=remote_addr,
+                    window=window,
+                    peers=peers,
+                )
+            except EnvelopeRefused as exc:
+                outcome.status, outcome.error = exc.status, exc.reason
+                break
+            envelope_id = str(envelope.id)
+            if envelope.id in stored:
+                outcome.receipts.append(_receipt(node, envelope_id, "duplicate"))
+                continue
+            if envelope_id in refused:
+                outcome.receipts.append(
+                    _receipt(node, envelope_id, "quarantined", refused[envelope_id])
+                )
+                continue
+            try:
+                kind, message, body = _parse_body(session, node, envelope, keys)
+                if kind.handler is None:
+                    raise Rejected(f"{envelope.kind} is a query; send it to /federation/v1/query")
+            except Rejected as exc:
+                quarantine(
+                    session,
+                    stage="body",
+                    reason=str(exc),
+                    raw=json.dumps(raw_envelope, ensure_ascii=False),
+                    sender=envelope.sender,
+                    envelope_id=envelope_id,
+                    kind=envelope.kind,
+                    remote_addr=remote_addr,
+                )
+                refused[envelope_id] = str(exc)
+                outcome.receipts.append(_receipt(node, envelope_id, "quarantined", str(exc)))
+                continue
+            session.add(
+                InboxItem(
+                    envelope_id=envelope.id,
+                    sender=envelope.sender,
+                    kind=envelope.kind,
+                    stream=kind.stream(message),
+                    sent_at=envelope.sent_at,
+                    body=body,
+                    envelope=raw_envelope,
+                    received_at=utcnow(),
+                    status="stored",
+                )
             )
-            outcome.receipts.append(_receipt(node, envelope_id, "quarantined", str(exc)))
-            continue
-        if kind.handler is None:
-            reason = f"{envelope.kind} is a query; send it to /federation/v1/query"
-            quarantine(
-                session,
-                stage="body",
-                reason=reason,
-                raw=json.dumps(raw_envelope),
-                sender=envelope.sender,
-                envelope_id=envelope_id,
-                kind=envelope.kind,
-                remote_addr=remote_addr,
-            )
-            outcome.receipts.append(_receipt(node, envelope_id, "quarantined", reason))
-            continue
-        session.add(
-            InboxItem(
-                envelope_id=envelope.id,
-                sender=envelope.sender,
-                kind=envelope.kind,
-                stream=kind.stream(message),
-                sent_at=envelope.sent_at,
-                body=body,
-                envelope=raw_envelope,
-                received_at=utcnow(),
-                status="stored",
-            )
-        )
-        outcome.receipts.append(_receipt(node, envelope_id, "stored"))
+            stored.add(envelope.id)
+            outcome.receipts.append(_receipt(node, envelope_id, "stored"))
     session.info[WAKE_KEY] = True
     session.flush()
     return outcome
@@ -349,64 +372,89 @@ def answer_query(
 
 
 def process(factory: sessionmaker[Session], node: NodeIdentity, *, limit: int = 500) -> int:
-    """Process stored envelopes in arrival order; return how many were settled."""
-    settled = 0
+    """Process stored envelopes in arrival order; return how many were settled.
+
+    Handlers raise Deferred or Rejected before they write anything, so a batch normally runs
+    without savepoints. Should a handler fail in any other way, the batch is rolled back and run
+    again with each item in its own savepoint, so that one bad item is quarantined alone.
+    """
+    try:
+        with unit_of_work(factory) as session:
+            return _process_batch(session, node, limit=limit, isolate=False)
+    except OperationalError:
+        raise
+    except Exception:
+        log.warning("inbox batch failed; processing it item by item", exc_info=True)
     with unit_of_work(factory) as session:
-        items = list(
-            session.scalars(
-                select(InboxItem)
-                .where(InboxItem.status == "stored")
-                .order_by(InboxItem.id)
-                .limit(limit)
-            )
+        return _process_batch(session, node, limit=limit, isolate=True)
+
+
+def _process_batch(session: Session, node: NodeIdentity, *, limit: int, isolate: bool) -> int:
+    settled = 0
+    items = list(
+        session.scalars(
+            select(InboxItem)
+            .where(InboxItem.status == "stored")
+            .order_by(InboxItem.id)
+            .limit(limit)
         )
-        advanced: set[str] = set()
-        for item in items:
-            kind = KINDS.get(item.kind)
-            try:
-                if kind is None or kind.handler is None:
-                    raise Rejected(f"no handler for kind {item.kind!r}")
-                message = kind.schema.model_validate(item.body)
+    )
+    advanced: set[str] = set()
+    for item in items:
+        kind = KINDS.get(item.kind)
+        try:
+            if kind is None or kind.handler is None:
+                raise Rejected(f"no handler for kind {item.kind!r}")
+            message = kind.schema.model_validate(item.body)
+            if isolate:
                 with session.begin_nested():
                     kind.handler(session, node, item.sender, message)
-            except Deferred as exc:
-                item.status, item.note = "waiting", str(exc)
-                continue
-            except OperationalError:
-                raise
-            except Exception as exc:
-                reason = str(exc) if isinstance(exc, Rejected) else f"{type(exc).__name__}: {exc}"
-                if not isinstance(exc, Rejected):
-                    log.exception("processing inbox item %s failed", item.envelope_id)
-                item.status, item.note = "quarantined", reason
-                item.processed_at = utcnow()
-                quarantine(
-                    session,
-                    stage="processing",
-                    reason=reason,
-                    raw=json.dumps(item.envelope, ensure_ascii=False),
-                    sender=item.sender,
-                    envelope_id=str(item.envelope_id),
-                    kind=item.kind,
-                )
-                settled += 1
-                continue
-            item.status, item.processed_at = "processed", utcnow()
-            advanced.add(item.stream)
+            else:
+                kind.handler(session, node, item.sender, message)
+        except Deferred as exc:
+            item.status, item.note = "waiting", str(exc)
+            continue
+        except Rejected as exc:
+            _quarantine_item(session, item, str(exc))
             settled += 1
-        if advanced:
-            # A later message of a stream may have arrived before an earlier one: retry it.
-            session.execute(
-                update(InboxItem)
-                .where(InboxItem.status == "waiting", InboxItem.stream.in_(advanced))
-                .values(status="stored")
-            )
-            woken = session.scalar(
-                select(InboxItem.id).where(InboxItem.status == "stored").limit(1)
-            )
-            if woken is not None:
-                session.info[WAKE_KEY] = True
+            continue
+        except OperationalError:
+            raise
+        except Exception as exc:
+            if not isolate:
+                raise
+            log.exception("processing inbox item %s failed", item.envelope_id)
+            _quarantine_item(session, item, f"{type(exc).__name__}: {exc}")
+            settled += 1
+            continue
+        item.status, item.processed_at = "processed", utcnow()
+        advanced.add(item.stream)
+        settled += 1
+    if advanced:
+        # A later message of a stream may have arrived before an earlier one: retry it.
+        session.execute(
+            update(InboxItem)
+            .where(InboxItem.status == "waiting", InboxItem.stream.in_(advanced))
+            .values(status="stored")
+        )
+        woken = session.scalar(select(InboxItem.id).where(InboxItem.status == "stored").limit(1))
+        if woken is not None:
+            session.info[WAKE_KEY] = True
     return settled
+
+
+def _quarantine_item(session: Session, item: InboxItem, reason: str) -> None:
+    item.status, item.note = "quarantined", reason
+    item.processed_at = utcnow()
+    quarantine(
+        session,
+        stage="processing",
+        reason=reason,
+        raw=json.dumps(item.envelope, ensure_ascii=False),
+        sender=item.sender,
+        envelope_id=str(item.envelope_id),
+        kind=item.kind,
+    )
 
 
 def quarantined(session: Session, *, limit: int = 100) -> list[QuarantineItem]:

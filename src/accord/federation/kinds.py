@@ -16,11 +16,15 @@ from accord.federation.keys import NodeIdentity
 
 
 class Deferred(Exception):
-    """Cannot be processed yet (an earlier message of the same stream has not arrived)."""
+    """Cannot be processed yet (an earlier message of the same stream has not arrived).
+
+    Handlers raise it, like Rejected, before writing anything."""
 
 
 class Rejected(Exception):
-    """Authentic but not acceptable: the item goes to quarantine with this reason."""
+    """Authentic but not acceptable: the item goes to quarantine with this reason.
+
+    Handlers raise it before writing anything, so no savepoint is needed to undo them."""
 
 
 Handler = Callable[[Session, NodeIdentity, str, Any], None]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.core.db import Base
@@ -49,6 +49,7 @@ class OutboxItem(Base):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_stream_order", "peer", "stream", "status", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     envelope_id: Mapped[UUID] = mapped_column(unique=True)

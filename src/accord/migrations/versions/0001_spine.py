@@ -152,6 +152,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_peer"), ["peer"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_stream_order", ["peer", "stream", "status", "id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_outbox_status"), ["status"], unique=False)
 
     op.create_table(
@@ -258,6 +261,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_status"))
         batch_op.drop_index(batch_op.f("ix_outbox_peer"))
+        batch_op.drop_index("ix_outbox_stream_order")
 
     op.drop_table("outbox")
     op.drop_table("node")
