@@ -104,6 +104,7 @@ def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) ->
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            client.close()
             raise DemoFailure(f"{card.name} exited; see {log_dir / (card.name + '.log')}")
         try:
             if client.get(node.url + "/healthz").status_code == 200:
@@ -111,6 +112,7 @@ def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) ->
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
+    node.stop()
     raise DemoFailure(f"{card.name} did not start within 30 s")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord.audit import service as audit
 from accord.config import Settings
@@ -50,31 +49,36 @@ def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> fl
 
 
 def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
-    """Per peer, the next due items in id order, never overtaking an earlier item of the same
-    (peer, stream) that is still waiting for its retry."""
+    """Per peer, the next due items in id order. A stream (a case) with an item waiting for its
+    retry is skipped as a whole, so no item ever overtakes an earlier one of its stream."""
     now = utcnow()
-    earlier = aliased(OutboxItem)
-    waiting_before = (
-        select(earlier.id)
-        .where(
-            earlier.peer == OutboxItem.peer,
-            earlier.stream == OutboxItem.stream,
-            earlier.status == "pending",
-            earlier.id < OutboxItem.id,
-            earlier.next_attempt_at > now,
+    blocked: dict[str, set[str]] = {}
+    for peer_name, stream in session.execute(
+        select(OutboxItem.peer, OutboxItem.stream)
+        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at > now)
+        .distinct()
+    ):
+        blocked.setdefault(peer_name, set()).add(stream)
+    peers = session.scalars(
+        select(OutboxItem.peer).where(OutboxItem.status == "pending").distinct()
+    ).all()
+    chosen: dict[str, list[OutboxItem]] = {}
+    for peer_name in peers:
+        query = (
+            select(OutboxItem)
+            .where(
+                OutboxItem.peer == peer_name,
+                OutboxItem.status == "pending",
+                OutboxItem.next_attempt_at <= now,
+            )
+            .order_by(OutboxItem.id)
+            .limit(settings.delivery_batch)
         )
-        .exists()
-    )
-    due = session.scalars(
-        select(OutboxItem)
-        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, ~waiting_before)
-        .order_by(OutboxItem.id)
-        .limit(settings.delivery_batch * 8)
-    )
-    chosen: dict[str, list[OutboxItem]] = defaultdict(list)
-    for item in due:
-        if len(chosen[item.peer]) < settings.delivery_batch:
-            chosen[item.peer].append(item)
+        if blocked.get(peer_name):
+            query = query.where(OutboxItem.stream.not_in(blocked[peer_name]))
+        items = list(session.scalars(query))
+        if items:
+            chosen[peer_name] = items
     batches: list[Batch] = []
     sent_at = iso(now)
     for peer_name, items in chosen.items():
