@@ -51,7 +51,7 @@ from accord.cli.demo import start_node as start_accord_node
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
 from accord.core.runtime import Runtime
-from accord.federation.envelope import seal
+from accord.federation.delivery import seal_item
 from accord.federation.models import OutboxItem
 from accord.federation.peers import find_peer, peer_keys
 
@@ -226,14 +226,7 @@ def sample_envelope(runtime: Runtime) -> dict[str, Any]:
         peer = find_peer(session, item.peer)
         if peer is None:
             raise BenchFailure(f"peer {item.peer} is not pinned on {runtime.node.name}")
-        return seal(
-            runtime.node,
-            peer_keys(peer),
-            envelope_id=item.envelope_id,
-            kind=item.kind,
-            body=item.body,
-            sent_at=iso(utcnow()),
-        )
+        return seal_item(runtime.node, peer_keys(peer), item, sent_at=iso(utcnow()))
 
 
 def exchange(

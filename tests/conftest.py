@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import accord.cases.replication  # noqa: F401  (registers the case message kinds)
+from tests.helpers import Node, make_node, peer_up
 
 PG_ADMIN_URL = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -80,3 +81,14 @@ def database_url(store: str, tmp_path: Path) -> Iterator[Callable[[str], str]]:
         for name in created:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
         conn.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def pair(tmp_path: Path, database_url: Callable[[str], str]) -> Iterator[tuple[Node, Node]]:
+    """Two peered nodes, US (requesting) and CN (requested), each on its own database."""
+    us = make_node(tmp_path, database_url("us"), "US-DOJ", "US")
+    cn = make_node(tmp_path, database_url("cn"), "CN-MOJ", "CN")
+    peer_up(us, cn)
+    yield us, cn
+    us.runtime.close()
+    cn.runtime.close()

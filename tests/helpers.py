@@ -11,10 +11,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from accord.cases import service
+from accord.cases.enums import Area, HandlingCode, Priority
+from accord.cases.schemas import EventOut
+from accord.cli.demo import MLA_OPENING, MLA_STEPS
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
 from accord.core.runtime import Runtime
 from accord.federation import inbox
+from accord.federation.delivery import seal_item
 from accord.federation.envelope import seal
 from accord.federation.keys import NodeIdentity
 from accord.federation.models import OutboxItem
@@ -59,16 +64,7 @@ def take_outbox(node: Node, to: str | None = None) -> list[dict[str, Any]]:
                 continue
             peer = find_peer(session, item.peer)
             assert peer is not None
-            envelopes.append(
-                seal(
-                    node.identity,
-                    peer_keys(peer),
-                    envelope_id=item.envelope_id,
-                    kind=item.kind,
-                    body=item.body,
-                    sent_at=iso(utcnow()),
-                )
-            )
+            envelopes.append(seal_item(node.identity, peer_keys(peer), item, sent_at=iso(utcnow())))
             item.status = "delivered"
     return envelopes
 
@@ -130,3 +126,49 @@ def asker(a: Node, b: Node) -> Callable[[Any, str, dict[str, Any]], dict[str, An
         return answer
 
     return ask
+
+
+def open_mla(node: Node, peer: str) -> str:
+    with node.runtime.transaction() as session:
+        case = service.open_case(
+            session,
+            node=node.identity,
+            case_type="mla",
+            peer=peer,
+            area=Area.JUDICIAL_ASSISTANCE,
+            priority=Priority.ROUTINE,
+            handling_code=HandlingCode.H1,
+            title=MLA_OPENING["title"],
+            details=MLA_OPENING["details"],
+            officer="Officer Smith",
+        )
+        return case.reference
+
+
+def act(node: Node, reference: str, action: str, payload: dict[str, Any]) -> service.Acted:
+    with node.runtime.transaction() as session:
+        return service.act(
+            session,
+            node=node.identity,
+            reference=reference,
+            action=action,
+            payload=payload,
+            officer="tester",
+        )
+
+
+def log_of(node: Node, reference: str) -> list[dict[str, Any]]:
+    with node.runtime.transaction() as session:
+        return [
+            EventOut.model_validate(e).model_dump()
+            for e in service.case_log(session, reference=reference)
+        ]
+
+
+def submitted_mla(us: Node, cn: Node) -> str:
+    """An MLA case opened by `us`, through its legal review, and replicated to `cn`."""
+    reference = open_mla(us, cn.name)
+    for step in MLA_STEPS[:2]:
+        act(us, reference, step.action, step.payload)
+    pump(us, cn)
+    return reference

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select, update
 
 from accord.cases import service
-from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.models import Case, CaseEvent
-from accord.cases.schemas import EventOut
-from accord.cli.demo import MLA_OPENING, MLA_STEPS
+from accord.cli.demo import MLA_STEPS
 from accord.core.errors import Conflict, Forbidden, NotFound
 from accord.federation.models import OutboxItem
-from tests.helpers import Node, asker, pump
-
-
-def open_mla(node: Node, peer: str) -> str:
-    with node.runtime.transaction() as session:
-        case = service.open_case(
-            session,
-            node=node.identity,
-            case_type="mla",
-            peer=peer,
-            area=Area.JUDICIAL_ASSISTANCE,
-            priority=Priority.ROUTINE,
-            handling_code=HandlingCode.H1,
-            title=MLA_OPENING["title"],
-            details=MLA_OPENING["details"],
-            officer="Officer Smith",
-        )
-        return case.reference
-
-
-def act(node: Node, reference: str, action: str, payload: dict[str, Any]) -> service.Acted:
-    with node.runtime.transaction() as session:
-        return service.act(
-            session,
-            node=node.identity,
-            reference=reference,
-            action=action,
-            payload=payload,
-            officer="tester",
-        )
-
-
-def log_of(node: Node, reference: str) -> list[dict[str, Any]]:
-    with node.runtime.transaction() as session:
-        return [
-            EventOut.model_validate(e).model_dump()
-            for e in service.case_log(session, reference=reference)
-        ]
+from tests.helpers import Node, act, asker, log_of, open_mla, pump, submitted_mla
 
 
 def outbox_size(node: Node) -> int:
@@ -99,10 +58,7 @@ def test_whole_mla_case_leaves_both_sides_with_the_same_log(pair: tuple[Node, No
 
 def test_requested_side_action_waits_as_pending_until_applied(pair: tuple[Node, Node]) -> None:
     us, cn = pair
-    reference = open_mla(us, cn.name)
-    act(us, reference, "send_to_review", {})
-    act(us, reference, "approve_and_submit", MLA_STEPS[1].payload)
-    pump(us, cn)
+    reference = submitted_mla(us, cn)
     acted = act(cn, reference, "acknowledge", {})
     assert acted.event is None and acted.pending is not None
     with cn.runtime.transaction() as session:
@@ -117,10 +73,7 @@ def test_requested_side_action_waits_as_pending_until_applied(pair: tuple[Node, 
 
 def test_sequencer_rejects_a_submission_overtaken_by_events(pair: tuple[Node, Node]) -> None:
     us, cn = pair
-    reference = open_mla(us, cn.name)
-    act(us, reference, "send_to_review", {})
-    act(us, reference, "approve_and_submit", MLA_STEPS[1].payload)
-    pump(us, cn)
+    reference = submitted_mla(us, cn)
     act(cn, reference, "acknowledge", {})  # in flight ...
     act(us, reference, "withdraw", {"reason": "suspect deceased"})  # ... when this lands first
     pump(us, cn)
@@ -144,10 +97,7 @@ def test_a_node_that_is_not_a_party_cannot_act(pair: tuple[Node, Node]) -> None:
 
 def test_verify_detects_a_locally_edited_event(pair: tuple[Node, Node]) -> None:
     us, cn = pair
-    reference = open_mla(us, cn.name)
-    act(us, reference, "send_to_review", {})
-    act(us, reference, "approve_and_submit", MLA_STEPS[1].payload)
-    pump(us, cn)
+    reference = submitted_mla(us, cn)
     with cn.runtime.transaction() as session:
         case_id = session.scalar(select(Case.id).where(Case.reference == reference))
         session.execute(

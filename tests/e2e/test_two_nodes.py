@@ -49,6 +49,18 @@ def audit_actions(settings: Settings) -> list[str]:
         engine.dispose()
 
 
+def submitted_case(us: Started, cn: Started) -> str:
+    """Open an MLA case on US, pass its legal review, and wait until CN holds it."""
+    opened = us.node.post("/api/v1/cases", {**MLA_OPENING, "peer": cn.card.name})
+    reference: str = opened["reference"]
+    for step in MLA_STEPS[:2]:
+        us.node.post(
+            f"/api/v1/cases/{reference}/actions", {"action": step.action, "payload": step.payload}
+        )
+    wait_for(lambda: case_on(cn.node, reference), "the case to reach CN")
+    return reference
+
+
 def test_mla_case_from_draft_to_closed_leaves_identical_logs(
     nodes: tuple[Started, Started],
 ) -> None:
@@ -70,13 +82,7 @@ def test_an_action_taken_while_the_sequencer_is_down_is_applied_when_it_returns(
     nodes: tuple[Started, Started],
 ) -> None:
     us, cn = nodes
-    opened = us.node.post("/api/v1/cases", {**MLA_OPENING, "peer": cn.card.name})
-    reference = opened["reference"]
-    for step in MLA_STEPS[:2]:
-        us.node.post(
-            f"/api/v1/cases/{reference}/actions", {"action": step.action, "payload": step.payload}
-        )
-    wait_for(lambda: case_on(cn.node, reference), "the case to reach CN")
+    reference = submitted_case(us, cn)
     us.node.stop()
     answer = cn.node.client.post(
         f"{cn.node.url}/api/v1/cases/{reference}/actions",
@@ -101,13 +107,7 @@ def test_requested_side_cannot_withdraw_request_over_the_api(
     nodes: tuple[Started, Started],
 ) -> None:
     us, cn = nodes
-    opened = us.node.post("/api/v1/cases", {**MLA_OPENING, "peer": cn.card.name})
-    reference = opened["reference"]
-    for step in MLA_STEPS[:2]:
-        us.node.post(
-            f"/api/v1/cases/{reference}/actions", {"action": step.action, "payload": step.payload}
-        )
-    wait_for(lambda: case_on(cn.node, reference), "the case to reach CN")
+    reference = submitted_case(us, cn)
     answer = cn.node.client.post(
         f"{cn.node.url}/api/v1/cases/{reference}/actions",
         json={"action": "withdraw", "payload": {"reason": "no"}},

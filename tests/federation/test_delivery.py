@@ -17,8 +17,7 @@ from accord.config import Settings
 from accord.core.clock import utcnow
 from accord.federation.delivery import backoff, deliver_once
 from accord.federation.models import OutboxItem, Peer
-from tests.cases.test_case_service import act, open_mla
-from tests.helpers import Node
+from tests.helpers import Node, act, open_mla
 
 
 @given(attempts=st.integers(1, 200), seed=st.integers(0, 2**32))

@@ -20,8 +20,7 @@ from accord.core.runtime import Runtime
 from accord.federation.envelope import seal
 from accord.federation.models import OutboxItem
 from accord.federation.peers import add_peer, find_peer, peer_keys
-from tests.cases.test_case_service import act, log_of, open_mla
-from tests.helpers import Node, deliver, process, pump
+from tests.helpers import Node, act, deliver, log_of, open_mla, process, pump, submitted_mla
 
 
 def replica_of(node: Node, url: str, sequencer: Node) -> Node:
@@ -100,10 +99,7 @@ def test_any_order_with_duplicates_gives_the_same_log(
 
 def test_a_submission_delivered_twice_is_applied_once(pair: tuple[Node, Node]) -> None:
     us, cn = pair
-    reference = open_mla(us, cn.name)
-    for step in MLA_STEPS[:2]:
-        act(us, reference, step.action, step.payload)
-    pump(us, cn)
+    reference = submitted_mla(us, cn)
     act(cn, reference, "note", {"text": "once"})
     with cn.runtime.transaction() as session:
         (item,) = session.scalars(select(OutboxItem).where(OutboxItem.status == "pending")).all()

@@ -623,53 +623,35 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
         raise Conflict(f"case {reference}: stored state {case.state} is not the fold of its log")
     _check_chain(session, case)
     peer = get_peer(session, case.peer)
-    if not case.shared:
+
+    def result(identical: bool, count: int | None, head: str | None, why: str) -> VerifyOut:
         return VerifyOut(
             reference=reference,
-            identical=False,
+            identical=identical,
             local_count=case.event_count,
             local_head=case.head_hash,
             peer=peer.name,
-            peer_count=None,
-            peer_head=None,
-            explanation="not yet submitted: the peer holds no copy of this case",
+            peer_count=count,
+            peer_head=head,
+            explanation=why,
         )
+
+    if not case.shared:
+        return result(False, None, None, "not yet submitted: the peer holds no copy of this case")
     answer = ask(peer, HEAD_QUERY_KIND, {"reference": reference})
     if not answer.get("found"):
-        explanation = f"{peer.name} holds no copy of {reference} yet"
-        return VerifyOut(
-            reference=reference,
-            identical=False,
-            local_count=case.event_count,
-            local_head=case.head_hash,
-            peer=peer.name,
-            peer_count=None,
-            peer_head=None,
-            explanation=explanation,
-        )
+        return result(False, None, None, f"{peer.name} holds no copy of {reference} yet")
     peer_count = int(answer["event_count"])
     peer_head = str(answer["head_hash"])
-    identical = peer_count == case.event_count and peer_head == case.head_hash
-    if identical:
-        explanation = f"both sides hold the same {peer_count} events"
-    elif peer_count < case.event_count:
-        explanation = f"{peer.name} has {peer_count} of our {case.event_count} events (in transit)"
+    if peer_count == case.event_count and peer_head == case.head_hash:
+        return result(True, peer_count, peer_head, f"both sides hold the same {peer_count} events")
+    if peer_count < case.event_count:
+        why = f"{peer.name} has {peer_count} of our {case.event_count} events (in transit)"
     elif peer_count > case.event_count:
-        explanation = (
-            f"we have {case.event_count} of {peer.name}'s {peer_count} events (in transit)"
-        )
+        why = f"we have {case.event_count} of {peer.name}'s {peer_count} events (in transit)"
     else:
-        explanation = "same length, different heads: the logs have forked"
-    return VerifyOut(
-        reference=reference,
-        identical=identical,
-        local_count=case.event_count,
-        local_head=case.head_hash,
-        peer=peer.name,
-        peer_count=peer_count,
-        peer_head=peer_head,
-        explanation=explanation,
-    )
+        why = "same length, different heads: the logs have forked"
+    return result(False, peer_count, peer_head, why)
 
 
 def _check_chain(session: Session, case: Case) -> None:

@@ -8,7 +8,7 @@ from rich.table import Table
 from accord.cases import service
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
-from accord.cli.common import console, print_json, read_json, runtime_from
+from accord.cli.common import console, node_runtime, print_json, read_json
 from accord.federation.client import ask
 
 app = typer.Typer(help="Cases.", no_args_is_help=True)
@@ -27,24 +27,20 @@ def new(
     officer: str = typer.Option("cli", help="who opens it"),
 ) -> None:
     """Open a case requesting assistance from a peer; it starts as a local draft."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.transaction() as session:
-            case = service.open_case(
-                session,
-                node=runtime.node,
-                case_type=case_type,
-                peer=peer,
-                area=area,
-                priority=priority,
-                handling_code=handling_code,
-                title=title,
-                details=read_json(details),
-                officer=officer,
-            )
-            console.print(f"[green]{case.reference}[/green] opened ({case.state})")
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        case = service.open_case(
+            session,
+            node=runtime.node,
+            case_type=case_type,
+            peer=peer,
+            area=area,
+            priority=priority,
+            handling_code=handling_code,
+            title=title,
+            details=read_json(details),
+            officer=officer,
+        )
+        console.print(f"[green]{case.reference}[/green] opened ({case.state})")
 
 
 @app.command("act")
@@ -56,44 +52,36 @@ def act(
     officer: str = typer.Option("cli"),
 ) -> None:
     """Take an action; applied here if this node sequences the case, else sent as pending."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.transaction() as session:
-            acted = service.act(
-                session,
-                node=runtime.node,
-                reference=reference,
-                action=action,
-                payload=read_json(data),
-                officer=officer,
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        acted = service.act(
+            session,
+            node=runtime.node,
+            reference=reference,
+            action=action,
+            payload=read_json(data),
+            officer=officer,
+        )
+        if acted.event is not None:
+            console.print(
+                f"{reference}: [green]{action}[/green] applied as event {acted.event.seq}; "
+                f"state {acted.case.state}"
             )
-            if acted.event is not None:
-                console.print(
-                    f"{reference}: [green]{action}[/green] applied as event {acted.event.seq}; "
-                    f"state {acted.case.state}"
-                )
-            else:
-                console.print(
-                    f"{reference}: [yellow]{action}[/yellow] sent to {acted.case.sequencer}, "
-                    "pending until it is applied"
-                )
-    finally:
-        runtime.close()
+        else:
+            console.print(
+                f"{reference}: [yellow]{action}[/yellow] sent to {acted.case.sequencer}, "
+                "pending until it is applied"
+            )
 
 
 @app.command("show")
 def show(ctx: typer.Context, reference: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """The case, its open deadlines, what this side may do next, and its log."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.reading() as session:
-            case = service.get_case(session, reference=reference)
-            view = service.describe(session, case=case, node_name=runtime.node.name)
-            events = [
-                EventOut.model_validate(e) for e in service.case_log(session, reference=reference)
-            ]
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        case = service.get_case(session, reference=reference)
+        view = service.describe(session, case=case, node_name=runtime.node.name)
+        events = [
+            EventOut.model_validate(e) for e in service.case_log(session, reference=reference)
+        ]
     if as_json:
         print_json({**view.model_dump(mode="json"), "log": [e.model_dump() for e in events]})
         return
@@ -133,17 +121,11 @@ def list_(
     ctx: typer.Context, state: str = typer.Option(None), limit: int = typer.Option(50)
 ) -> None:
     """Cases on this node, most recently changed first."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.reading() as session:
-            rows, total = service.list_cases(session, state=state, limit=limit)
-            table = Table("reference", "type", "peer", "state", "events", "title")
-            for c in rows:
-                table.add_row(
-                    c.reference, c.case_type, c.peer, c.state, str(c.event_count), c.title
-                )
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        rows, total = service.list_cases(session, state=state, limit=limit)
+        table = Table("reference", "type", "peer", "state", "events", "title")
+        for c in rows:
+            table.add_row(c.reference, c.case_type, c.peer, c.state, str(c.event_count), c.title)
     console.print(table)
     console.print(f"{len(rows)} of {total}")
 
@@ -151,9 +133,8 @@ def list_(
 @app.command("verify")
 def verify(ctx: typer.Context, reference: str) -> None:
     """Ask the peer for its log head and say whether both logs are identical (exit 1 if not)."""
-    runtime = runtime_from(ctx)
-    node = runtime.node
-    try:
+    with node_runtime(ctx) as runtime:
+        node = runtime.node
         with runtime.reading() as session:
             result = service.verify(
                 session,
@@ -161,8 +142,6 @@ def verify(ctx: typer.Context, reference: str) -> None:
                 reference=reference,
                 ask=lambda peer, kind, body: ask(node, peer, kind, body),
             )
-    finally:
-        runtime.close()
     colour = "green" if result.identical else "red"
     console.print(f"[{colour}]{reference}: {result.explanation}[/{colour}]")
     console.print(f"  here ({node.name}): {result.local_count} events, head {result.local_head}")

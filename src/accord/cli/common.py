@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,16 @@ def runtime_from(ctx: typer.Context) -> Runtime:
     import accord.cases.replication  # noqa: F401  (message kinds)
 
     return Runtime.open(settings_from(ctx))
+
+
+@contextmanager
+def node_runtime(ctx: typer.Context) -> Iterator[Runtime]:
+    """The node of the global --data/--database-url options, closed when the command ends."""
+    runtime = runtime_from(ctx)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def read_json(source: str) -> dict[str, Any]:

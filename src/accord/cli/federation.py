@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from accord.audit import service as audit
-from accord.cli.common import console, read_json, runtime_from
+from accord.cli.common import console, node_runtime, read_json
 from accord.federation import inbox, outbox
 from accord.federation.peers import add_peer, list_peers
 from accord.federation.schemas import NodeCard
@@ -22,85 +22,63 @@ def peer_add(
 ) -> None:
     """Pin a peer from its card (endpoint and public keys, checked against its fingerprint)."""
     parsed = NodeCard.model_validate(read_json(card))
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.transaction() as session:
-            peer = add_peer(session, card=parsed, own_name=runtime.node.name)
-            console.print(f"[green]pinned {peer.name}[/green] at {peer.endpoint}")
-            console.print(f"fingerprint {peer.fingerprint}: confirm it with the peer's operator")
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        peer = add_peer(session, card=parsed, own_name=runtime.node.name)
+        console.print(f"[green]pinned {peer.name}[/green] at {peer.endpoint}")
+        console.print(f"fingerprint {peer.fingerprint}: confirm it with the peer's operator")
 
 
 @peer_app.command("list")
 def peer_list(ctx: typer.Context) -> None:
     """The peers this node exchanges with."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.reading() as session:
-            table = Table("name", "country", "endpoint", "fingerprint", "active")
-            for p in list_peers(session):
-                table.add_row(
-                    p.name, p.country, p.endpoint, p.fingerprint[:16] + "…", str(p.active)
-                )
-            console.print(table)
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        table = Table("name", "country", "endpoint", "fingerprint", "active")
+        for p in list_peers(session):
+            table.add_row(p.name, p.country, p.endpoint, p.fingerprint[:16] + "…", str(p.active))
+        console.print(table)
 
 
 @federation_app.command("quarantine")
 def show_quarantine(ctx: typer.Context, limit: int = typer.Option(50)) -> None:
     """Everything refused at the inbox or in processing, newest first, with the reason."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.reading() as session:
-            items = inbox.quarantined(session, limit=limit)
-            table = Table("id", "received", "stage", "sender", "kind", "reason")
-            for q in items:
-                table.add_row(
-                    str(q.id),
-                    q.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    q.stage,
-                    q.sender or "?",
-                    q.kind or "?",
-                    q.reason,
-                )
-            console.print(table if items else "quarantine is empty")
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        items = inbox.quarantined(session, limit=limit)
+        table = Table("id", "received", "stage", "sender", "kind", "reason")
+        for q in items:
+            table.add_row(
+                str(q.id),
+                q.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                q.stage,
+                q.sender or "?",
+                q.kind or "?",
+                q.reason,
+            )
+        console.print(table if items else "quarantine is empty")
 
 
 @federation_app.command("outbox")
 def show_outbox(ctx: typer.Context) -> None:
     """Counts of outbox items by status, and the pending ones with their last error."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.reading() as session:
-            console.print(outbox.counts(session) or "outbox is empty")
-            table = Table("id", "peer", "stream", "kind", "attempts", "last error")
-            for item in outbox.pending_items(session)[:50]:
-                table.add_row(
-                    str(item.id),
-                    item.peer,
-                    item.stream,
-                    item.kind,
-                    str(item.attempts),
-                    item.last_error or "",
-                )
-            console.print(table)
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        console.print(outbox.counts(session) or "outbox is empty")
+        table = Table("id", "peer", "stream", "kind", "attempts", "last error")
+        for item in outbox.pending_items(session)[:50]:
+            table.add_row(
+                str(item.id),
+                item.peer,
+                item.stream,
+                item.kind,
+                str(item.attempts),
+                item.last_error or "",
+            )
+        console.print(table)
 
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context) -> None:
     """Check the audit log's hash chain; exit 1 and name each broken entry if it was altered."""
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.reading() as session:
-            problems = audit.verify(session)
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        problems = audit.verify(session)
     if problems:
         for line in problems:
             console.print(f"[red]{line}[/red]")

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import typer
 
 from accord.cli import cases, demo, federation
-from accord.cli.common import console, runtime_from, settings_from
+from accord.cli.common import console, node_runtime, runtime_from, settings_from
 from accord.config import Settings
 from accord.core.errors import InvalidInput
 
@@ -101,11 +101,8 @@ app.add_typer(node_app, name="node")
 @node_app.command("card")
 def node_card(ctx: typer.Context) -> None:
     """Print this node's public card (JSON) to give to a peer out of band."""
-    runtime = runtime_from(ctx)
-    try:
+    with node_runtime(ctx) as runtime:
         typer.echo(runtime.node.card().model_dump_json(indent=2))
-    finally:
-        runtime.close()
 
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -119,12 +116,8 @@ def token_new(
     """Issue an API token; it is printed once and only its hash is kept."""
     from accord.accounts.service import issue_token
 
-    runtime = runtime_from(ctx)
-    try:
-        with runtime.transaction() as session:
-            typer.echo(issue_token(session, name=name))
-    finally:
-        runtime.close()
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        typer.echo(issue_token(session, name=name))
 
 
 app.add_typer(federation.peer_app, name="peer")

@@ -48,6 +48,15 @@ def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> fl
     return float(min(cap, base * (2**exponent)) * (0.5 + rng.random()))
 
 
+def seal_item(
+    node: NodeIdentity, keys: PeerKeys, item: OutboxItem, *, sent_at: str
+) -> dict[str, Any]:
+    """The envelope of an outbox item, sealed now, under the id fixed when it was written."""
+    return seal(
+        node, keys, envelope_id=item.envelope_id, kind=item.kind, body=item.body, sent_at=sent_at
+    )
+
+
 def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
     """Per peer, the next due items in id order. A stream (a case) with an item waiting for its
     retry is skipped as a whole, so no item ever overtakes an earlier one of its stream."""
@@ -87,10 +96,7 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
             _fail(session, items, "peer is not pinned (or disabled) on this node", settings, now)
             continue
         keys = peer_keys(peer)
-        envelopes = [
-            seal(node, keys, envelope_id=i.envelope_id, kind=i.kind, body=i.body, sent_at=sent_at)
-            for i in items
-        ]
+        envelopes = [seal_item(node, keys, i, sent_at=sent_at) for i in items]
         batches.append(
             Batch(
                 peer=peer_name,

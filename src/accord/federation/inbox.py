@@ -212,6 +212,38 @@ def _parse_body(
     return kind, message, body
 
 
+def _inbox_item(
+    envelope: Envelope, raw: Any, kind: Kind, message: Any, body: dict[str, Any], status: str
+) -> InboxItem:
+    return InboxItem(
+        envelope_id=envelope.id,
+        sender=envelope.sender,
+        kind=envelope.kind,
+        stream=kind.stream(message),
+        sent_at=envelope.sent_at,
+        body=body,
+        envelope=raw,
+        received_at=utcnow(),
+        status=status,
+    )
+
+
+def _quarantine_body(
+    session: Session, envelope: Envelope, raw: Any, reason: str, remote_addr: str | None
+) -> None:
+    """An authentic envelope whose body cannot be accepted: kept with the reason."""
+    quarantine(
+        session,
+        stage="body",
+        reason=reason,
+        raw=json.dumps(raw, ensure_ascii=False),
+        sender=envelope.sender,
+        envelope_id=str(envelope.id),
+        kind=envelope.kind,
+        remote_addr=remote_addr,
+    )
+
+
 def _envelope_ids(envelopes: list[Any]) -> list[UUID]:
     ids: list[UUID] = []
     for raw in envelopes:
@@ -278,32 +310,11 @@ def receive(
                 if kind.handler is None:
                     raise Rejected(f"{envelope.kind} is a query; send it to /federation/v1/query")
             except Rejected as exc:
-                quarantine(
-                    session,
-                    stage="body",
-                    reason=str(exc),
-                    raw=json.dumps(raw_envelope, ensure_ascii=False),
-                    sender=envelope.sender,
-                    envelope_id=envelope_id,
-                    kind=envelope.kind,
-                    remote_addr=remote_addr,
-                )
+                _quarantine_body(session, envelope, raw_envelope, str(exc), remote_addr)
                 refused[envelope_id] = str(exc)
                 outcome.receipts.append(_receipt(node, envelope_id, "quarantined", str(exc)))
                 continue
-            session.add(
-                InboxItem(
-                    envelope_id=envelope.id,
-                    sender=envelope.sender,
-                    kind=envelope.kind,
-                    stream=kind.stream(message),
-                    sent_at=envelope.sent_at,
-                    body=body,
-                    envelope=raw_envelope,
-                    received_at=utcnow(),
-                    status="stored",
-                )
-            )
+            session.add(_inbox_item(envelope, raw_envelope, kind, message, body, "stored"))
             stored.add(envelope.id)
             outcome.receipts.append(_receipt(node, envelope_id, "stored"))
     session.info[WAKE_KEY] = True
@@ -333,32 +344,12 @@ def answer_query(
         if kind.query is None:
             raise Rejected(f"{envelope.kind} is not a query")
     except Rejected as exc:
-        quarantine(
-            session,
-            stage="body",
-            reason=str(exc),
-            raw=json.dumps(raw_envelope),
-            sender=envelope.sender,
-            envelope_id=str(envelope.id),
-            kind=envelope.kind,
-            remote_addr=remote_addr,
-        )
+        _quarantine_body(session, envelope, raw_envelope, str(exc), remote_addr)
         return 422, {"error": str(exc)}
     answer = kind.query(session, node, envelope.sender, message)
-    session.add(
-        InboxItem(
-            envelope_id=envelope.id,
-            sender=envelope.sender,
-            kind=envelope.kind,
-            stream=kind.stream(message),
-            sent_at=envelope.sent_at,
-            body=body,
-            envelope=raw_envelope,
-            received_at=utcnow(),
-            status="answered",
-            processed_at=utcnow(),
-        )
-    )
+    answered = _inbox_item(envelope, raw_envelope, kind, message, body, "answered")
+    answered.processed_at = answered.received_at
+    session.add(answered)
     reply = sign_document(
         node,
         {
