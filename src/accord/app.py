@@ -16,6 +16,7 @@ from accord.api import error_response
 from accord.cases.routes import router as cases_router
 from accord.config import Settings
 from accord.core.errors import AccordError
+from accord.core.limits import BodySizeLimit
 from accord.core.runtime import Runtime
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    app.add_middleware(
+        BodySizeLimit, limit=settings.max_request_bytes, exempt_prefixes=("/federation/",)
+    )
     app.include_router(cases_router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)

@@ -203,3 +203,22 @@ def test_cli_creates_a_node_with_private_keys_and_pins_a_peer(tmp_path: Path) ->
     assert refused.returncode == 4 and "not allowed in state 'legal_review'" in refused.stderr
     shown = cli(first, "case", "show", reference, "--json")
     assert json.loads(shown.stdout)["state"] == "legal_review"
+
+
+def test_api_refuses_an_oversized_body_before_reading_it_all(
+    nodes: tuple[Started, Started],
+) -> None:
+    us, _ = nodes
+    huge = b'{"title": "' + b"x" * us.settings.max_request_bytes + b'"}'
+    answer = us.node.client.post(f"{us.node.url}/api/v1/cases", content=huge)
+    assert answer.status_code == 413
+    assert "larger than" in answer.json()["message"]
+
+    def chunks() -> Any:  # no Content-Length: the limit must hold while streaming too
+        yield b'{"title": "'
+        for _ in range(us.settings.max_request_bytes // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    streamed = us.node.client.post(f"{us.node.url}/api/v1/cases", content=chunks())
+    assert streamed.status_code == 413
