@@ -16,12 +16,12 @@ from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.demo import MLA_OPENING, MLA_STEPS
 from accord.config import Settings
-from accord.core.clock import iso, utcnow
+from accord.core.clock import iso, new_id, utcnow
 from accord.core.runtime import Runtime
 from accord.federation import inbox
 from accord.federation.delivery import seal_item
-from accord.federation.envelope import seal
-from accord.federation.keys import NodeIdentity
+from accord.federation.envelope import seal, verify_document
+from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
 from accord.federation.node import init_node
 from accord.federation.peers import add_peer, find_peer, peer_keys
@@ -105,14 +105,12 @@ def pump(*nodes: Node, rounds: int = 20) -> None:
     raise AssertionError("the nodes did not go quiet")
 
 
-def asker(a: Node, b: Node) -> Callable[[Any, str, dict[str, Any]], dict[str, Any]]:
+def asker(a: Node, b: Node) -> Callable[[str, str, dict[str, Any]], dict[str, Any]]:
     """`ask` for service.verify that reaches `b` through its real query path, minus HTTP."""
-    from accord.core.clock import new_id
-    from accord.federation.envelope import verify_document
 
-    def ask(peer: Any, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        assert peer.name == b.name
-        keys = peer_keys(peer)
+    def ask(peer_name: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert peer_name == b.name
+        keys = PeerKeys.from_b64(b.name, b.identity.signing_public, b.identity.encryption_public)
         envelope = seal(
             a.identity, keys, envelope_id=new_id(), kind=kind, body=body, sent_at=iso(utcnow())
         )

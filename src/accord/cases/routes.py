@@ -17,7 +17,7 @@ from accord.cases.schemas import (
     VerifyOut,
 )
 from accord.core.schemas import Page
-from accord.federation.client import ask
+from accord.federation.client import asker
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -106,5 +106,5 @@ def verify_case(reference: str, runtime: RuntimeDep, _token: TokenDep) -> Verify
             session,
             node=node,
             reference=reference,
-            ask=lambda peer, kind, body: ask(node, peer, kind, body),
+            ask=asker(session, node),
         )

@@ -37,7 +37,6 @@ from accord.core.clock import iso, new_id, parse_iso, utcnow
 from accord.core.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
 from accord.federation.keys import NodeIdentity
 from accord.federation.kinds import Deferred, Rejected
-from accord.federation.models import Peer
 from accord.federation.outbox import enqueue
 from accord.federation.peers import get_peer
 
@@ -612,7 +611,8 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
     )
 
 
-Ask = Callable[[Peer, str, dict[str, Any]], dict[str, Any]]
+Ask = Callable[[str, str, dict[str, Any]], dict[str, Any]]
+"""(peer name, query kind, body) -> the peer's verified answer"""
 
 
 def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) -> VerifyOut:
@@ -638,7 +638,7 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
 
     if not case.shared:
         return result(False, None, None, "not yet submitted: the peer holds no copy of this case")
-    answer = ask(peer, HEAD_QUERY_KIND, {"reference": reference})
+    answer = ask(peer.name, HEAD_QUERY_KIND, {"reference": reference})
     if not answer.get("found"):
         return result(False, None, None, f"{peer.name} holds no copy of {reference} yet")
     peer_count = int(answer["event_count"])

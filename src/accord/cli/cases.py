@@ -9,7 +9,7 @@ from accord.cases import service
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.common import console, node_runtime, print_json, read_json
-from accord.federation.client import ask
+from accord.federation.client import asker
 
 app = typer.Typer(help="Cases.", no_args_is_help=True)
 
@@ -140,7 +140,7 @@ def verify(ctx: typer.Context, reference: str) -> None:
                 session,
                 node=node,
                 reference=reference,
-                ask=lambda peer, kind, body: ask(node, peer, kind, body),
+                ask=asker(session, node),
             )
     colour = "green" if result.identical else "red"
     console.print(f"[{colour}]{reference}: {result.explanation}[/{colour}]")

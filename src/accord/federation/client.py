@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session
 
 from accord.core.clock import iso, new_id, utcnow
 from accord.core.errors import PeerUnreachable
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity
 from accord.federation.models import Peer
-from accord.federation.peers import peer_keys
+from accord.federation.peers import get_peer, peer_keys
 
 QUERY_PATH = "/federation/v1/query"
 
@@ -47,3 +49,14 @@ def ask(
     if not isinstance(answer, dict):
         raise PeerUnreachable(f"{peer.name} sent an answer without content")
     return answer
+
+
+def asker(
+    session: Session, node: NodeIdentity
+) -> Callable[[str, str, dict[str, Any]], dict[str, Any]]:
+    """`ask` bound to this node, resolving peers by name in `session`."""
+
+    def ask_by_name(peer_name: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        return ask(node, get_peer(session, peer_name), kind, body)
+
+    return ask_by_name
