@@ -51,3 +51,19 @@ def test_migrations_match_the_models(database_url: Callable[[str], str]) -> None
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_migrations_downgrade_to_nothing_and_up_again(database_url: Callable[[str], str]) -> None:
+    from alembic import command
+
+    from accord.core.migrate import alembic_config
+
+    url = database_url("roundtrip")
+    upgrade(url)
+    command.downgrade(alembic_config(url), "base")
+    engine = make_engine(url)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    upgrade(url)

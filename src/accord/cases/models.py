@@ -53,7 +53,7 @@ class CaseEvent(Base):
     actor_officer: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     occurred_at: Mapped[str] = mapped_column(String(40), doc="exact string that was hashed")
-    submission_id: Mapped[str | None] = mapped_column(String(36))
+    submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     state_after: Mapped[str] = mapped_column(String(64))

@@ -192,6 +192,8 @@ def act(
     officer: str,
 ) -> Acted:
     """Take an action on a case: appended here if we sequence it, else submitted as pending."""
+    if contains_nul(officer):
+        raise InvalidInput("officer must not contain NUL (U+0000) characters")
     case = get_case(session, reference=reference, lock=True)
     workflow = workflow_for(case.case_type)
     side = side_of(case, node.name)

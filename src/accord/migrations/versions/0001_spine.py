@@ -218,6 +218,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_events_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_case_events_submission_id"), ["submission_id"], unique=False
+        )
 
     op.create_table(
         "pending_actions",
@@ -252,6 +255,7 @@ def downgrade() -> None:
 
     op.drop_table("pending_actions")
     with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_events_submission_id"))
         batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
 
     op.drop_table("case_events")
