@@ -32,6 +32,8 @@ class Case(Base):
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
     deadlines: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

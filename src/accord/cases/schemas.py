@@ -28,6 +28,11 @@ class CaseHeader(BaseModel):
     requested_node: str = Field(pattern=NAME_PATTERN)
     sequencer: str = Field(pattern=NAME_PATTERN)
     details: dict[str, Any]
+    deadline_seconds: dict[str, int] = Field(
+        default_factory=dict,
+        description="each deadline's duration for this case, fixed at opening from the "
+        "declaration and the peer agreement, so that both sides compute the same due dates",
+    )
 
 
 class WireEvent(BaseModel):

@@ -6,6 +6,7 @@ actions travel to it as submissions and come back as replicated events (or a rej
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,7 +150,7 @@ def open_case(
 ) -> Case:
     """Open a case requesting assistance from `peer`; this node becomes its sequencer."""
     workflow = workflow_for(case_type)
-    get_peer(session, peer)
+    agreement = get_peer(session, peer).agreement or {}
     if contains_nul(title) or contains_nul(officer):
         raise InvalidInput("title and officer must not contain NUL (U+0000) characters")
     now = utcnow()
@@ -164,6 +165,7 @@ def open_case(
         requested_node=peer,
         sequencer=node.name,
         details=workflow.validate_opening(details),
+        deadline_seconds=agreed_durations(workflow, priority, agreement),
     )
     case = _new_case(header, workflow, now, peer=peer)
     session.add(case)
@@ -182,6 +184,19 @@ def open_case(
     return case
 
 
+def agreed_durations(
+    workflow: Workflow, priority: Priority, agreement: dict[str, Any]
+) -> dict[str, int]:
+    """Deadline durations for a new case: the declaration's, overridden by the peer agreement
+    (`{"deadlines": {case_type: {deadline: {priority: seconds}}}}`)."""
+    durations = workflow.default_durations(priority)
+    agreed = (agreement.get("deadlines") or {}).get(workflow.case_type) or {}
+    for name, per_priority in agreed.items():
+        if name in durations and priority.value in per_priority:
+            durations[name] = int(per_priority[priority.value])
+    return durations
+
+
 def act(
     session: Session,
     *,
@@ -197,7 +212,9 @@ def act(
     case = get_case(session, reference=reference, lock=True)
     workflow = workflow_for(case.case_type)
     side = side_of(case, node.name)
-    _, clean = workflow.decide(state=case.state, action=action, side=side, payload=payload)
+    _, clean = workflow.decide(
+        state=case.state, action=action, side=side, payload=payload, facts=case.facts
+    )
     if case.sequencer == node.name:
         event = _append(
             session,
@@ -259,7 +276,11 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
             raise Conflict(f"case {case.reference} has not been submitted to {sender}")
         side = side_of(case, sender)
         _, clean = workflow.decide(
-            state=case.state, action=message.action, side=side, payload=message.payload
+            state=case.state,
+            action=message.action,
+            side=side,
+            payload=message.payload,
+            facts=case.facts,
         )
         _append(
             session,
@@ -338,7 +359,11 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
             raise Rejected(f"event {event.seq}: {event.actor_node} is not the {event.side} side")
         try:
             workflow.decide(
-                state=case.state, action=event.action, side=event.side, payload=event.payload
+                state=case.state,
+                action=event.action,
+                side=event.side,
+                payload=event.payload,
+                facts=case.facts,
             )
         except AccordError as exc:
             raise Rejected(
@@ -514,8 +539,9 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
         state=case.state,
         priority=Priority(case.priority),
         deadlines={d.name: d for d in open_deadlines(case)},
+        facts=copy.deepcopy(case.facts or {}),
     )
-    fold.apply(event.action, event.occurred_at)
+    fold.apply(event.action, event.occurred_at, event.payload)
     row = CaseEvent(
         case_id=case.id,
         **event.model_dump(mode="json", exclude={"side"}),
@@ -535,6 +561,8 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
         }
         for name, d in fold.deadlines.items()
     }
+    case.next_due_at = min((d.due_at for d in fold.deadlines.values()), default=None)
+    case.facts = fold.facts
     case.updated_at = parse_iso(event.occurred_at)
     return row
 
@@ -543,11 +571,11 @@ def refold(session: Session, *, case: Case) -> CaseFold:
     """Recompute the case's state from its whole log (the cached row must agree)."""
     workflow = workflow_for(case.case_type)
     rows = session.execute(
-        select(CaseEvent.action, CaseEvent.occurred_at)
+        select(CaseEvent.action, CaseEvent.occurred_at, CaseEvent.payload)
         .where(CaseEvent.case_id == case.id)
         .order_by(CaseEvent.seq)
     )
-    return fold(workflow, Priority(case.priority), ((a, t) for a, t in rows))
+    return fold(workflow, Priority(case.priority), ((a, t, p) for a, t, p in rows))
 
 
 # -- views ------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ I/O: the services feed it events and it answers what the case looks like and wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -52,6 +52,21 @@ class DeadlineRule:
     durations: Mapping[Priority, timedelta]
     en: str
     zh: str
+    item_field: str | None = None
+    """Set for a clock per item (e.g. per person): the payload field naming the item."""
+
+    def key(self, payload: Mapping[str, Any]) -> str:
+        return f"{self.name}:{payload[self.item_field]}" if self.item_field else self.name
+
+
+Guard = Callable[[Mapping[str, Any], Mapping[str, Any]], str | None]
+"""(facts, validated payload) -> why the action is refused now, or None."""
+
+Reducer = Callable[[dict[str, Any], str, Mapping[str, Any]], None]
+"""Update a case's facts with one event (action name, validated payload)."""
+
+DEADLINE_SECONDS = "deadline_seconds"
+"""Facts key (and header field) holding each deadline's duration for this case, in seconds."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,8 @@ class Action:
     payload: type[BaseModel]
     starts: tuple[str, ...] = ()
     stops: tuple[str, ...] = ()
+    guard: Guard | None = None
+    """A rule on the case's facts beyond its state (e.g. every person settled before closing)."""
 
 
 _Named = TypeVar("_Named", State, Action, DeadlineRule)
@@ -83,6 +100,8 @@ class Workflow:
     """The type-specific details carried by the opening event."""
     deadlines: tuple[DeadlineRule, ...] = ()
     reference_prefix: str = ""
+    reduce: Reducer | None = None
+    """Derives the facts that guards and reports read (per-person status, amounts returned)."""
     _states: dict[str, State] = field(init=False, repr=False, compare=False)
     _actions: dict[str, Action] = field(init=False, repr=False, compare=False)
     _deadlines: dict[str, DeadlineRule] = field(init=False, repr=False, compare=False)
@@ -121,6 +140,12 @@ class Workflow:
                 if deadline not in self._deadlines:
                     raise DeclarationError(
                         f"{where}: action {action.name!r} names undeclared deadline {deadline!r}"
+                    )
+                item_field = self._deadlines[deadline].item_field
+                if item_field and item_field not in action.payload.model_fields:
+                    raise DeclarationError(
+                        f"{where}: action {action.name!r} has no payload field {item_field!r} "
+                        f"for the per-item deadline {deadline!r}"
                     )
         reachable = self._closure({self.initial}, forward=True)
         unreachable = [s.name for s in self.states if s.name not in reachable]
@@ -195,7 +220,13 @@ class Workflow:
         return _validate(self.opening, details, f"{self.case_type} opening details")
 
     def decide(
-        self, *, state: str, action: str, side: Side, payload: Mapping[str, Any]
+        self,
+        *,
+        state: str,
+        action: str,
+        side: Side,
+        payload: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
     ) -> tuple[Action, dict[str, Any]]:
         """Check that `side` may take `action` in `state`; return it with its validated payload."""
         declared = self.action(action)
@@ -212,7 +243,19 @@ class Workflow:
                 f"{declared.by.value} side, not the {side.value} side",
                 detail={"state": state, "action": action, "side": side.value},
             )
-        return declared, _validate(declared.payload, payload, f"payload of {action!r}")
+        clean = _validate(declared.payload, payload, f"payload of {action!r}")
+        if declared.guard is not None:
+            reason = declared.guard(facts or {}, clean)
+            if reason:
+                raise WorkflowViolation(
+                    f"{self.case_type} action {action!r} refused: {reason}",
+                    detail={"state": state, "action": action, "side": side.value},
+                )
+        return declared, clean
+
+    def default_durations(self, priority: Priority) -> dict[str, int]:
+        """Each deadline's declared duration for `priority`, in seconds."""
+        return {d.name: int(d.durations[priority].total_seconds()) for d in self.deadlines}
 
 
 def _validate(model: type[BaseModel], data: Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -253,6 +296,7 @@ class CaseFold:
     state: str
     priority: Priority
     deadlines: dict[str, OpenDeadline] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shared(self) -> bool:
@@ -262,31 +306,46 @@ class CaseFold:
     def final(self) -> bool:
         return self.workflow.state(self.state).final
 
-    def apply(self, action_name: str, occurred_at: str) -> None:
+    def apply(self, action_name: str, occurred_at: str, payload: Mapping[str, Any]) -> None:
         """Advance by one already-validated event."""
         if action_name == OPEN_ACTION:
+            durations = self.workflow.default_durations(self.priority)
+            durations.update(payload.get(DEADLINE_SECONDS) or {})
+            self.facts[DEADLINE_SECONDS] = durations
+            if self.workflow.reduce is not None:
+                self.workflow.reduce(self.facts, action_name, payload)
             return
         action = self.workflow.action(action_name)
         moment = parse_iso(occurred_at)
+        seconds = self.facts.get(DEADLINE_SECONDS) or self.workflow.default_durations(
+            self.priority
+        )
         for name in action.stops:
-            self.deadlines.pop(name, None)
+            self.deadlines.pop(self.workflow.deadline(name).key(payload), None)
         for name in action.starts:
             rule = self.workflow.deadline(name)
-            self.deadlines[name] = OpenDeadline(
-                name=name,
+            key = rule.key(payload)
+            self.deadlines[key] = OpenDeadline(
+                name=key,
                 owner=rule.owner,
                 started_at=moment,
-                due_at=moment + rule.durations[self.priority],
+                due_at=moment + timedelta(seconds=seconds[name]),
             )
+        if self.workflow.reduce is not None:
+            self.workflow.reduce(self.facts, action_name, payload)
         if action.target is not None:
             self.state = action.target
         if self.final:
             self.deadlines.clear()
 
 
-def fold(workflow: Workflow, priority: Priority, events: Iterable[tuple[str, str]]) -> CaseFold:
-    """Fold (action, occurred_at) pairs, the first being the opening, into the case's state."""
+def fold(
+    workflow: Workflow,
+    priority: Priority,
+    events: Iterable[tuple[str, str, Mapping[str, Any]]],
+) -> CaseFold:
+    """Fold (action, occurred_at, payload) triples, the first the opening, into the case."""
     result = CaseFold(workflow=workflow, state=workflow.initial, priority=priority)
-    for action, occurred_at in events:
-        result.apply(action, occurred_at)
+    for action, occurred_at, payload in events:
+        result.apply(action, occurred_at, payload)
     return result

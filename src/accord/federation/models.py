@@ -39,6 +39,9 @@ class Peer(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    agreement: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, doc="terms agreed with this peer, e.g. deadlines per case type"
+    )
 
 
 class OutboxItem(Base):
