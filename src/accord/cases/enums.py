@@ -123,3 +123,121 @@ register_labels(
         MlaAssistance.SERVICE_OF_DOCUMENTS: ("Service of documents", "送达文书"),
     }
 )
+
+
+class SourceReliability(StrEnum):
+    """The 4x4 grading of the source (EU/INTERPOL style)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    X = "X"
+
+
+class InformationReliability(StrEnum):
+    ONE = "1"
+    TWO = "2"
+    THREE = "3"
+    FOUR = "4"
+
+
+class FeedbackOutcome(StrEnum):
+    USEFUL = "useful"
+    LED_TO_ACTION = "led_to_action"
+    NO_ACTION = "no_action"
+
+
+class ReturnRoute(StrEnum):
+    DEPORTATION = "deportation"
+    EXTRADITION = "extradition"
+    VOLUNTARY_RETURN = "voluntary_return"
+
+
+class AssetKind(StrEnum):
+    BANK_ACCOUNT = "bank_account"
+    REAL_ESTATE = "real_estate"
+    VEHICLE = "vehicle"
+    SECURITIES = "securities"
+    VIRTUAL_ASSETS = "virtual_assets"
+    OTHER = "other"
+
+
+class CyberActivity(StrEnum):
+    DDOS = "ddos"
+    INTRUSION = "intrusion"
+    MALWARE = "malware"
+    PHISHING = "phishing"
+    RANSOMWARE = "ransomware"
+    FRAUD = "fraud"
+    OTHER = "other"
+
+
+class CyberMeasure(StrEnum):
+    TAKEDOWN = "takedown"
+    PRESERVATION = "preservation"
+    INVESTIGATION = "investigation"
+    INFORMATION = "information"
+
+
+class PersonStatus(StrEnum):
+    """Where one person of a removal batch stands."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    NOT_VERIFIED = "not_verified"
+    DOCUMENTED = "documented"
+    REMOVED = "removed"
+    NOT_REMOVED = "not_removed"
+
+    @property
+    def settled(self) -> bool:
+        return self in (PersonStatus.NOT_VERIFIED, PersonStatus.REMOVED, PersonStatus.NOT_REMOVED)
+
+
+register_labels(
+    {
+        SourceReliability.A: ("A: no doubt about the source", "A：来源可靠，无疑问"),
+        SourceReliability.B: ("B: source mostly reliable", "B：来源多数情况下可靠"),
+        SourceReliability.C: ("C: source mostly unreliable", "C：来源多数情况下不可靠"),
+        SourceReliability.X: ("X: source cannot be assessed", "X：来源无法评估"),
+        InformationReliability.ONE: ("1: known true without reservation", "1：确认属实"),
+        InformationReliability.TWO: (
+            "2: known personally to the source",
+            "2：来源亲自知悉，但官员未亲自知悉",
+        ),
+        InformationReliability.THREE: (
+            "3: not known personally, corroborated",
+            "3：来源未亲自知悉，但有佐证",
+        ),
+        InformationReliability.FOUR: ("4: cannot be judged", "4：无法判断"),
+        FeedbackOutcome.USEFUL: ("Useful", "有用"),
+        FeedbackOutcome.LED_TO_ACTION: ("Led to action", "已据此采取行动"),
+        FeedbackOutcome.NO_ACTION: ("No action", "未采取行动"),
+        ReturnRoute.DEPORTATION: ("Deportation", "遣返"),
+        ReturnRoute.EXTRADITION: ("Extradition", "引渡"),
+        ReturnRoute.VOLUNTARY_RETURN: ("Voluntary return", "劝返"),
+        AssetKind.BANK_ACCOUNT: ("Bank account", "银行账户"),
+        AssetKind.REAL_ESTATE: ("Real estate", "不动产"),
+        AssetKind.VEHICLE: ("Vehicle", "车辆"),
+        AssetKind.SECURITIES: ("Securities", "证券"),
+        AssetKind.VIRTUAL_ASSETS: ("Virtual assets", "虚拟资产"),
+        AssetKind.OTHER: ("Other", "其他"),
+        CyberActivity.DDOS: ("Denial of service", "拒绝服务攻击"),
+        CyberActivity.INTRUSION: ("Intrusion", "网络入侵"),
+        CyberActivity.MALWARE: ("Malware", "恶意软件"),
+        CyberActivity.PHISHING: ("Phishing", "网络钓鱼"),
+        CyberActivity.RANSOMWARE: ("Ransomware", "勒索软件"),
+        CyberActivity.FRAUD: ("Online fraud", "网络诈骗"),
+        CyberActivity.OTHER: ("Other", "其他"),
+        CyberMeasure.TAKEDOWN: ("Takedown", "关停"),
+        CyberMeasure.PRESERVATION: ("Data preservation", "数据保全"),
+        CyberMeasure.INVESTIGATION: ("Investigation", "调查"),
+        CyberMeasure.INFORMATION: ("Information", "提供信息"),
+        PersonStatus.PENDING: ("Pending", "待核查"),
+        PersonStatus.VERIFIED: ("Identity verified", "身份已核实"),
+        PersonStatus.NOT_VERIFIED: ("Identity not verified", "身份未能核实"),
+        PersonStatus.DOCUMENTED: ("Travel document issued", "已签发旅行证件"),
+        PersonStatus.REMOVED: ("Removed", "已遣返"),
+        PersonStatus.NOT_REMOVED: ("Not removed", "未遣返"),
+    }
+)

@@ -102,6 +102,8 @@ class Workflow:
     reference_prefix: str = ""
     reduce: Reducer | None = None
     """Derives the facts that guards and reports read (per-person status, amounts returned)."""
+    opening_starts: tuple[str, ...] = ()
+    """Deadlines that run from the opening event (for cases shared from the start)."""
     _states: dict[str, State] = field(init=False, repr=False, compare=False)
     _actions: dict[str, Action] = field(init=False, repr=False, compare=False)
     _deadlines: dict[str, DeadlineRule] = field(init=False, repr=False, compare=False)
@@ -119,6 +121,9 @@ class Workflow:
             raise DeclarationError(f"{where}: initial state {self.initial!r} is not declared")
         if self._states[self.initial].final:
             raise DeclarationError(f"{where}: initial state {self.initial!r} is final")
+        for deadline in self.opening_starts:
+            if deadline not in self._deadlines or self._deadlines[deadline].item_field:
+                raise DeclarationError(f"{where}: opening starts unknown deadline {deadline!r}")
         if OPEN_ACTION in self._actions:
             raise DeclarationError(f"{where}: action name {OPEN_ACTION!r} is reserved")
         if not any(s.final for s in self.states):
@@ -308,21 +313,29 @@ class CaseFold:
 
     def apply(self, action_name: str, occurred_at: str, payload: Mapping[str, Any]) -> None:
         """Advance by one already-validated event."""
+        moment = parse_iso(occurred_at)
         if action_name == OPEN_ACTION:
             durations = self.workflow.default_durations(self.priority)
             durations.update(payload.get(DEADLINE_SECONDS) or {})
             self.facts[DEADLINE_SECONDS] = durations
+            self._start(self.workflow.opening_starts, moment, payload)
             if self.workflow.reduce is not None:
                 self.workflow.reduce(self.facts, action_name, payload)
             return
         action = self.workflow.action(action_name)
-        moment = parse_iso(occurred_at)
-        seconds = self.facts.get(DEADLINE_SECONDS) or self.workflow.default_durations(
-            self.priority
-        )
         for name in action.stops:
             self.deadlines.pop(self.workflow.deadline(name).key(payload), None)
-        for name in action.starts:
+        self._start(action.starts, moment, payload)
+        if self.workflow.reduce is not None:
+            self.workflow.reduce(self.facts, action_name, payload)
+        if action.target is not None:
+            self.state = action.target
+        if self.final:
+            self.deadlines.clear()
+
+    def _start(self, names: Iterable[str], moment: datetime, payload: Mapping[str, Any]) -> None:
+        seconds = self.facts.get(DEADLINE_SECONDS) or self.workflow.default_durations(self.priority)
+        for name in names:
             rule = self.workflow.deadline(name)
             key = rule.key(payload)
             self.deadlines[key] = OpenDeadline(
@@ -331,12 +344,6 @@ class CaseFold:
                 started_at=moment,
                 due_at=moment + timedelta(seconds=seconds[name]),
             )
-        if self.workflow.reduce is not None:
-            self.workflow.reduce(self.facts, action_name, payload)
-        if action.target is not None:
-            self.state = action.target
-        if self.final:
-            self.deadlines.clear()
 
 
 def fold(

@@ -2,108 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from accord.cases.enums import HandlingCode, MlaAssistance, Priority, RefusalGround, Side
+from accord.cases.definitions.common import (
+    TEXT,
+    Closure,
+    LegalReview,
+    Payload,
+    Refusal,
+    Remark,
+    days,
+    note_action,
+    withdraw_action,
+)
+from accord.cases.enums import HandlingCode, MlaAssistance, Side
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class MlaDetails(_Payload):
+class MlaDetails(Payload):
     assistance: list[MlaAssistance] = Field(min_length=1)
     offence: str = Field(min_length=1, max_length=2000)
-    facts: str = Field(default="", max_length=20000)
+    facts: str = Field(default="", max_length=TEXT)
     legal_basis: str = Field(default="", max_length=2000, description="treaty or reciprocity")
 
 
-class Note(_Payload):
-    text: str = Field(min_length=1, max_length=20000)
-    handling_code: HandlingCode = HandlingCode.H0
-
-
-class Remark(_Payload):
-    note: str = Field(default="", max_length=20000)
-
-
-class LegalReview(_Payload):
-    """The reviewer's recorded findings; a case goes forward only if every safeguard holds."""
-
+class ReviewReturn(Payload):
     reviewer: str = Field(min_length=1, max_length=200)
-    treaty_basis: str = Field(min_length=1, max_length=2000)
-    dual_criminality: bool
-    neutrality_confirmed: bool = Field(
-        description="not of a predominantly political, military, religious or racial character"
-    )
-    reasons: str = Field(min_length=1, max_length=20000)
-
-    @model_validator(mode="after")
-    def safeguards_hold(self) -> LegalReview:
-        if not self.neutrality_confirmed:
-            raise ValueError(
-                "neutrality not confirmed: a case of predominantly political, military, "
-                "religious or racial character cannot go forward; refuse or return it instead"
-            )
-        if not self.dual_criminality:
-            raise ValueError(
-                "dual criminality not established: refuse (no_dual_criminality) or return it"
-            )
-        return self
+    reasons: str = Field(min_length=1, max_length=TEXT)
 
 
-class ReviewReturn(_Payload):
-    reviewer: str = Field(min_length=1, max_length=200)
-    reasons: str = Field(min_length=1, max_length=20000)
+class Questions(Payload):
+    questions: str = Field(min_length=1, max_length=TEXT)
 
 
-class Questions(_Payload):
-    questions: str = Field(min_length=1, max_length=20000)
+class Answers(Payload):
+    answers: str = Field(min_length=1, max_length=TEXT)
 
 
-class Answers(_Payload):
-    answers: str = Field(min_length=1, max_length=20000)
-
-
-class Refusal(_Payload):
-    grounds: list[RefusalGround] = Field(min_length=1)
-    explanation: str = Field(min_length=1, max_length=20000)
-
-
-class EvidenceItem(_Payload):
+class EvidenceItem(Payload):
     description: str = Field(min_length=1, max_length=2000)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     handling_code: HandlingCode = HandlingCode.H0
 
 
-class EvidenceReturn(_Payload):
+class EvidenceReturn(Payload):
     items: list[EvidenceItem] = Field(min_length=1)
-    outstanding: str = Field(min_length=1, max_length=20000, description="what is still to come")
+    outstanding: str = Field(min_length=1, max_length=TEXT, description="what is still to come")
 
 
-class Execution(_Payload):
+class Execution(Payload):
     items: list[EvidenceItem] = Field(default_factory=list)
-    summary: str = Field(min_length=1, max_length=20000)
-
-
-class Closure(_Payload):
-    satisfied: bool
-    note: str = Field(default="", max_length=20000)
-
-
-class Withdrawal(_Payload):
-    reason: str = Field(min_length=1, max_length=20000)
-
-
-def _days(routine: float, urgent: float, immediate: float) -> dict[Priority, timedelta]:
-    return {
-        Priority.ROUTINE: timedelta(days=routine),
-        Priority.URGENT: timedelta(days=urgent),
-        Priority.IMMEDIATE: timedelta(days=immediate),
-    }
+    summary: str = Field(min_length=1, max_length=TEXT)
 
 
 _BEFORE_EXECUTION = frozenset(
@@ -134,12 +83,12 @@ MLA = Workflow(
         State("withdrawn", "Withdrawn", "已撤回", final=True),
     ),
     deadlines=(
-        DeadlineRule("acknowledge", Side.REQUESTED, _days(5, 1, 8 / 24), "Acknowledge", "确认收到"),
-        DeadlineRule("decide", Side.REQUESTED, _days(30, 10, 3), "Decide", "作出决定"),
+        DeadlineRule("acknowledge", Side.REQUESTED, days(5, 1, 8 / 24), "Acknowledge", "确认收到"),
+        DeadlineRule("decide", Side.REQUESTED, days(30, 10, 3), "Decide", "作出决定"),
         DeadlineRule(
-            "provide_info", Side.REQUESTING, _days(30, 10, 3), "Provide information", "补充材料"
+            "provide_info", Side.REQUESTING, days(30, 10, 3), "Provide information", "补充材料"
         ),
-        DeadlineRule("execute", Side.REQUESTED, _days(90, 30, 10), "Execute", "执行"),
+        DeadlineRule("execute", Side.REQUESTED, days(90, 30, 10), "Execute", "执行"),
     ),
     actions=(
         Action(
@@ -262,15 +211,7 @@ MLA = Workflow(
         Action(
             "close", "Close", "结案", frozenset({"executed"}), "closed", Who.REQUESTING, Closure
         ),
-        Action(
-            "withdraw",
-            "Withdraw",
-            "撤回",
-            _BEFORE_EXECUTION,
-            "withdrawn",
-            Who.REQUESTING,
-            Withdrawal,
-        ),
-        Action("note", "Add a note", "添加备注", _OPEN, None, Who.EITHER, Note),
+        withdraw_action(_BEFORE_EXECUTION),
+        note_action(_OPEN),
     ),
 )

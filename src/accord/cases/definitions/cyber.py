@@ -1,0 +1,116 @@
+"""Cyber assistance: a request on malicious activity, acknowledged within hours, measures taken,
+a result reported. Indicators travel as STIX with the case (see the cyber module)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from accord.cases.definitions.common import (
+    TEXT,
+    Closure,
+    Payload,
+    Remark,
+    days,
+    hours,
+    note_action,
+    withdraw_action,
+)
+from accord.cases.enums import CyberActivity, CyberMeasure, Side
+from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
+
+INDICATOR_TYPES = ("ipv4", "ipv6", "cidr", "domain", "url", "md5", "sha1", "sha256", "email")
+
+
+class Indicator(Payload):
+    type: str = Field(pattern="^(" + "|".join(INDICATOR_TYPES) + ")$")
+    value: str = Field(min_length=1, max_length=2048)
+
+
+class CyberRequest(Payload):
+    activity: list[CyberActivity] = Field(min_length=1)
+    description: str = Field(min_length=1, max_length=TEXT)
+    observed_from: datetime | None = None
+    observed_until: datetime | None = None
+    indicators: list[Indicator] = Field(default_factory=list, max_length=10000)
+    measures_requested: list[CyberMeasure] = Field(min_length=1)
+    stix_bundle_id: str = Field(default="", max_length=100, description="bundle sent with it")
+
+
+class MeasureTaken(Payload):
+    measure: CyberMeasure
+    details: str = Field(min_length=1, max_length=TEXT)
+    taken_at: datetime
+
+
+class Result(Payload):
+    summary: str = Field(min_length=1, max_length=TEXT)
+    complete: bool = True
+
+
+_OPEN = frozenset({"requested", "acknowledged", "result_reported"})
+
+CYBER = Workflow(
+    case_type="cyber",
+    en="Cyber assistance request",
+    zh="网络安全协助请求",
+    reference_prefix="CYB",
+    initial="requested",
+    opening=CyberRequest,
+    opening_starts=("acknowledge",),
+    states=(
+        State("requested", "Requested", "已请求"),
+        State("acknowledged", "Acknowledged", "已确认收到"),
+        State("result_reported", "Result reported", "已通报结果"),
+        State("closed", "Closed", "已结案", final=True),
+        State("withdrawn", "Withdrawn", "已撤回", final=True),
+    ),
+    deadlines=(
+        DeadlineRule("acknowledge", Side.REQUESTED, hours(24, 4, 1), "Acknowledge", "确认收到"),
+        DeadlineRule("result", Side.REQUESTED, days(30, 7, 2), "Report the result", "通报结果"),
+    ),
+    actions=(
+        Action(
+            "acknowledge",
+            "Acknowledge",
+            "确认收到",
+            frozenset({"requested"}),
+            "acknowledged",
+            Who.REQUESTED,
+            Remark,
+            starts=("result",),
+            stops=("acknowledge",),
+        ),
+        Action(
+            "report_measure",
+            "Report a measure taken",
+            "通报已采取措施",
+            frozenset({"acknowledged"}),
+            None,
+            Who.REQUESTED,
+            MeasureTaken,
+        ),
+        Action(
+            "report_result",
+            "Report the result",
+            "通报结果",
+            frozenset({"acknowledged"}),
+            "result_reported",
+            Who.REQUESTED,
+            Result,
+            stops=("result",),
+        ),
+        Action(
+            "close",
+            "Close",
+            "结案",
+            frozenset({"result_reported"}),
+            "closed",
+            Who.REQUESTING,
+            Closure,
+        ),
+        withdraw_action({"requested", "acknowledged"}),
+        note_action(_OPEN),
+    ),
+)
