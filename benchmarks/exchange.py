@@ -39,8 +39,6 @@ from sqlalchemy import select
 import accord.cases.replication  # noqa: F401  (registers the case message kinds)
 from accord.cases import service
 from accord.cli.demo import (
-    MLA_OPENING,
-    REVIEW,
     DemoFailure,
     RunningNode,
     free_port,
@@ -48,6 +46,7 @@ from accord.cli.demo import (
     prepare_node,
 )
 from accord.cli.demo import start_node as start_accord_node
+from accord.cli.scenarios import MLA_OPENING, REVIEW
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
 from accord.core.runtime import Runtime

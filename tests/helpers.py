@@ -14,7 +14,7 @@ from sqlalchemy import select
 from accord.cases import service
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
-from accord.cli.demo import MLA_OPENING, MLA_STEPS
+from accord.cli.scenarios import MLA_OPENING, MLA_STEPS
 from accord.config import Settings
 from accord.core.clock import iso, new_id, utcnow
 from accord.core.runtime import Runtime

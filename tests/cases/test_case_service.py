@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from accord.cases import service
 from accord.cases.models import Case, CaseEvent
-from accord.cli.demo import MLA_STEPS
+from accord.cli.scenarios import MLA_STEPS
 from accord.core.errors import Conflict, Forbidden, NotFound
 from accord.federation.models import OutboxItem
 from tests.helpers import Node, act, asker, log_of, open_mla, pump, submitted_mla

@@ -137,7 +137,9 @@ def test_fold_opens_and_closes_deadlines_by_priority() -> None:
     )
     wf = _wf(actions=actions, deadlines=(rule,))
     opened = fold(
-        wf, Priority.URGENT, [("open", "2026-01-01T00:00:00Z", {}), ("go", "2026-01-02T00:00:00Z", {})]
+        wf,
+        Priority.URGENT,
+        [("open", "2026-01-01T00:00:00Z", {}), ("go", "2026-01-02T00:00:00Z", {})],
     )
     assert opened.state == "b"
     assert opened.deadlines["answer"].due_at.isoformat() == "2026-01-05T00:00:00+00:00"

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from accord.audit.models import AuditEntry
-from accord.cli.demo import MLA_OPENING, MLA_STEPS, case_on, scenario, wait_for
+from accord.cli.demo import case_on, scenario, wait_for
+from accord.cli.scenarios import MLA_OPENING, MLA_STEPS
 from accord.config import Settings
 from accord.core.clock import iso, new_id, utcnow
 from accord.core.db import make_engine, session_factory

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from accord.audit.models import AuditEntry
-from accord.cli.demo import MLA_STEPS
+from accord.cli.scenarios import MLA_STEPS
 from accord.config import Settings
 from accord.core.clock import utcnow
 from accord.federation.delivery import backoff, deliver_once

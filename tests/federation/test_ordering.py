@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from accord.cases import service
 from accord.cases.schemas import EventOut
-from accord.cli.demo import MLA_STEPS
+from accord.cli.scenarios import MLA_STEPS
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
 from accord.core.migrate import upgrade

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import socket
@@ -18,6 +17,8 @@ import httpx
 import typer
 from rich.console import Console
 
+from accord.cli import scenarios
+from accord.cli.scenarios import Scenario
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.federation.node import TOKEN_FILE, init_node
@@ -135,140 +136,29 @@ def case_on(node: RunningNode, reference: str) -> dict[str, Any] | None:
     return result
 
 
-@dataclass(frozen=True)
-class Step:
-    side: str
-    """requesting or requested"""
-    action: str
-    payload: dict[str, Any]
-    officer: str
-
-
-MLA_OPENING: dict[str, Any] = {
-    "case_type": "mla",
-    "area": "judicial_assistance",
-    "priority": "routine",
-    "handling_code": "H1",
-    "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
-    "officer": "Officer Smith",
-    "details": {
-        "assistance": ["bank_records", "witness_statement"],
-        "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
-        "facts": "Proceeds of an investment fraud moved through accounts in Shenzhen.",
-        "legal_basis": "US-PRC Agreement on Mutual Legal Assistance (2000)",
-    },
-}
-
-REVIEW: dict[str, Any] = {
-    "reviewer": "J. Doe, Office of International Affairs",
-    "treaty_basis": "US-PRC MLAA (2000), Art. 1 and 4",
-    "dual_criminality": True,
-    "neutrality_confirmed": True,
-    "reasons": "Ordinary fraud and laundering; no political, military, religious or racial "
-    "character; evidence sought is specific and proportionate.",
-}
-
-MLA_STEPS: tuple[Step, ...] = (
-    Step("requesting", "send_to_review", {"note": "Draft complete"}, "Officer Smith"),
-    Step("requesting", "approve_and_submit", REVIEW, "J. Doe"),
-    Step("requested", "acknowledge", {"note": "已收到"}, "王警官"),
-    Step("requested", "begin_review", {}, "李律师"),
-    Step(
-        "requested",
-        "request_more_info",
-        {"questions": "Please give the account numbers and the period of the transactions."},
-        "李律师",
-    ),
-    Step(
-        "requesting",
-        "provide_info",
-        {"answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."},
-        "Officer Smith",
-    ),
-    Step(
-        "requested",
-        "accept",
-        {
-            "reviewer": "李律师",
-            "treaty_basis": "中美刑事司法协助协定（2000）第一条",
-            "dual_criminality": True,
-            "neutrality_confirmed": True,
-            "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
-        },
-        "李律师",
-    ),
-    Step("requested", "begin_execution", {}, "王警官"),
-    Step(
-        "requested",
-        "return_evidence",
-        {
-            "items": [
-                {
-                    "description": "Statements of account 6222 0000 1111, Jan-Jun 2025",
-                    "sha256": hashlib.sha256(b"statements-1111").hexdigest(),
-                    "handling_code": "H1",
-                }
-            ],
-            "outstanding": "Records of the second account and the witness statement.",
-        },
-        "王警官",
-    ),
-    Step(
-        "requesting",
-        "note",
-        {"text": "Thank you; first records received and verified."},
-        "Officer Smith",
-    ),
-    Step(
-        "requested",
-        "complete_execution",
-        {
-            "items": [
-                {
-                    "description": "Statements of account 6222 0000 2222, Jan-Jun 2025",
-                    "sha256": hashlib.sha256(b"statements-2222").hexdigest(),
-                    "handling_code": "H1",
-                },
-                {
-                    "description": "Witness statement of the branch manager (translated)",
-                    "sha256": hashlib.sha256(b"witness-statement").hexdigest(),
-                    "handling_code": "H1",
-                },
-            ],
-            "summary": "All requested records and one witness statement provided.",
-        },
-        "王警官",
-    ),
-    Step(
-        "requesting",
-        "close",
-        {"satisfied": True, "note": "Request fully executed."},
-        "Officer Smith",
-    ),
-)
-
-
-def scenario(us: RunningNode, cn: RunningNode) -> str:
-    """The legal assistance case; returns its reference. Raises DemoFailure on any divergence."""
-    opened = us.post("/api/v1/cases", {**MLA_OPENING, "peer": cn.name})
+def play(scenario: Scenario, us: RunningNode, cn: RunningNode) -> str:
+    """Play one scenario between the nodes; return the case reference. Raises DemoFailure on
+    a rejected action or if the two sides do not converge after a step."""
+    opener, other = (us, cn) if scenario.opener == "US" else (cn, us)
+    opened = opener.post("/api/v1/cases", {**scenario.opening, "peer": other.name})
     reference: str = opened["reference"]
-    step = 0
+    kind = scenario.opening["case_type"]
 
     def show(by: RunningNode, action: str) -> None:
-        nonlocal step
-        step += 1
-        mine = case_on(us, reference)
-        theirs = case_on(cn, reference)
+        mine, theirs = case_on(opener, reference), case_on(other, reference)
         console.print(
-            f"{step:>2}. {by.name:<8} {action:<20} {us.name}: "
-            f"{mine['state'] if mine else '—':<20} {cn.name}: "
+            f"  {kind:<8} {by.name:<7} {action:<26} {opener.name}: "
+            f"{mine['state'] if mine else '—':<20} {other.name}: "
             f"{theirs['state'] if theirs else '(not sent yet)'}",
             soft_wrap=True,
         )
 
-    show(us, "open")
-    for item in MLA_STEPS:
-        node = us if item.side == "requesting" else cn
+    console.print(f"[bold]{reference}[/bold] {scenario.opening['title']}", soft_wrap=True)
+    if opened["shared"]:
+        wait_for(lambda: _same_head(opener, other, reference), f"{other.name} to receive it")
+    show(opener, "open")
+    for item in scenario.steps:
+        node = opener if item.side == "requesting" else other
         result = node.post(
             f"/api/v1/cases/{reference}/actions",
             {"action": item.action, "payload": item.payload, "officer": item.officer},
@@ -285,12 +175,25 @@ def scenario(us: RunningNode, cn: RunningNode) -> str:
 
             outcome = wait_for(settled, f"{item.action} to be applied by the sequencer")
             if outcome["status"] != "applied":
-                raise DemoFailure(f"{item.action} was rejected: {outcome['reason']}")
-        mine = case_on(us, reference)
+                raise DemoFailure(f"{reference} {item.action} was rejected: {outcome['reason']}")
+        mine = case_on(opener, reference)
         if mine and mine["shared"]:
-            wait_for(lambda: _same_head(us, cn, reference), f"{cn.name} to replicate {item.action}")
+            wait_for(
+                lambda: _same_head(opener, other, reference),
+                f"{other.name} to replicate {item.action}",
+            )
         show(node, item.action)
+    final = case_on(opener, reference)
+    if not final or final["state"] != scenario.final_state:
+        raise DemoFailure(
+            f"{reference} ended in {final and final['state']}, not {scenario.final_state}"
+        )
     return reference
+
+
+def scenario(us: RunningNode, cn: RunningNode) -> str:
+    """The legal assistance case alone (the spine's demo); returns its reference."""
+    return play(scenarios.MLA, us, cn)
 
 
 def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
@@ -302,7 +205,7 @@ def demo(
     workdir: Path = typer.Option(None, help="keep the nodes' data here (default: a temp folder)"),
     serve: bool = typer.Option(False, "--serve", help="leave both nodes running afterwards"),
 ) -> None:
-    """Start two nodes (US and CN) on loopback, peer them and play an MLA case end to end."""
+    """Start two nodes (US and CN) on loopback, peer them and play one case of each type."""
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="accord-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     nodes: list[RunningNode] = []
@@ -319,14 +222,15 @@ def demo(
         nodes.append(us)
         cn = start_node(cn_settings, cn_card, cn_token, root)
         nodes.append(cn)
-        reference = scenario(us, cn)
-        checks = [n.get(f"/api/v1/cases/{reference}/verify") for n in (us, cn)]
-        logs = [n.get(f"/api/v1/cases/{reference}/log") for n in (us, cn)]
-        for node, check in zip((us, cn), checks, strict=True):
-            console.print(f"{node.name} verify: {check['explanation']}")
-        if not all(c["identical"] for c in checks) or logs[0] != logs[1]:
-            raise DemoFailure("the two logs differ")
-        head = checks[0]["local_head"]
+        references = [play(sc, us, cn) for sc in scenarios.ALL]
+        heads: dict[str, tuple[int, str]] = {}
+        for reference in references:
+            checks = [n.get(f"/api/v1/cases/{reference}/verify") for n in (us, cn)]
+            logs = [n.get(f"/api/v1/cases/{reference}/log") for n in (us, cn)]
+            if not all(c["identical"] for c in checks) or logs[0] != logs[1]:
+                raise DemoFailure(f"the two logs of {reference} differ")
+            heads[reference] = (len(logs[0]), checks[0]["local_head"])
+            console.print(f"{reference}: {checks[0]['explanation']}", soft_wrap=True)
         if serve:
             console.print(f"nodes left running; API tokens in {root}/*/{TOKEN_FILE}. Ctrl-C stops.")
             try:
@@ -334,9 +238,10 @@ def demo(
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
+        first = references[0]
         console.print(
-            f"{reference} identical on {us.name} and {cn.name} "
-            f"({len(logs[0])} events): head {head}",
+            f"{len(references)} cases identical on {us.name} and {cn.name}; {first} "
+            f"({heads[first][0]} events): head {heads[first][1]}",
             soft_wrap=True,
         )
     except DemoFailure as exc:
