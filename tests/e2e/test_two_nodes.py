@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ACCORD_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "ACCORD_DATA_DIR": str(settings.data_dir), "COLUMNS": "200"}
     if settings.database_url:
         env["ACCORD_DATABASE_URL"] = settings.database_url
     return subprocess.run(

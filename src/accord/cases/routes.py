@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Query, Response
 
 from accord.api import RuntimeDep, TokenDep
 from accord.cases import service
+from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
+from accord.cases.enums import Area
 from accord.cases.schemas import (
     ActionRequest,
     ActOutcome,
@@ -13,6 +17,7 @@ from accord.cases.schemas import (
     CaseDetail,
     CaseOut,
     EventOut,
+    NoticeImport,
     PendingOut,
     VerifyOut,
 )
@@ -41,18 +46,44 @@ def create_case(body: CaseCreate, runtime: RuntimeDep, token: TokenDep) -> CaseD
         return service.describe(session, case=case, node_name=node.name)
 
 
+@router.post("/notices", status_code=201)
+def import_notice(body: NoticeImport, runtime: RuntimeDep, token: TokenDep) -> CaseDetail:
+    """Open a fugitive case from a notice (INTERPOL public notice JSON fields)."""
+    node = runtime.node
+    details = notice_from_interpol(body.notice)
+    with runtime.transaction() as session:
+        case = service.open_case(
+            session,
+            node=node,
+            case_type="fugitive",
+            peer=body.peer,
+            area=Area.FUGITIVES,
+            priority=body.priority,
+            handling_code=body.handling_code,
+            title=notice_title(details),
+            details=details,
+            officer=body.officer or token,
+        )
+        return service.describe(session, case=case, node_name=node.name)
+
+
 @router.get("")
 def list_cases(
     runtime: RuntimeDep,
     _token: TokenDep,
     state: str | None = None,
     case_type: str | None = None,
+    due_within_hours: float | None = Query(
+        None, ge=0, le=24 * 365, description="only cases with a deadline due within (0: overdue)"
+    ),
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[CaseOut]:
+    """Cases on this node; `due_within_hours` lists what is overdue or due soon, soonest first."""
+    due = timedelta(hours=due_within_hours) if due_within_hours is not None else None
     with runtime.reading() as session:
         rows, total = service.list_cases(
-            session, state=state, case_type=case_type, offset=offset, limit=limit
+            session, state=state, case_type=case_type, due_within=due, offset=offset, limit=limit
         )
         items: list[CaseOut] = [
             service.describe(session, case=c, node_name=runtime.node.name, detailed=False)

@@ -107,6 +107,18 @@ class CaseCreate(BaseModel):
     officer: str = Field(default="", max_length=200)
 
 
+class NoticeImport(BaseModel):
+    """A wanted-person notice in INTERPOL's public notice fields, to open a fugitive case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    peer: str = Field(pattern=NAME_PATTERN, description="the node asked to locate the person")
+    notice: dict[str, Any]
+    priority: Priority = Priority.URGENT
+    handling_code: HandlingCode = HandlingCode.H2
+    officer: str = Field(default="", max_length=200)
+
+
 class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

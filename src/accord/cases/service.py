@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -72,16 +72,23 @@ def list_cases(
     *,
     state: str | None = None,
     case_type: str | None = None,
+    due_within: timedelta | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Case], int]:
+    """Cases, most recently changed first; with `due_within`, only those with a deadline due
+    by then (overdue ones included), soonest first."""
     query = select(Case)
     if state:
         query = query.where(Case.state == state)
     if case_type:
         query = query.where(Case.case_type == case_type)
+    order: Any = Case.updated_at.desc()
+    if due_within is not None:
+        query = query.where(Case.next_due_at <= utcnow() + due_within)
+        order = Case.next_due_at.asc()
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Case.updated_at.desc()).offset(offset).limit(limit))
+    rows = session.scalars(query.order_by(order).offset(offset).limit(limit))
     return list(rows), total
 
 
@@ -195,6 +202,26 @@ def agreed_durations(
         if name in durations and priority.value in per_priority:
             durations[name] = int(per_priority[priority.value])
     return durations
+
+
+def agree_deadline(
+    session: Session, *, peer: str, case_type: str, deadline: str, priority: Priority, seconds: int
+) -> dict[str, Any]:
+    """Record in the peer agreement a deadline duration for new cases with `peer`."""
+    workflow = workflow_for(case_type)
+    known = [d.name for d in workflow.deadlines]
+    if deadline not in known:
+        raise InvalidInput(
+            f"{case_type} has no deadline {deadline!r}; its deadlines are: {', '.join(known)}"
+        )
+    if seconds <= 0:
+        raise InvalidInput("a deadline must be longer than zero")
+    row = get_peer(session, peer)
+    agreement = copy.deepcopy(row.agreement or {})
+    terms = agreement.setdefault("deadlines", {}).setdefault(case_type, {})
+    terms.setdefault(deadline, {})[priority.value] = seconds
+    row.agreement = agreement
+    return agreement
 
 
 def act(

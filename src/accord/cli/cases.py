@@ -6,9 +6,12 @@ import typer
 from rich.table import Table
 
 from accord.cases import service
+from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.common import console, node_runtime, print_json, read_json
+from accord.core.clock import parse_duration, utcnow
+from accord.core.errors import InvalidInput
 from accord.federation.client import asker
 
 app = typer.Typer(help="Cases.", no_args_is_help=True)
@@ -41,6 +44,33 @@ def new(
             officer=officer,
         )
         console.print(f"[green]{case.reference}[/green] opened ({case.state})")
+
+
+@app.command("import-notice")
+def import_notice(
+    ctx: typer.Context,
+    notice: str = typer.Argument(..., help="INTERPOL-style notice JSON file (or - )"),
+    peer: str = typer.Option(..., help="the node asked to locate the person"),
+    priority: Priority = typer.Option(Priority.URGENT),
+    handling_code: HandlingCode = typer.Option(HandlingCode.H2),
+    officer: str = typer.Option("cli"),
+) -> None:
+    """Open a fugitive case from a wanted-person notice (INTERPOL public notice fields)."""
+    details = notice_from_interpol(read_json(notice))
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        case = service.open_case(
+            session,
+            node=runtime.node,
+            case_type="fugitive",
+            peer=peer,
+            area=Area.FUGITIVES,
+            priority=priority,
+            handling_code=handling_code,
+            title=notice_title(details),
+            details=details,
+            officer=officer,
+        )
+        console.print(f"[green]{case.reference}[/green] opened from notice ({case.state})")
 
 
 @app.command("act")
@@ -118,14 +148,38 @@ def show(ctx: typer.Context, reference: str, as_json: bool = typer.Option(False,
 
 @app.command("list")
 def list_(
-    ctx: typer.Context, state: str = typer.Option(None), limit: int = typer.Option(50)
+    ctx: typer.Context,
+    state: str = typer.Option(None),
+    case_type: str = typer.Option(None, "--type"),
+    due: bool = typer.Option(False, "--due", help="only overdue cases and those due soon"),
+    within: str = typer.Option("7d", help="with --due: how soon, e.g. 48h, 7d"),
+    limit: int = typer.Option(50),
 ) -> None:
-    """Cases on this node, most recently changed first."""
+    """Cases on this node: most recently changed first, or with --due the deadlines, soonest
+    first, with the side that must act."""
+    try:
+        due_within = parse_duration(within) if due else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    now = utcnow()
     with node_runtime(ctx) as runtime, runtime.reading() as session:
-        rows, total = service.list_cases(session, state=state, limit=limit)
-        table = Table("reference", "type", "peer", "state", "events", "title")
+        rows, total = service.list_cases(
+            session, state=state, case_type=case_type, due_within=due_within, limit=limit
+        )
+        table = Table("reference", "type", "peer", "state", "events", "next deadline", "title")
         for c in rows:
-            table.add_row(c.reference, c.case_type, c.peer, c.state, str(c.event_count), c.title)
+            deadlines = service.open_deadlines(c)
+            upcoming = ""
+            if deadlines:
+                first = deadlines[0]
+                flag = "[red]OVERDUE[/red] " if first.due_at < now else ""
+                waiting = (
+                    c.requesting_node if first.owner.value == "requesting" else c.requested_node
+                )
+                upcoming = f"{flag}{first.name} {first.due_at:%Y-%m-%d %H:%M} ({waiting})"
+            table.add_row(
+                c.reference, c.case_type, c.peer, c.state, str(c.event_count), upcoming, c.title
+            )
     console.print(table)
     console.print(f"{len(rows)} of {total}")
 

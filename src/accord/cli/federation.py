@@ -6,9 +6,10 @@ import typer
 from rich.table import Table
 
 from accord.audit import service as audit
-from accord.cli.common import console, node_runtime, read_json
+from accord.cli.common import console, node_runtime, print_json, read_json
+from accord.core.errors import InvalidInput
 from accord.federation import inbox, outbox
-from accord.federation.peers import add_peer, list_peers
+from accord.federation.peers import add_peer, get_peer, list_peers
 from accord.federation.schemas import NodeCard
 
 peer_app = typer.Typer(help="Pinned peers.", no_args_is_help=True)
@@ -84,3 +85,38 @@ def audit_verify(ctx: typer.Context) -> None:
             console.print(f"[red]{line}[/red]")
         raise typer.Exit(1)
     console.print("[green]audit log intact[/green]")
+
+
+@peer_app.command("agreement")
+def peer_agreement(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the peer"),
+    deadline: list[str] = typer.Option(
+        [], "--deadline", help="TYPE.DEADLINE.PRIORITY=DURATION, e.g. mla.decide.routine=20d"
+    ),
+) -> None:
+    """Show the terms agreed with a peer; --deadline sets a deadline for new cases with it."""
+    from accord.cases.enums import Priority
+    from accord.cases.service import agree_deadline
+    from accord.core.clock import parse_duration
+
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        for term in deadline:
+            key, _, duration = term.partition("=")
+            parts = key.split(".")
+            if len(parts) != 3 or not duration:
+                raise InvalidInput(f"{term!r}: expected TYPE.DEADLINE.PRIORITY=DURATION")
+            try:
+                seconds = int(parse_duration(duration).total_seconds())
+                priority = Priority(parts[2])
+            except ValueError as exc:
+                raise InvalidInput(f"{term!r}: {exc}") from None
+            agree_deadline(
+                session,
+                peer=name,
+                case_type=parts[0],
+                deadline=parts[1],
+                priority=priority,
+                seconds=seconds,
+            )
+        print_json(get_peer(session, name).agreement or {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import uuid6
@@ -28,3 +28,16 @@ def new_id() -> UUID:
     """A UUIDv7: time-ordered, so ids sort by creation."""
     value: UUID = uuid6.uuid7()
     return UUID(bytes=value.bytes)
+
+
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30d', '8h', '90m', '45s' or a sum of them ('1d12h') as a timedelta."""
+    import re
+
+    parts = re.findall(r"(\d+(?:\.\d+)?)([dhms])", text.strip().lower())
+    if not parts or "".join(n + u for n, u in parts) != text.strip().lower():
+        raise ValueError(f"{text!r} is not a duration like 30d, 8h, 90m or 1d12h")
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))

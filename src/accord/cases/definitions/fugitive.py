@@ -300,3 +300,9 @@ def notice_from_interpol(data: dict[str, Any]) -> dict[str, Any]:
         "languages_spoken": [str(c) for c in data.get("languages_spoken_ids") or []],
     }
     return FUGITIVE.validate_opening(details)
+
+
+def notice_title(details: dict[str, Any]) -> str:
+    """A case title from a notice: the name and the charges."""
+    charges = "; ".join(w["charge_translation"] or w["charge"] for w in details["arrest_warrants"])
+    return (f"{details['name']} {details['forename']}".strip() + f" — {charges}")[:500]
