@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Response
 
 from accord.api import RuntimeDep, TokenDep
 from accord.cases import service
+from accord.cases.definitions import workflow_for
 from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
+from accord.cases.diagram import render_svg
 from accord.cases.enums import Area
 from accord.cases.schemas import (
     ActionRequest,
@@ -21,6 +23,7 @@ from accord.cases.schemas import (
     PendingOut,
     VerifyOut,
 )
+from accord.core.labels import Lang
 from accord.core.schemas import Page
 from accord.federation.client import asker
 
@@ -121,6 +124,17 @@ def act(
         return ActOutcome(
             reference=reference, status="pending", pending=PendingOut.model_validate(acted.pending)
         )
+
+
+@router.get("/{reference}/diagram.svg", response_class=Response)
+def case_diagram(
+    reference: str, runtime: RuntimeDep, _token: TokenDep, lang: Lang = "en"
+) -> Response:
+    """The case's workflow with its current state highlighted."""
+    with runtime.reading() as session:
+        case = service.get_case(session, reference=reference)
+        svg = render_svg(workflow_for(case.case_type), current=case.state, lang=lang)
+    return Response(content=svg, media_type="image/svg+xml")
 
 
 @router.get("/{reference}/log")

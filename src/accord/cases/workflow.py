@@ -210,17 +210,6 @@ class Workflow:
         """The actions that `side` may take in `state`, in declaration order."""
         return [a for a in self.actions if state in a.sources and a.by.allows(side)]
 
-    def mermaid(self) -> str:
-        """A Mermaid state diagram of the declaration (docs render it; the UI gets SVG later)."""
-        lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
-        for action in self.actions:
-            if action.target is None:
-                continue
-            for source in sorted(action.sources):
-                lines.append(f"    {source} --> {action.target}: {action.name} ({action.by.value})")
-        lines.extend(f"    {s.name} --> [*]" for s in self.states if s.final)
-        return "\n".join(lines)
-
     def validate_opening(self, details: Mapping[str, Any]) -> dict[str, Any]:
         return _validate(self.opening, details, f"{self.case_type} opening details")
 

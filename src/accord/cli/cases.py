@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from accord.cases import service
+from accord.cases.definitions import workflow_for
 from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
+from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.common import console, node_runtime, print_json, read_json
@@ -203,3 +207,20 @@ def verify(ctx: typer.Context, reference: str) -> None:
         console.print(f"  {result.peer}: {result.peer_count} events, head {result.peer_head}")
     if not result.identical:
         raise typer.Exit(1)
+
+
+@app.command("diagram")
+def diagram(
+    case_type: str = typer.Argument(..., help="mla, fugitive, asset, removal, intel or cyber"),
+    out: Path = typer.Option(..., help="the SVG file to write"),
+    state: str = typer.Option(None, help="highlight this state"),
+    lang: str = typer.Option("en", help="en or zh"),
+) -> None:
+    """Draw a case type's workflow as SVG (generated from its declaration)."""
+    if lang not in ("en", "zh"):
+        raise InvalidInput("--lang must be en or zh")
+    workflow = workflow_for(case_type)
+    if state:
+        workflow.state(state)  # a clear error for an unknown state
+    out.write_text(render_svg(workflow, current=state, lang="en" if lang == "en" else "zh"))
+    console.print(f"{case_type} workflow written to {out}")
