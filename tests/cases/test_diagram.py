@@ -25,10 +25,9 @@ def test_every_state_and_transition_is_drawn(workflow: Workflow) -> None:
     drawn = texts(svg)
     for state in workflow.states:
         assert state.en in drawn
-    labels = set(drawn)
     for action in workflow.actions:
-        if action.target is not None:
-            assert action.name in labels
+        if action.target is not None:  # an arrow's label, or the heading of an escape's box
+            assert any(t == action.name or t.startswith(action.name + " (") for t in drawn)
 
 
 @pytest.mark.parametrize("workflow", REGISTRY.values(), ids=list(REGISTRY))
