@@ -188,10 +188,7 @@ def wait_count(
 
 
 def act_over_api(node: RunningNode, reference: str, action: str, payload: dict[str, Any]) -> None:
-    node.post(
-        f"/api/v1/cases/{reference}/actions",
-        {"action": action, "payload": payload, "officer": "bench"},
-    )
+    node.act(reference, action, payload)
 
 
 def pending_outbox(db: sqlite3.Connection) -> int:
@@ -231,15 +228,15 @@ def sample_envelope(runtime: Runtime) -> dict[str, Any]:
 def exchange(
     root: Path, events: int, poll: float, nodes: list[RunningNode], runtimes: list[Runtime]
 ) -> dict[str, Any]:
-    a_settings, a_card, a_token = prepare_node(root, "US-DOJ", "US")
-    b_settings, b_card, b_token = prepare_node(root, "CN-MOJ", "CN")
+    a_settings, a_card, a_staff = prepare_node(root, "US-DOJ", "US")
+    b_settings, b_card, b_staff = prepare_node(root, "CN-MOJ", "CN")
     if not a_settings.resolved_database_url.startswith("sqlite"):
         raise BenchFailure("this benchmark measures the SQLite store; unset ACCORD_DATABASE_URL")
     pin(a_settings, b_card, a_card.name)
     pin(b_settings, a_card, b_card.name)
-    a = start_accord_node(a_settings, a_card, a_token, root)
+    a = start_accord_node(a_settings, a_card, a_staff, root)
     nodes.append(a)
-    b = start_accord_node(b_settings, b_card, b_token, root)
+    b = start_accord_node(b_settings, b_card, b_staff, root)
     nodes.append(b)
 
     opened = a.post("/api/v1/cases", {**MLA_OPENING, "peer": b.name})

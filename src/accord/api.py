@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from accord.accounts.service import check_token
+from accord.accounts.service import Principal, check_token
 from accord.core.errors import AccordError, Unauthenticated
+from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
 
 
@@ -20,17 +22,29 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require_token(request: Request, runtime: RuntimeDep) -> str:
-    """The bearer token's name, which stands for the officer until accounts arrive."""
+def authenticated(request: Request, runtime: RuntimeDep) -> Principal:
+    """The officer behind the bearer token."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("send `Authorization: Bearer <token>`; see DATA/api-token")
+        raise Unauthenticated("send `Authorization: Bearer <token>`; `accord token new` issues one")
     with runtime.reading() as session:
-        return check_token(session, token=token.strip()).name
+        return check_token(session, token=token.strip())
 
 
-TokenDep = Annotated[str, Depends(require_token)]
+def require(permission: Permission) -> Callable[..., Principal]:
+    """A dependency, declared beside each route: the caller must hold `permission`."""
+
+    def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        principal.require(permission)
+        return principal
+
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by the matrix test
+    return dependency
+
+
+def remote(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def error_response(exc: AccordError) -> JSONResponse:

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     delivery_backoff_max_seconds: float = Field(default=300.0, gt=0)
     delivery_alert_after_seconds: float = Field(default=3600.0, gt=0)
     delivery_timeout_seconds: float = Field(default=30.0, gt=0)
+    intake_unit: str = Field(
+        default="central-authority", description="the unit that receives cases opened by peers"
+    )
+    session_hours: float = Field(default=8.0, gt=0, description="web session lifetime")
     run_workers: bool = Field(default=True, description="run delivery and inbox workers in serve")
 
     @property

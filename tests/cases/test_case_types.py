@@ -34,7 +34,7 @@ def open_scenario(us: Node, cn: Node, scenario: Scenario) -> tuple[str, Node, No
             handling_code=HandlingCode(o["handling_code"]),
             title=o["title"],
             details=o["details"],
-            officer=o["officer"],
+            officer="tester",
         )
         reference = case.reference
     pump(us, cn)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.cli.demo import RunningNode, pin, prepare_node, start_node
+from accord.cli.demo import RunningNode, Staff, pin, prepare_node, start_node
 from accord.config import Settings
 from accord.federation.schemas import NodeCard
 
@@ -15,13 +15,13 @@ from accord.federation.schemas import NodeCard
 class Started:
     settings: Settings
     card: NodeCard
-    token: str
+    staff: Staff
     node: RunningNode
     root: Path
 
     def restart(self) -> None:
         self.node.stop()
-        self.node = start_node(self.settings, self.card, self.token, self.root)
+        self.node = start_node(self.settings, self.card, self.staff, self.root)
 
 
 @pytest.fixture

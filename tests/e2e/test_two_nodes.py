@@ -50,14 +50,20 @@ def audit_actions(settings: Settings) -> list[str]:
         engine.dispose()
 
 
+def admin_get(side: Started, path: str) -> Any:
+    answer = httpx.get(
+        side.node.url + path, headers={"Authorization": f"Bearer {side.staff.admin_token}"}
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
 def submitted_case(us: Started, cn: Started) -> str:
     """Open an MLA case on US, pass its legal review, and wait until CN holds it."""
     opened = us.node.post("/api/v1/cases", {**MLA_OPENING, "peer": cn.card.name})
     reference: str = opened["reference"]
     for step in MLA_STEPS[:2]:
-        us.node.post(
-            f"/api/v1/cases/{reference}/actions", {"action": step.action, "payload": step.payload}
-        )
+        us.node.act(reference, step.action, step.payload)
     wait_for(lambda: case_on(cn.node, reference), "the case to reach CN")
     return reference
 
@@ -91,7 +97,7 @@ def test_an_action_taken_while_the_sequencer_is_down_is_applied_when_it_returns(
     )
     assert answer.status_code == 202 and answer.json()["status"] == "pending"
     wait_for(
-        lambda: cn.node.get("/api/v1/federation/outbox").get("pending") == 1,
+        lambda: admin_get(cn, "/api/v1/federation/outbox").get("pending") == 1,
         "CN to keep the submission queued",
     )
     us.restart()
@@ -124,6 +130,22 @@ def test_api_refuses_requests_without_a_valid_token(nodes: tuple[Started, Starte
     assert wrong.status_code == 401 and "accord token new" in wrong.json()["message"]
 
 
+def test_admin_pins_a_peer_over_the_api_and_officers_cannot(
+    nodes: tuple[Started, Started], tmp_path: Path
+) -> None:
+    us, _ = nodes
+    third = Settings(data_dir=tmp_path / "third")
+    identity, _ = init_node(third, name="FR-MJ", country="FR", endpoint="http://127.0.0.1:9")
+    card = identity.card().model_dump()
+    refused = us.node.client.post(f"{us.node.url}/api/v1/peers", json=card)
+    assert refused.status_code == 403 and "may not peer:admin" in refused.json()["message"]
+    admin = {"Authorization": f"Bearer {us.staff.admin_token}"}
+    pinned = httpx.post(f"{us.node.url}/api/v1/peers", json=card, headers=admin)
+    assert pinned.status_code == 201, pinned.text
+    names = [p["name"] for p in httpx.get(f"{us.node.url}/api/v1/peers", headers=admin).json()]
+    assert "FR-MJ" in names
+
+
 def test_hostile_federation_requests_get_clear_errors_quarantine_and_audit(
     nodes: tuple[Started, Started], tmp_path: Path
 ) -> None:
@@ -149,7 +171,7 @@ def test_hostile_federation_requests_get_clear_errors_quarantine_and_audit(
     bad_signature = httpx.post(inbox_url, json={"envelopes": [forged]})
     assert bad_signature.status_code == 401
 
-    kept = cn.node.get("/api/v1/federation/quarantine")
+    kept = admin_get(cn, "/api/v1/federation/quarantine")
     reasons = " | ".join(q["reason"] for q in kept)
     for expected in ("not JSON", "unknown sender", "signature does not verify"):
         assert expected in reasons

@@ -27,6 +27,9 @@ class Case(Base):
     requested_node: Mapped[str] = mapped_column(String(100))
     sequencer: Mapped[str] = mapped_column(String(100))
     peer: Mapped[str] = mapped_column(String(100), index=True)
+    unit: Mapped[str | None] = mapped_column(
+        String(100), index=True, doc="the unit of this node that holds the case (need-to-know)"
+    )
     state: Mapped[str] = mapped_column(String(64), index=True)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,3 +90,16 @@ class ReferenceCounter(Base):
 
     prefix: Mapped[str] = mapped_column(String(64), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseShare(Base):
+    """A case explicitly shared with an officer outside the case's unit (need-to-know)."""
+
+    __tablename__ = "case_shares"
+    __table_args__ = (UniqueConstraint("case_id", "user_id", name="uq_case_shares_case_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    shared_by: Mapped[str] = mapped_column(String(100))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,12 +1,20 @@
-"""REST API for cases (/api/v1/cases): create, list, show, act, log, verify."""
+"""REST API for cases (/api/v1/cases): create, list, show, act, log, verify, share.
+
+Each route declares the permission it needs; need-to-know (unit or explicit share) is checked
+by the service; every read of case content and every action is written to the audit log.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
-from accord.api import RuntimeDep, TokenDep
+from accord.accounts.service import Principal
+from accord.api import RuntimeDep, remote, require
+from accord.audit import service as audit
 from accord.cases import service
 from accord.cases.definitions import workflow_for
 from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
@@ -24,14 +32,22 @@ from accord.cases.schemas import (
     VerifyOut,
 )
 from accord.core.labels import Lang
+from accord.core.permissions import REVIEW_ACTIONS, Permission
 from accord.core.schemas import Page
 from accord.federation.client import asker
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
+Reader = Annotated[Principal, Depends(require(Permission.CASE_READ))]
+Opener = Annotated[Principal, Depends(require(Permission.CASE_OPEN))]
+Actor = Annotated[Principal, Depends(require(Permission.CASE_ACT))]
+Sharer = Annotated[Principal, Depends(require(Permission.CASE_SHARE))]
+
 
 @router.post("", status_code=201)
-def create_case(body: CaseCreate, runtime: RuntimeDep, token: TokenDep) -> CaseDetail:
+def create_case(
+    body: CaseCreate, runtime: RuntimeDep, officer: Opener, request: Request
+) -> CaseDetail:
     node = runtime.node
     with runtime.transaction() as session:
         case = service.open_case(
@@ -44,13 +60,24 @@ def create_case(body: CaseCreate, runtime: RuntimeDep, token: TokenDep) -> CaseD
             handling_code=body.handling_code,
             title=body.title,
             details=body.details,
-            officer=body.officer or token,
+            officer=officer.officer,
+            unit=officer.unit,
+        )
+        audit.record(
+            session,
+            actor=officer.username,
+            action="case.open",
+            outcome="ok",
+            subject=case.reference,
+            remote_addr=remote(request),
         )
         return service.describe(session, case=case, node_name=node.name)
 
 
 @router.post("/notices", status_code=201)
-def import_notice(body: NoticeImport, runtime: RuntimeDep, token: TokenDep) -> CaseDetail:
+def import_notice(
+    body: NoticeImport, runtime: RuntimeDep, officer: Opener, request: Request
+) -> CaseDetail:
     """Open a fugitive case from a notice (INTERPOL public notice JSON fields)."""
     node = runtime.node
     details = notice_from_interpol(body.notice)
@@ -65,7 +92,16 @@ def import_notice(body: NoticeImport, runtime: RuntimeDep, token: TokenDep) -> C
             handling_code=body.handling_code,
             title=notice_title(details),
             details=details,
-            officer=body.officer or token,
+            officer=officer.officer,
+            unit=officer.unit,
+        )
+        audit.record(
+            session,
+            actor=officer.username,
+            action="case.open",
+            outcome="ok",
+            subject=case.reference,
+            remote_addr=remote(request),
         )
         return service.describe(session, case=case, node_name=node.name)
 
@@ -73,7 +109,8 @@ def import_notice(body: NoticeImport, runtime: RuntimeDep, token: TokenDep) -> C
 @router.get("")
 def list_cases(
     runtime: RuntimeDep,
-    _token: TokenDep,
+    viewer: Reader,
+    request: Request,
     state: str | None = None,
     case_type: str | None = None,
     due_within_hours: float | None = Query(
@@ -82,11 +119,25 @@ def list_cases(
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[CaseOut]:
-    """Cases on this node; `due_within_hours` lists what is overdue or due soon, soonest first."""
+    """Cases this officer may see; `due_within_hours` lists what is overdue or due soon."""
     due = timedelta(hours=due_within_hours) if due_within_hours is not None else None
-    with runtime.reading() as session:
+    with runtime.transaction() as session:
         rows, total = service.list_cases(
-            session, state=state, case_type=case_type, due_within=due, offset=offset, limit=limit
+            session,
+            state=state,
+            case_type=case_type,
+            due_within=due,
+            viewer=viewer,
+            offset=offset,
+            limit=limit,
+        )
+        audit.record(
+            session,
+            actor=viewer.username,
+            action="case.list",
+            outcome="ok",
+            remote_addr=remote(request),
+            detail={"count": len(rows)},
         )
         items: list[CaseOut] = [
             service.describe(session, case=c, node_name=runtime.node.name, detailed=False)
@@ -96,25 +147,49 @@ def list_cases(
 
 
 @router.get("/{reference}")
-def show_case(reference: str, runtime: RuntimeDep, _token: TokenDep) -> CaseDetail:
-    with runtime.reading() as session:
-        case = service.get_case(session, reference=reference)
+def show_case(reference: str, runtime: RuntimeDep, viewer: Reader, request: Request) -> CaseDetail:
+    with runtime.transaction() as session:
+        case = service.get_visible_case(session, reference=reference, viewer=viewer)
+        audit.record(
+            session,
+            actor=viewer.username,
+            action="case.read",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+        )
         return service.describe(session, case=case, node_name=runtime.node.name)
 
 
 @router.post("/{reference}/actions", status_code=201)
 def act(
-    reference: str, body: ActionRequest, runtime: RuntimeDep, token: TokenDep, response: Response
+    reference: str,
+    body: ActionRequest,
+    runtime: RuntimeDep,
+    officer: Actor,
+    response: Response,
+    request: Request,
 ) -> ActOutcome:
     """Applied at once (201) when this node sequences the case, else pending (202)."""
+    if body.action in REVIEW_ACTIONS:
+        officer.require(Permission.CASE_REVIEW)
     with runtime.transaction() as session:
+        service.get_visible_case(session, reference=reference, viewer=officer)
         acted = service.act(
             session,
             node=runtime.node,
             reference=reference,
             action=body.action,
             payload=body.payload,
-            officer=body.officer or token,
+            officer=officer.officer,
+        )
+        audit.record(
+            session,
+            actor=officer.username,
+            action=f"case.act.{body.action}",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
         )
         if acted.event is not None:
             return ActOutcome(
@@ -126,30 +201,60 @@ def act(
         )
 
 
+class ShareRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+
+
+@router.post("/{reference}/shares", status_code=204)
+def share_case(
+    reference: str, body: ShareRequest, runtime: RuntimeDep, officer: Sharer, request: Request
+) -> Response:
+    """Share the case with one officer outside its unit (need-to-know)."""
+    with runtime.transaction() as session:
+        service.share_case(session, reference=reference, username=body.username, by=officer)
+        audit.record(
+            session,
+            actor=officer.username,
+            action="case.share",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+            detail={"with": body.username},
+        )
+    return Response(status_code=204)
+
+
 @router.get("/{reference}/diagram.svg", response_class=Response)
 def case_diagram(
-    reference: str, runtime: RuntimeDep, _token: TokenDep, lang: Lang = "en"
+    reference: str, runtime: RuntimeDep, viewer: Reader, lang: Lang = "en"
 ) -> Response:
     """The case's workflow with its current state highlighted."""
     with runtime.reading() as session:
-        case = service.get_case(session, reference=reference)
+        case = service.get_visible_case(session, reference=reference, viewer=viewer)
         svg = render_svg(workflow_for(case.case_type), current=case.state, lang=lang)
     return Response(content=svg, media_type="image/svg+xml")
 
 
 @router.get("/{reference}/log")
-def case_log(reference: str, runtime: RuntimeDep, _token: TokenDep) -> list[EventOut]:
-    with runtime.reading() as session:
+def case_log(
+    reference: str, runtime: RuntimeDep, viewer: Reader, request: Request
+) -> list[EventOut]:
+    with runtime.transaction() as session:
+        service.get_visible_case(session, reference=reference, viewer=viewer)
+        audit.record(
+            session,
+            actor=viewer.username,
+            action="case.read_log",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+        )
         return [EventOut.model_validate(e) for e in service.case_log(session, reference=reference)]
 
 
 @router.get("/{reference}/verify")
-def verify_case(reference: str, runtime: RuntimeDep, _token: TokenDep) -> VerifyOut:
+def verify_case(reference: str, runtime: RuntimeDep, viewer: Reader) -> VerifyOut:
     node = runtime.node
     with runtime.reading() as session:
-        return service.verify(
-            session,
-            node=node,
-            reference=reference,
-            ask=asker(session, node),
-        )
+        service.get_visible_case(session, reference=reference, viewer=viewer)
+        return service.verify(session, node=node, reference=reference, ask=asker(session, node))

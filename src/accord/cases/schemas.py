@@ -104,7 +104,6 @@ class CaseCreate(BaseModel):
     handling_code: HandlingCode = HandlingCode.H0
     title: str = Field(min_length=1, max_length=500)
     details: dict[str, Any] = Field(description="the case type's opening details")
-    officer: str = Field(default="", max_length=200)
 
 
 class NoticeImport(BaseModel):
@@ -116,7 +115,6 @@ class NoticeImport(BaseModel):
     notice: dict[str, Any]
     priority: Priority = Priority.URGENT
     handling_code: HandlingCode = HandlingCode.H2
-    officer: str = Field(default="", max_length=200)
 
 
 class ActionRequest(BaseModel):
@@ -124,7 +122,6 @@ class ActionRequest(BaseModel):
 
     action: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
-    officer: str = Field(default="", max_length=200)
 
 
 class EventOut(Schema):

@@ -16,10 +16,11 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.accounts.service import Principal
 from accord.cases.definitions import workflow_for
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.log import GENESIS, event_hash
-from accord.cases.models import Case, CaseEvent, PendingAction, ReferenceCounter
+from accord.cases.models import Case, CaseEvent, CaseShare, PendingAction, ReferenceCounter
 from accord.cases.schemas import (
     AvailableAction,
     CaseDetail,
@@ -73,12 +74,16 @@ def list_cases(
     state: str | None = None,
     case_type: str | None = None,
     due_within: timedelta | None = None,
+    viewer: Principal | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Case], int]:
     """Cases, most recently changed first; with `due_within`, only those with a deadline due
-    by then (overdue ones included), soonest first."""
+    by then (overdue ones included), soonest first. With a `viewer`, only what they may see."""
     query = select(Case)
+    if viewer is not None:
+        shared = select(CaseShare.case_id).where(CaseShare.user_id == viewer.user_id)
+        query = query.where((Case.unit == viewer.unit) | Case.id.in_(shared))
     if state:
         query = query.where(Case.state == state)
     if case_type:
@@ -109,6 +114,45 @@ def pending_actions(session: Session, *, case: Case) -> list[PendingAction]:
             .order_by(PendingAction.submitted_at)
         )
     )
+
+
+def visible(session: Session, *, case: Case, viewer: Principal) -> bool:
+    """Need-to-know: the viewer's unit holds the case, or it was shared with the viewer."""
+    if case.unit == viewer.unit:
+        return True
+    return (
+        session.scalar(
+            select(CaseShare.id).where(
+                CaseShare.case_id == case.id, CaseShare.user_id == viewer.user_id
+            )
+        )
+        is not None
+    )
+
+
+def get_visible_case(
+    session: Session, *, reference: str, viewer: Principal, lock: bool = False
+) -> Case:
+    """The case if the viewer may see it; otherwise the same answer as for no case at all."""
+    case = get_case(session, reference=reference, lock=lock)
+    if not visible(session, case=case, viewer=viewer):
+        raise NotFound(f"no case {reference!r} on this node; `accord case list` shows the cases")
+    return case
+
+
+def share_case(session: Session, *, reference: str, username: str, by: Principal) -> None:
+    """Share a case with one officer outside its unit."""
+    from accord.accounts.service import get_user
+
+    case = get_visible_case(session, reference=reference, viewer=by)
+    user = get_user(session, username)
+    exists = session.scalar(
+        select(CaseShare.id).where(CaseShare.case_id == case.id, CaseShare.user_id == user.id)
+    )
+    if exists is None:
+        session.add(
+            CaseShare(case_id=case.id, user_id=user.id, shared_by=by.username, shared_at=utcnow())
+        )
 
 
 def header_of(session: Session, case: Case) -> CaseHeader:
@@ -154,8 +198,10 @@ def open_case(
     title: str,
     details: dict[str, Any],
     officer: str,
+    unit: str | None = None,
 ) -> Case:
-    """Open a case requesting assistance from `peer`; this node becomes its sequencer."""
+    """Open a case requesting assistance from `peer`; this node becomes its sequencer.
+    The case belongs to `unit` (the opening officer's), or to the node's intake unit."""
     workflow = workflow_for(case_type)
     agreement = get_peer(session, peer).agreement or {}
     if contains_nul(title) or contains_nul(officer):
@@ -175,6 +221,7 @@ def open_case(
         deadline_seconds=agreed_durations(workflow, priority, agreement),
     )
     case = _new_case(header, workflow, now, peer=peer)
+    case.unit = unit or node.intake_unit
     session.add(case)
     session.flush()
     _append(
@@ -500,7 +547,9 @@ def _replica_case(node: NodeIdentity, sender: str, message: EventMessage) -> Cas
         raise Rejected(f"case {message.reference}: opening event names another case or sequencer")
     if node.name not in (header.requesting_node, header.requested_node):
         raise Rejected(f"case {message.reference} is between other nodes")
-    return _new_case(header, workflow, parse_iso(message.event.occurred_at), peer=sender)
+    case = _new_case(header, workflow, parse_iso(message.event.occurred_at), peer=sender)
+    case.unit = node.intake_unit
+    return case
 
 
 def _append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,10 +18,12 @@ import httpx
 import typer
 from rich.console import Console
 
+from accord.accounts.service import create_user, issue_token
 from accord.cli import scenarios
 from accord.cli.scenarios import Scenario
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.core.permissions import REVIEW_ACTIONS, Role
 from accord.federation.node import TOKEN_FILE, init_node
 from accord.federation.peers import add_peer
 from accord.federation.schemas import NodeCard
@@ -35,14 +38,43 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Officer:
+    username: str
+    password: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The demo officers of one node: a liaison officer and a legal reviewer of its central
+    authority (the unit that also receives the peer's cases), and the administrator."""
+
+    officer: Officer
+    reviewer: Officer
+    admin_token: str
+
+
 @dataclass
 class RunningNode:
     name: str
     data: Path
     url: str
-    token: str
+    staff: Staff
     process: subprocess.Popen[bytes]
     client: httpx.Client
+    reviewer: httpx.Client
+
+    def act(self, reference: str, action: str, payload: dict[str, Any]) -> Any:
+        """Take an action as the officer, or as the legal reviewer for a review action."""
+        client = self.reviewer if action in REVIEW_ACTIONS else self.client
+        response = client.post(
+            f"{self.url}/api/v1/cases/{reference}/actions",
+            json={"action": action, "payload": payload},
+        )
+        if response.status_code >= 400:
+            raise DemoFailure(f"{self.name} answered {response.status_code}: {response.text}")
+        return response.json()
 
     def get(self, path: str) -> Any:
         response = self.client.get(self.url + path)
@@ -57,6 +89,7 @@ class RunningNode:
 
     def stop(self) -> None:
         self.client.close()
+        self.reviewer.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -69,14 +102,48 @@ class DemoFailure(Exception):
     pass
 
 
+DEMO_STAFF: dict[str, list[tuple[str, str, Role]]] = {
+    "US": [
+        ("smith", "Officer Smith", Role.LIAISON_OFFICER),
+        ("doe", "J. Doe (legal)", Role.LEGAL_REVIEWER),
+    ],
+    "CN": [
+        ("wang", "王警官", Role.LIAISON_OFFICER),
+        ("li", "李律师", Role.LEGAL_REVIEWER),
+    ],
+}
+
+
 def prepare_node(
     root: Path, name: str, country: str, database_url: str | None = None
-) -> tuple[Settings, NodeCard, str]:
+) -> tuple[Settings, NodeCard, Staff]:
+    """Create a node with its demo staff (see Staff); nothing is started yet."""
     data = root / name
     url = f"http://127.0.0.1:{free_port()}"
     settings = Settings(data_dir=data, database_url=database_url)
     identity, token_path = init_node(settings, name=name, country=country, endpoint=url)
-    return settings, identity.card(), token_path.read_text().strip()
+    people = DEMO_STAFF[country]
+    engine = make_engine(settings.resolved_database_url)
+    officers: list[Officer] = []
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            for username, display, role in people:
+                password = secrets.token_urlsafe(12)
+                user = create_user(
+                    session,
+                    username=username,
+                    display_name=display,
+                    role=role,
+                    unit=settings.intake_unit,
+                    password=password,
+                    language="zh" if country == "CN" else "en",
+                )
+                token = issue_token(session, name="demo", user=user)
+                officers.append(Officer(username, password, token))
+    finally:
+        engine.dispose()
+    staff = Staff(officers[0], officers[1], token_path.read_text().strip())
+    return settings, identity.card(), staff
 
 
 def pin(settings: Settings, card: NodeCard, own_name: str) -> None:
@@ -88,7 +155,7 @@ def pin(settings: Settings, card: NodeCard, own_name: str) -> None:
         engine.dispose()
 
 
-def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) -> RunningNode:
+def start_node(settings: Settings, card: NodeCard, staff: Staff, log_dir: Path) -> RunningNode:
     log = (log_dir / f"{card.name}.log").open("ab")
     env = {**os.environ, "ACCORD_DATA_DIR": str(settings.data_dir)}
     env.pop("ACCORD_DATABASE_URL", None)
@@ -100,12 +167,16 @@ def start_node(settings: Settings, card: NodeCard, token: str, log_dir: Path) ->
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    node = RunningNode(card.name, settings.data_dir, card.endpoint, token, process, client)
+    client = httpx.Client(headers={"Authorization": f"Bearer {staff.officer.token}"}, timeout=30)
+    reviewer = httpx.Client(headers={"Authorization": f"Bearer {staff.reviewer.token}"}, timeout=30)
+    node = RunningNode(
+        card.name, settings.data_dir, card.endpoint, staff, process, client, reviewer
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             client.close()
+            reviewer.close()
             raise DemoFailure(f"{card.name} exited; see {log_dir / (card.name + '.log')}")
         try:
             if client.get(node.url + "/healthz").status_code == 200:
@@ -159,10 +230,7 @@ def play(scenario: Scenario, us: RunningNode, cn: RunningNode) -> str:
     show(opener, "open")
     for item in scenario.steps:
         node = opener if item.side == "requesting" else other
-        result = node.post(
-            f"/api/v1/cases/{reference}/actions",
-            {"action": item.action, "payload": item.payload, "officer": item.officer},
-        )
+        result = node.act(reference, item.action, item.payload)
         if result["status"] == "pending":
             pending_id = result["pending"]["id"]
 
@@ -210,17 +278,17 @@ def demo(
     root.mkdir(parents=True, exist_ok=True)
     nodes: list[RunningNode] = []
     try:
-        us_settings, us_card, us_token = prepare_node(root, "US-DOJ", "US")
-        cn_settings, cn_card, cn_token = prepare_node(root, "CN-MOJ", "CN")
+        us_settings, us_card, us_staff = prepare_node(root, "US-DOJ", "US")
+        cn_settings, cn_card, cn_staff = prepare_node(root, "CN-MOJ", "CN")
         pin(us_settings, cn_card, us_card.name)
         pin(cn_settings, us_card, cn_card.name)
         console.print(
             f"two nodes in {root}: {us_card.name} at {us_card.endpoint}, "
             f"{cn_card.name} at {cn_card.endpoint}"
         )
-        us = start_node(us_settings, us_card, us_token, root)
+        us = start_node(us_settings, us_card, us_staff, root)
         nodes.append(us)
-        cn = start_node(cn_settings, cn_card, cn_token, root)
+        cn = start_node(cn_settings, cn_card, cn_staff, root)
         nodes.append(cn)
         references = [play(sc, us, cn) for sc in scenarios.ALL]
         heads: dict[str, tuple[int, str]] = {}
@@ -232,7 +300,14 @@ def demo(
             heads[reference] = (len(logs[0]), checks[0]["local_head"])
             console.print(f"{reference}: {checks[0]['explanation']}", soft_wrap=True)
         if serve:
-            console.print(f"nodes left running; API tokens in {root}/*/{TOKEN_FILE}. Ctrl-C stops.")
+            for node in nodes:
+                for person in (node.staff.officer, node.staff.reviewer):
+                    console.print(
+                        f"{node.name} at {node.url}: {person.username}, password "
+                        f"{person.password}, API token {person.token}",
+                        soft_wrap=True,
+                    )
+            console.print(f"API tokens in {root}/*/{TOKEN_FILE}. Ctrl-C stops.")
             try:
                 while all(n.process.poll() is None for n in nodes):
                     time.sleep(1)

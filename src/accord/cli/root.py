@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from accord.cli import cases, demo, federation
+from accord.cli import accounts, cases, demo, federation
 from accord.cli.common import console, node_runtime, runtime_from, settings_from
 from accord.config import Settings
 from accord.core.errors import InvalidInput
@@ -111,17 +111,41 @@ app.add_typer(token_app, name="token")
 
 @token_app.command("new")
 def token_new(
-    ctx: typer.Context, name: str = typer.Option(..., help="who or what uses it")
+    ctx: typer.Context,
+    user: str = typer.Option(..., help="the officer the token acts as"),
+    name: str = typer.Option(..., help="what uses it, e.g. 'case management system'"),
+    scope: list[str] = typer.Option([], help="narrow to these permissions, e.g. case:read"),
+    days: int = typer.Option(0, help="expires after this many days (0: never)"),
 ) -> None:
-    """Issue an API token; it is printed once and only its hash is kept."""
-    from accord.accounts.service import issue_token
+    """Issue an API token for an officer; it is printed once and only its hash is kept."""
+    from datetime import timedelta
 
+    from accord.accounts.service import get_user, issue_token
+    from accord.core.permissions import Permission
+
+    try:
+        scopes = [Permission(s) for s in scope]
+    except ValueError as exc:
+        known = ", ".join(p.value for p in Permission)
+        raise InvalidInput(f"{exc}; scopes are: {known}") from None
     with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        typer.echo(issue_token(session, name=name))
+        token = issue_token(
+            session,
+            name=name,
+            user=get_user(session, user),
+            scopes=scopes or None,
+            expires_in=timedelta(days=days) if days else None,
+        )
+        typer.echo(token)
 
 
 app.add_typer(federation.peer_app, name="peer")
 app.add_typer(federation.federation_app, name="federation")
 app.add_typer(federation.audit_app, name="audit")
 app.add_typer(cases.app, name="case")
+app.add_typer(accounts.app, name="user")
 app.command(name="demo")(demo.demo)
+
+from accord.cli import cyber  # noqa: E402  (imported here to keep the edit to this file local)
+
+app.add_typer(cyber.app, name="cyber")

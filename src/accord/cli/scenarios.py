@@ -46,7 +46,6 @@ MLA_OPENING: dict[str, Any] = {
     "priority": "routine",
     "handling_code": "H1",
     "title": "Bank records of a shell company in a cross-border fraud (Operation Lotus)",
-    "officer": "Officer Smith",
     "details": {
         "assistance": ["bank_records", "witness_statement"],
         "offence": "Wire fraud and money laundering (18 U.S.C. §1343, §1956)",
@@ -163,7 +162,6 @@ FUGITIVE = Scenario(
         "priority": "urgent",
         "handling_code": "H2",
         "title": "陈小明 — embezzlement, believed in Los Angeles",
-        "officer": "张警官",
         "details": {
             **notice_from_interpol(INTERPOL_NOTICE),
             "name_native": "陈小明",
@@ -227,7 +225,6 @@ ASSET = Scenario(
         "priority": "routine",
         "handling_code": "H1",
         "title": "Proceeds of embezzlement moved to US accounts",
-        "officer": "刘警官",
         "details": {
             "offence": "Embezzlement of public funds",
             "suspects": "陈小明 (CHEN Xiaoming)",
@@ -330,7 +327,6 @@ REMOVAL = Scenario(
         "priority": "routine",
         "handling_code": "H0",
         "title": "Identity verification: 3 persons detained in Texas",
-        "officer": "Officer Diaz",
         "details": {"persons": _PERSONS, "detained_at": "El Paso processing center"},
     },
     (
@@ -385,7 +381,6 @@ INTEL = Scenario(
         "priority": "urgent",
         "handling_code": "H2",
         "title": "Fentanyl precursor shipments via express parcels",
-        "officer": "禁毒局 孙",
         "details": {
             "summary": "A trading company is shipping 4-AP to addresses in Ohio.",
             "source_reliability": "B",
@@ -428,7 +423,6 @@ CYBER = Scenario(
         "priority": "urgent",
         "handling_code": "H1",
         "title": "Phishing kit hosted on a US provider targeting Chinese banks",
-        "officer": "CNCERT 周",
         "details": {
             "activity": ["phishing"],
             "description": "Phishing pages imitating bank logins, hosted in the US.",

@@ -69,6 +69,8 @@ class NodeIdentity:
     endpoint: str
     signing: SigningKey
     encryption: PrivateKey
+    intake_unit: str = "central-authority"
+    """The unit that holds cases opened by peers until they are shared further."""
 
     @property
     def signing_public(self) -> str:

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from accord.accounts.service import issue_token
+from accord.accounts.service import create_user, issue_token
 from accord.config import Settings
 from accord.core.clock import utcnow
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.errors import Conflict, NotInitialised
 from accord.core.migrate import upgrade
+from accord.core.permissions import Role
 from accord.federation.keys import NodeIdentity, generate_keys, load_keys
 from accord.federation.models import NodeRecord
 from accord.federation.schemas import NodeCard
 
 TOKEN_FILE = "api-token"
+ADMIN_PASSWORD_FILE = "admin-password"
 
 
 def init_node(
@@ -59,14 +62,29 @@ def init_node(
                     created_at=utcnow(),
                 )
             )
-            token = issue_token(session, name="node administrator (from init)")
+            admin_password = secrets.token_urlsafe(18)
+            admin = create_user(
+                session,
+                username="admin",
+                display_name="Node administrator",
+                role=Role.ADMINISTRATOR,
+                unit="administration",
+                password=admin_password,
+            )
+            token = issue_token(session, name="node administrator (from init)", user=admin)
     finally:
         engine.dispose()
     token_path = settings.data_dir / TOKEN_FILE
-    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token + "\n")
+    write_secret(token_path, token)
+    write_secret(settings.data_dir / ADMIN_PASSWORD_FILE, admin_password)
     return identity, token_path
+
+
+def write_secret(path: Path, value: str) -> None:
+    """A secret for the operator, in a file only its owner can read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
 
 
 def load_identity(session: Session, settings: Settings) -> NodeIdentity:
@@ -79,7 +97,9 @@ def load_identity(session: Session, settings: Settings) -> NodeIdentity:
             f"no node in {settings.resolved_database_url}: run `accord init` first"
         )
     signing, encryption = load_keys(settings.keys_dir)
-    identity = NodeIdentity(record.name, record.country, record.endpoint, signing, encryption)
+    identity = NodeIdentity(
+        record.name, record.country, record.endpoint, signing, encryption, settings.intake_unit
+    )
     if identity.signing_public != record.signing_key:
         raise NotInitialised(f"the keys in {settings.keys_dir} are not this node's keys")
     return identity

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from accord.api import RuntimeDep, TokenDep
+from accord.accounts.service import Principal
+from accord.api import RuntimeDep, require
 from accord.audit import service as audit
+from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
 from accord.federation import inbox, outbox
 from accord.federation.peers import add_peer, list_peers
@@ -173,14 +175,19 @@ class QuarantineOut(BaseModel):
     remote_addr: str | None
 
 
+PeerReader = Annotated[Principal, Depends(require(Permission.PEER_READ))]
+PeerAdmin = Annotated[Principal, Depends(require(Permission.PEER_ADMIN))]
+FederationReader = Annotated[Principal, Depends(require(Permission.FEDERATION_READ))]
+
+
 @api.get("/node")
-def own_card(runtime: RuntimeDep, _token: TokenDep) -> NodeCard:
+def own_card(runtime: RuntimeDep, _viewer: PeerReader) -> NodeCard:
     return runtime.node.card()
 
 
 @api.get("/peers")
-def peers(runtime: RuntimeDep, _token: TokenDep) -> list[PeerOut]:
-    with runtime.transaction() as session:
+def peers(runtime: RuntimeDep, _viewer: PeerReader) -> list[PeerOut]:
+    with runtime.reading() as session:
         return [
             PeerOut(
                 name=p.name,
@@ -194,9 +201,17 @@ def peers(runtime: RuntimeDep, _token: TokenDep) -> list[PeerOut]:
 
 
 @api.post("/peers", status_code=201)
-def pin_peer(card: NodeCard, runtime: RuntimeDep, _token: TokenDep) -> PeerOut:
-    with runtime.reading() as session:
+def pin_peer(card: NodeCard, runtime: RuntimeDep, admin: PeerAdmin) -> PeerOut:
+    with runtime.transaction() as session:
         p = add_peer(session, card=card, own_name=runtime.node.name)
+        audit.record(
+            session,
+            actor=admin.username,
+            action="peer.pin",
+            outcome="ok",
+            subject=p.name,
+            detail={"fingerprint": p.fingerprint},
+        )
         return PeerOut(
             name=p.name,
             country=p.country,
@@ -207,7 +222,9 @@ def pin_peer(card: NodeCard, runtime: RuntimeDep, _token: TokenDep) -> PeerOut:
 
 
 @api.get("/federation/quarantine")
-def quarantine(runtime: RuntimeDep, _token: TokenDep, limit: int = 100) -> list[QuarantineOut]:
+def quarantine(
+    runtime: RuntimeDep, _viewer: FederationReader, limit: int = 100
+) -> list[QuarantineOut]:
     with runtime.reading() as session:
         return [
             QuarantineOut(
@@ -225,6 +242,6 @@ def quarantine(runtime: RuntimeDep, _token: TokenDep, limit: int = 100) -> list[
 
 
 @api.get("/federation/outbox")
-def outbox_status(runtime: RuntimeDep, _token: TokenDep) -> dict[str, int]:
+def outbox_status(runtime: RuntimeDep, _viewer: FederationReader) -> dict[str, int]:
     with runtime.reading() as session:
         return outbox.counts(session)

@@ -212,7 +212,7 @@ ASSET = Workflow(
             "close",
             "Close",
             "结案",
-            frozenset({"returned", "no_assets", "identified"}),
+            frozenset({"returned", "no_assets"}),
             "closed",
             Who.REQUESTING,
             Closure,
