@@ -10,9 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+import accord.attachments.replication  # registers the chunk message kind
 import accord.cases.replication  # noqa: F401  (registers the case message kinds)
 from accord import __version__
 from accord.api import error_response
+from accord.attachments.routes import router as attachments_router
+from accord.attachments.service import MAX_ATTACHMENT_BYTES
 from accord.cases.routes import router as cases_router
 from accord.config import Settings
 from accord.core.errors import AccordError
@@ -68,9 +71,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(
-        BodySizeLimit, limit=settings.max_request_bytes, exempt_prefixes=("/federation/",)
+        BodySizeLimit,
+        limit=settings.max_request_bytes,
+        exempt_prefixes=("/federation/",),
+        larger={"/attachments": MAX_ATTACHMENT_BYTES + 1024 * 1024},
     )
     app.include_router(cases_router)
+    app.include_router(attachments_router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)
     return app

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_envelopes_per_request: int = Field(default=200, ge=1)
     delivery_batch: int = Field(default=100, ge=1)
+    delivery_max_bytes: int = Field(
+        default=3 * 1024 * 1024, ge=64 * 1024, description="keep under the peer's request limit"
+    )
     delivery_poll_seconds: float = Field(default=0.25, gt=0)
     delivery_backoff_base_seconds: float = Field(default=0.5, gt=0)
     delivery_backoff_max_seconds: float = Field(default=300.0, gt=0)

@@ -47,6 +47,11 @@ SUBMIT_KIND = "case.submit"
 REJECTED_KIND = "case.rejected"
 HEAD_QUERY_KIND = "case.head"
 
+SharedHook = Callable[[Session, NodeIdentity, "Case", list["CaseEvent"]], None]
+SHARED_HOOKS: list[SharedHook] = []
+"""Called once when a case is first shared with the peer, with its log so far (attachments
+registered here send the files attached to the draft)."""
+
 
 @dataclass(frozen=True)
 class Acted:
@@ -226,6 +231,7 @@ def open_case(
     session.flush()
     _append(
         session,
+        node=node,
         case=case,
         workflow=workflow,
         action=OPEN_ACTION,
@@ -292,6 +298,7 @@ def act(
     if case.sequencer == node.name:
         event = _append(
             session,
+            node=node,
             case=case,
             workflow=workflow,
             action=action,
@@ -358,6 +365,7 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
         )
         _append(
             session,
+            node=node,
             case=case,
             workflow=workflow,
             action=message.action,
@@ -555,6 +563,7 @@ def _replica_case(node: NodeIdentity, sender: str, message: EventMessage) -> Cas
 def _append(
     session: Session,
     *,
+    node: NodeIdentity,
     case: Case,
     workflow: Workflow,
     action: str,
@@ -593,6 +602,9 @@ def _append(
         )
         for item in backlog:
             _replicate(session, case, item)
+        if not was_shared:
+            for hook in SHARED_HOOKS:
+                hook(session, node, case, backlog)
     return row
 
 

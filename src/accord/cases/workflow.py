@@ -13,14 +13,29 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from accord.cases.enums import Priority, Side
+from accord.cases.enums import HandlingCode, Priority, Side
 from accord.core.canonical import contains_nul
 from accord.core.clock import parse_iso
 from accord.core.errors import DeclarationError, InvalidInput, WorkflowViolation
 
 OPEN_ACTION = "open"
+ATTACH_ACTION = "attach"
+"""Built into every workflow: either side may attach a file in any state that is not final."""
+
+
+class AttachmentRecord(BaseModel):
+    """The log's record of an attached file; the content travels separately, by its hash."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=0)
+    media_type: str = Field(default="application/octet-stream", max_length=200)
+    handling_code: HandlingCode = HandlingCode.H0
+    description: str = Field(default="", max_length=2000)
 
 
 class Who(StrEnum):
@@ -124,8 +139,9 @@ class Workflow:
         for deadline in self.opening_starts:
             if deadline not in self._deadlines or self._deadlines[deadline].item_field:
                 raise DeclarationError(f"{where}: opening starts unknown deadline {deadline!r}")
-        if OPEN_ACTION in self._actions:
-            raise DeclarationError(f"{where}: action name {OPEN_ACTION!r} is reserved")
+        for reserved in (OPEN_ACTION, ATTACH_ACTION):
+            if reserved in self._actions:
+                raise DeclarationError(f"{where}: action name {reserved!r} is reserved")
         if not any(s.final for s in self.states):
             raise DeclarationError(f"{where}: no final state")
         for action in self.actions:
@@ -195,6 +211,16 @@ class Workflow:
             raise InvalidInput(f"{self.case_type}: unknown state {name!r}") from None
 
     def action(self, name: str) -> Action:
+        if name == ATTACH_ACTION:
+            return Action(
+                ATTACH_ACTION,
+                "Attach a file",
+                "添加附件",
+                frozenset(s.name for s in self.states if not s.final),
+                None,
+                Who.EITHER,
+                AttachmentRecord,
+            )
         try:
             return self._actions[name]
         except KeyError:

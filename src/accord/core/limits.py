@@ -27,18 +27,29 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 class BodySizeLimit:
     """Refuse with 413 any request whose body exceeds `limit` bytes, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        exempt_prefixes: tuple[str, ...] = (),
+        larger: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.exempt = exempt_prefixes
+        self.larger = larger or {}
+        """path suffix -> its own limit (file uploads)"""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.exempt):
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit = next((v for k, v in self.larger.items() if path.endswith(k)), self.limit)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._refuse(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._refuse(send, limit)
                 return
         # Read the body up to the limit before the app sees it, then replay it: the app's own
         # parsing would turn an error raised mid-stream into a misleading 400.
@@ -51,8 +62,8 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.limit:
-                await self._refuse(send)
+            if received > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -60,11 +71,11 @@ class BodySizeLimit:
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], receive), send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "error": "payload_too_large",
-                "message": f"request body larger than {self.limit} bytes",
+                "message": f"request body larger than {limit} bytes",
             }
         ).encode()
         await send(

@@ -1,9 +1,17 @@
 """Import every model module so that Base.metadata knows all tables (Alembic, tests)."""
 
 from accord.accounts import models as accounts_models
+from accord.attachments import models as attachments_models
 from accord.audit import models as audit_models
 from accord.cases import models as cases_models
 from accord.core.db import Base
 from accord.federation import models as federation_models
 
-__all__ = ["Base", "accounts_models", "audit_models", "cases_models", "federation_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "attachments_models",
+    "audit_models",
+    "cases_models",
+    "federation_models",
+]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.audit import service as audit
 from accord.config import Settings
+from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import unit_of_work
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
@@ -85,7 +86,13 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
         )
         if blocked.get(peer_name):
             query = query.where(OutboxItem.stream.not_in(blocked[peer_name]))
-        items = list(session.scalars(query))
+        items: list[OutboxItem] = []
+        size = 0
+        for item in session.scalars(query):
+            size += len(canonical_bytes(item.body)) * 4 // 3 + 512  # sealed, base64, headers
+            if items and size > settings.delivery_max_bytes:
+                break  # the rest go in the next request: the peer refuses oversize requests
+            items.append(item)
         if items:
             chosen[peer_name] = items
     batches: list[Batch] = []

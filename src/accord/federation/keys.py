@@ -71,6 +71,8 @@ class NodeIdentity:
     encryption: PrivateKey
     intake_unit: str = "central-authority"
     """The unit that holds cases opened by peers until they are shared further."""
+    data_dir: Path | None = None
+    """Where the node keeps its files (attachments)."""
 
     @property
     def signing_public(self) -> str:

@@ -50,7 +50,15 @@ def init_node(
             if session.scalar(select(NodeRecord.id)) is not None:
                 raise Conflict("this database already holds a node; give another database URL")
             signing, encryption = generate_keys(settings.keys_dir)
-            identity = NodeIdentity(name, country, endpoint, signing, encryption)
+            identity = NodeIdentity(
+                name,
+                country,
+                endpoint,
+                signing,
+                encryption,
+                settings.intake_unit,
+                settings.data_dir,
+            )
             session.add(
                 NodeRecord(
                     id=1,
@@ -98,7 +106,13 @@ def load_identity(session: Session, settings: Settings) -> NodeIdentity:
         )
     signing, encryption = load_keys(settings.keys_dir)
     identity = NodeIdentity(
-        record.name, record.country, record.endpoint, signing, encryption, settings.intake_unit
+        record.name,
+        record.country,
+        record.endpoint,
+        signing,
+        encryption,
+        settings.intake_unit,
+        settings.data_dir,
     )
     if identity.signing_public != record.signing_key:
         raise NotInitialised(f"the keys in {settings.keys_dir} are not this node's keys")

@@ -1,0 +1,121 @@
+"""REST API for attachments (/api/v1/cases/{ref}/attachments) and the case export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from accord.accounts.service import Principal
+from accord.api import RuntimeDep, remote, require
+from accord.attachments import service
+from accord.audit import service as audit
+from accord.cases import service as cases
+from accord.cases.enums import HandlingCode
+from accord.cases.schemas import ActOutcome, EventOut, PendingOut
+from accord.core.errors import Forbidden
+from accord.core.permissions import Permission
+
+router = APIRouter(prefix="/api/v1/cases", tags=["attachments"])
+
+Reader = Annotated[Principal, Depends(require(Permission.CASE_READ))]
+Writer = Annotated[Principal, Depends(require(Permission.ATTACHMENT_WRITE))]
+
+
+@router.post("/{reference}/attachments", status_code=201)
+def upload(
+    reference: str,
+    runtime: RuntimeDep,
+    officer: Writer,
+    request: Request,
+    file: Annotated[UploadFile, File(description="the file; its SHA-256 names it")],
+    handling_code: Annotated[HandlingCode, Form()] = HandlingCode.H0,
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> ActOutcome:
+    """Attach a file: stored by its hash, recorded in the log, sent to the peer in chunks."""
+    with runtime.transaction() as session:
+        cases.get_visible_case(session, reference=reference, viewer=officer)
+        acted = service.attach(
+            session,
+            node=runtime.node,
+            reference=reference,
+            content=file.file,
+            filename=file.filename or "attachment",
+            media_type=file.content_type or "application/octet-stream",
+            handling_code=handling_code,
+            description=description,
+            officer=officer.officer,
+        )
+        audit.record(
+            session,
+            actor=officer.username,
+            action="attachment.upload",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+        )
+        if acted.event is not None:
+            return ActOutcome(
+                reference=reference, status="applied", event=EventOut.model_validate(acted.event)
+            )
+        return ActOutcome(
+            reference=reference, status="pending", pending=PendingOut.model_validate(acted.pending)
+        )
+
+
+@router.get("/{reference}/attachments")
+def list_attachments(reference: str, runtime: RuntimeDep, viewer: Reader) -> list[dict[str, Any]]:
+    """The case's files with their SHA-256 and whether the content is here and verified."""
+    with runtime.reading() as session:
+        case = cases.get_visible_case(session, reference=reference, viewer=viewer)
+        return service.attachments_of(session, case=case)
+
+
+@router.get("/{reference}/attachments/{sha256}")
+def download(
+    reference: str, sha256: str, runtime: RuntimeDep, viewer: Reader, request: Request
+) -> FileResponse:
+    with runtime.transaction() as session:
+        path, record = service.open_attachment(
+            session, node=runtime.node, reference=reference, sha256=sha256, viewer=viewer
+        )
+        audit.record(
+            session,
+            actor=viewer.username,
+            action="attachment.download",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+            detail={"sha256": sha256, "handling_code": record["handling_code"]},
+        )
+    return FileResponse(path, media_type=record["media_type"], filename=record["filename"])
+
+
+@router.get("/{reference}/export")
+def export(reference: str, runtime: RuntimeDep, viewer: Reader, request: Request) -> Any:
+    """The whole case as one document. Refused (403) if anything in it is H2; audited."""
+    try:
+        with runtime.transaction() as session:
+            document = service.export_case(session, reference=reference, viewer=viewer)
+            audit.record(
+                session,
+                actor=viewer.username,
+                action="case.export",
+                outcome="ok",
+                subject=reference,
+                remote_addr=remote(request),
+            )
+            return document
+    except Forbidden as refusal:
+        with runtime.transaction() as session:
+            audit.record(
+                session,
+                actor=viewer.username,
+                action="case.export",
+                outcome="refused",
+                subject=reference,
+                remote_addr=remote(request),
+                detail={"reason": refusal.message},
+            )
+        raise

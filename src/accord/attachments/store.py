@@ -1,0 +1,104 @@
+"""A content-addressed blob store: files named by their SHA-256 under the node's data folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from accord.core.errors import InvalidInput, PayloadTooLarge
+
+CHUNK = 64 * 1024
+
+
+class BlobStore:
+    def __init__(self, root: Path, *, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise InvalidInput(f"{sha256!r} is not a SHA-256 in hex")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def put(self, source: BinaryIO) -> tuple[str, int]:
+        """Store a stream, hashing as it goes; refuse it past the size limit."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / "incoming"
+        staging.mkdir(exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        temporary = staging / f"upload-{os.getpid()}-{id(source)}"
+        with temporary.open("wb") as out:
+            while block := source.read(CHUNK):
+                size += len(block)
+                if size > self.max_bytes:
+                    out.close()
+                    temporary.unlink(missing_ok=True)
+                    raise PayloadTooLarge(
+                        f"attachment larger than {self.max_bytes} bytes; split it or compress it"
+                    )
+                digest.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        sha = digest.hexdigest()
+        self._place(temporary, sha)
+        return sha, size
+
+    def _place(self, temporary: Path, sha256: str) -> None:
+        final = self.path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            temporary.unlink(missing_ok=True)
+        else:
+            os.replace(temporary, final)
+
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        with self.path(sha256).open("rb") as handle:
+            while block := handle.read(CHUNK):
+                yield block
+
+    # -- receiving in chunks ----------------------------------------------------------------
+
+    def partial_dir(self, sha256: str) -> Path:
+        return self.root / "partial" / self.path(sha256).name
+
+    def put_chunk(self, sha256: str, index: int, data: bytes) -> None:
+        folder = self.partial_dir(sha256)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{index:08d}"
+        temporary = folder / f".{index:08d}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+
+    def received(self, sha256: str) -> int:
+        folder = self.partial_dir(sha256)
+        return len(list(folder.glob("[0-9]*"))) if folder.exists() else 0
+
+    def assemble(self, sha256: str, size: int) -> bool:
+        """Join the chunks; keep the file only if its hash and size are the announced ones."""
+        folder = self.partial_dir(sha256)
+        temporary = folder / ".assembled"
+        digest = hashlib.sha256()
+        total = 0
+        with temporary.open("wb") as out:
+            for part in sorted(folder.glob("[0-9]*")):
+                block = part.read_bytes()
+                total += len(block)
+                digest.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != sha256 or total != size:
+            shutil.rmtree(folder, ignore_errors=True)
+            return False
+        self._place(temporary, sha256)
+        shutil.rmtree(folder, ignore_errors=True)
+        return True

@@ -1,0 +1,133 @@
+"""Attachments between two nodes: stored by hash, sent in chunks once the case is shared,
+verified on arrival; H2 content cannot be exported."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+
+import pytest
+from sqlalchemy import select
+
+from accord.accounts.service import Principal
+from accord.attachments import service
+from accord.attachments.models import Blob
+from accord.attachments.store import CHUNK, BlobStore
+from accord.cases import service as cases
+from accord.cases.enums import HandlingCode
+from accord.cli.scenarios import MLA_STEPS
+from accord.core.errors import Forbidden, PayloadTooLarge
+from accord.core.permissions import Role
+from accord.federation.kinds import Rejected
+from accord.federation.models import OutboxItem, QuarantineItem
+from tests.helpers import Node, act, open_mla, pump
+
+CONTENT = os.urandom(CHUNK * 2 + 1234)  # three chunks, the last one short
+
+
+def attach(node: Node, reference: str, content: bytes, code: HandlingCode) -> str:
+    with node.runtime.transaction() as session:
+        service.attach(
+            session,
+            node=node.identity,
+            reference=reference,
+            content=io.BytesIO(content),
+            filename="statement.pdf",
+            media_type="application/pdf",
+            handling_code=code,
+            description="bank statement",
+            officer="tester",
+        )
+    return hashlib.sha256(content).hexdigest()
+
+
+def officer(unit: str) -> Principal:
+    return Principal(username="t", role=Role.LIAISON_OFFICER, unit=unit)
+
+
+def test_a_draft_attachment_travels_when_the_case_is_submitted(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = open_mla(us, cn.name)
+    sha = attach(us, reference, CONTENT, HandlingCode.H1)
+    with us.runtime.reading() as session:
+        assert session.scalar(select(OutboxItem.id)) is None  # a draft: nothing leaves
+    for step in MLA_STEPS[:2]:
+        act(us, reference, step.action, step.payload)
+    pump(us, cn)
+    with cn.runtime.reading() as session:
+        case = cases.get_case(session, reference=reference)
+        (record,) = service.attachments_of(session, case=case)
+        blob = session.get(Blob, sha)
+    assert record["sha256"] == sha and record["available"] and record["size"] == len(CONTENT)
+    assert blob is not None and blob.complete and blob.origin == us.name
+    path = service.store_of(cn.identity).path(sha)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+
+
+def test_the_requested_side_attaches_through_the_sequencer(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = open_mla(us, cn.name)
+    for step in MLA_STEPS[:2]:
+        act(us, reference, step.action, step.payload)
+    pump(us, cn)
+    sha = attach(cn, reference, b"evidence bytes", HandlingCode.H1)
+    pump(us, cn)
+    for node in (us, cn):
+        with node.runtime.reading() as session:
+            case = cases.get_case(session, reference=reference)
+            (record,) = service.attachments_of(session, case=case)
+            assert record["sha256"] == sha and record["available"] and record["by"] == cn.name
+
+
+def test_chunks_that_do_not_match_their_hash_are_discarded(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    sha = hashlib.sha256(b"the real content").hexdigest()
+    forged = service.ChunkMessage(
+        sha256=sha, size=9, index=0, count=1, data=base64.b64encode(b"other 9 b").decode()
+    )
+    with cn.runtime.transaction() as session, pytest.raises(Rejected, match="do not match"):
+        service.receive_chunk(session, cn.identity, us.name, forged)
+    assert not service.store_of(cn.identity).has(sha)
+    wrong_size = forged.model_copy(update={"data": base64.b64encode(b"short").decode()})
+    with cn.runtime.transaction() as session, pytest.raises(Rejected, match="5 bytes"):
+        service.receive_chunk(session, cn.identity, us.name, wrong_size)
+
+
+def test_h2_content_cannot_be_exported(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = open_mla(us, cn.name)  # the case itself is H1
+    with us.runtime.reading() as session:
+        exported = service.export_case(
+            session, reference=reference, viewer=officer("central-authority")
+        )
+    assert exported["reference"] == reference and len(exported["log"]) == 1
+    attach(us, reference, b"informant details", HandlingCode.H2)
+    with us.runtime.reading() as session, pytest.raises(Forbidden, match=r"event 2 \(attach\)"):
+        service.export_case(session, reference=reference, viewer=officer("central-authority"))
+
+
+def test_officers_of_another_unit_cannot_see_the_case(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = open_mla(us, cn.name)
+    with us.runtime.reading() as session, pytest.raises(Exception, match="no case"):
+        service.export_case(session, reference=reference, viewer=officer("narcotics"))
+
+
+def test_the_store_refuses_a_file_over_its_limit(tmp_path: object) -> None:
+    store = BlobStore(tmp_path / "blobs", max_bytes=10)  # type: ignore[operator]
+    assert store.put(io.BytesIO(b"0123456789"))[1] == 10
+    with pytest.raises(PayloadTooLarge, match="larger than 10 bytes"):
+        store.put(io.BytesIO(b"0123456789a"))
+
+
+def test_quarantine_is_untouched_by_a_clean_transfer(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = open_mla(us, cn.name)
+    for step in MLA_STEPS[:2]:
+        act(us, reference, step.action, step.payload)
+    attach(us, reference, CONTENT, HandlingCode.H0)
+    pump(us, cn)
+    with cn.runtime.reading() as session:
+        assert session.scalar(select(QuarantineItem.id)) is None
