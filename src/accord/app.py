@@ -16,6 +16,7 @@ from accord import __version__
 from accord.api import error_response
 from accord.attachments.routes import router as attachments_router
 from accord.attachments.service import MAX_ATTACHMENT_BYTES
+from accord.audit.routes import router as audit_router
 from accord.cases.routes import router as cases_router
 from accord.config import Settings
 from accord.core.errors import AccordError
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(cases_router)
     app.include_router(attachments_router)
+    app.include_router(audit_router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)
     return app
