@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal, check_token
+from accord.audit import service as audit
 from accord.core.errors import AccordError, Unauthenticated
 from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
@@ -45,6 +47,28 @@ def require(permission: Permission) -> Callable[..., Principal]:
 
 def remote(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def audited(
+    session: Session,
+    principal: Principal,
+    action: str,
+    request: Request,
+    *,
+    subject: str | None = None,
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of one request by an officer."""
+    audit.record(
+        session,
+        actor=principal.username,
+        action=action,
+        outcome=outcome,
+        subject=subject,
+        remote_addr=remote(request),
+        detail=detail,
+    )
 
 
 def error_response(exc: AccordError) -> JSONResponse:

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, remote, require
+from accord.api import RuntimeDep, audited, require
 from accord.attachments import service
-from accord.audit import service as audit
 from accord.cases import service as cases
 from accord.cases.enums import HandlingCode
 from accord.cases.schemas import ActOutcome, EventOut, PendingOut
@@ -47,14 +46,7 @@ def upload(
             description=description,
             officer=officer.officer,
         )
-        audit.record(
-            session,
-            actor=officer.username,
-            action="attachment.upload",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, officer, "attachment.upload", request, subject=reference)
         if acted.event is not None:
             return ActOutcome(
                 reference=reference, status="applied", event=EventOut.model_validate(acted.event)
@@ -80,13 +72,12 @@ def download(
         path, record = service.open_attachment(
             session, node=runtime.node, reference=reference, sha256=sha256, viewer=viewer
         )
-        audit.record(
+        audited(
             session,
-            actor=viewer.username,
-            action="attachment.download",
-            outcome="ok",
+            viewer,
+            "attachment.download",
+            request,
             subject=reference,
-            remote_addr=remote(request),
             detail={"sha256": sha256, "handling_code": record["handling_code"]},
         )
     return FileResponse(path, media_type=record["media_type"], filename=record["filename"])
@@ -98,24 +89,17 @@ def export(reference: str, runtime: RuntimeDep, viewer: Reader, request: Request
     try:
         with runtime.transaction() as session:
             document = service.export_case(session, reference=reference, viewer=viewer)
-            audit.record(
-                session,
-                actor=viewer.username,
-                action="case.export",
-                outcome="ok",
-                subject=reference,
-                remote_addr=remote(request),
-            )
+            audited(session, viewer, "case.export", request, subject=reference)
             return document
     except Forbidden as refusal:
         with runtime.transaction() as session:
-            audit.record(
+            audited(
                 session,
-                actor=viewer.username,
-                action="case.export",
-                outcome="refused",
+                viewer,
+                "case.export",
+                request,
                 subject=reference,
-                remote_addr=remote(request),
+                outcome="refused",
                 detail={"reason": refusal.message},
             )
         raise

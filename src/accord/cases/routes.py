@@ -13,8 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, remote, require
-from accord.audit import service as audit
+from accord.api import RuntimeDep, audited, require
 from accord.cases import service
 from accord.cases.definitions import workflow_for
 from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
@@ -33,6 +32,7 @@ from accord.cases.schemas import (
 )
 from accord.core.labels import Lang
 from accord.core.permissions import REVIEW_ACTIONS, Permission
+from accord.core.runtime import Runtime
 from accord.core.schemas import Page
 from accord.federation.client import asker
 
@@ -44,10 +44,7 @@ Actor = Annotated[Principal, Depends(require(Permission.CASE_ACT))]
 Sharer = Annotated[Principal, Depends(require(Permission.CASE_SHARE))]
 
 
-@router.post("", status_code=201)
-def create_case(
-    body: CaseCreate, runtime: RuntimeDep, officer: Opener, request: Request
-) -> CaseDetail:
+def _open(runtime: Runtime, officer: Principal, request: Request, body: CaseCreate) -> CaseDetail:
     node = runtime.node
     with runtime.transaction() as session:
         case = service.open_case(
@@ -63,15 +60,15 @@ def create_case(
             officer=officer.officer,
             unit=officer.unit,
         )
-        audit.record(
-            session,
-            actor=officer.username,
-            action="case.open",
-            outcome="ok",
-            subject=case.reference,
-            remote_addr=remote(request),
-        )
+        audited(session, officer, "case.open", request, subject=case.reference)
         return service.describe(session, case=case, node_name=node.name)
+
+
+@router.post("", status_code=201)
+def create_case(
+    body: CaseCreate, runtime: RuntimeDep, officer: Opener, request: Request
+) -> CaseDetail:
+    return _open(runtime, officer, request, body)
 
 
 @router.post("/notices", status_code=201)
@@ -79,31 +76,17 @@ def import_notice(
     body: NoticeImport, runtime: RuntimeDep, officer: Opener, request: Request
 ) -> CaseDetail:
     """Open a fugitive case from a notice (INTERPOL public notice JSON fields)."""
-    node = runtime.node
     details = notice_from_interpol(body.notice)
-    with runtime.transaction() as session:
-        case = service.open_case(
-            session,
-            node=node,
-            case_type="fugitive",
-            peer=body.peer,
-            area=Area.FUGITIVES,
-            priority=body.priority,
-            handling_code=body.handling_code,
-            title=notice_title(details),
-            details=details,
-            officer=officer.officer,
-            unit=officer.unit,
-        )
-        audit.record(
-            session,
-            actor=officer.username,
-            action="case.open",
-            outcome="ok",
-            subject=case.reference,
-            remote_addr=remote(request),
-        )
-        return service.describe(session, case=case, node_name=node.name)
+    opening = CaseCreate(
+        case_type="fugitive",
+        peer=body.peer,
+        area=Area.FUGITIVES,
+        priority=body.priority,
+        handling_code=body.handling_code,
+        title=notice_title(details),
+        details=details,
+    )
+    return _open(runtime, officer, request, opening)
 
 
 @router.get("")
@@ -131,14 +114,7 @@ def list_cases(
             offset=offset,
             limit=limit,
         )
-        audit.record(
-            session,
-            actor=viewer.username,
-            action="case.list",
-            outcome="ok",
-            remote_addr=remote(request),
-            detail={"count": len(rows)},
-        )
+        audited(session, viewer, "case.list", request, detail={"count": len(rows)})
         items: list[CaseOut] = [
             service.describe(session, case=c, node_name=runtime.node.name, detailed=False)
             for c in rows
@@ -150,14 +126,7 @@ def list_cases(
 def show_case(reference: str, runtime: RuntimeDep, viewer: Reader, request: Request) -> CaseDetail:
     with runtime.transaction() as session:
         case = service.get_visible_case(session, reference=reference, viewer=viewer)
-        audit.record(
-            session,
-            actor=viewer.username,
-            action="case.read",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, viewer, "case.read", request, subject=reference)
         return service.describe(session, case=case, node_name=runtime.node.name)
 
 
@@ -183,14 +152,7 @@ def act(
             payload=body.payload,
             officer=officer.officer,
         )
-        audit.record(
-            session,
-            actor=officer.username,
-            action=f"case.act.{body.action}",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, officer, f"case.act.{body.action}", request, subject=reference)
         if acted.event is not None:
             return ActOutcome(
                 reference=reference, status="applied", event=EventOut.model_validate(acted.event)
@@ -212,13 +174,12 @@ def share_case(
     """Share the case with one officer outside its unit (need-to-know)."""
     with runtime.transaction() as session:
         service.share_case(session, reference=reference, username=body.username, by=officer)
-        audit.record(
+        audited(
             session,
-            actor=officer.username,
-            action="case.share",
-            outcome="ok",
+            officer,
+            "case.share",
+            request,
             subject=reference,
-            remote_addr=remote(request),
             detail={"with": body.username},
         )
     return Response(status_code=204)
@@ -241,14 +202,7 @@ def case_log(
 ) -> list[EventOut]:
     with runtime.transaction() as session:
         service.get_visible_case(session, reference=reference, viewer=viewer)
-        audit.record(
-            session,
-            actor=viewer.username,
-            action="case.read_log",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, viewer, "case.read_log", request, subject=reference)
         return [EventOut.model_validate(e) for e in service.case_log(session, reference=reference)]
 
 
