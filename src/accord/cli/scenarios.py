@@ -15,7 +15,6 @@ class Step:
     """requesting or requested"""
     action: str
     payload: dict[str, Any]
-    officer: str
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ REVIEW: dict[str, Any] = {
     "reasons": "Ordinary fraud and laundering; no political, military, religious or racial "
     "character; evidence sought is specific and proportionate.",
 }
-
 MLA_OPENING: dict[str, Any] = {
     "case_type": "mla",
     "area": "judicial_assistance",
@@ -53,23 +51,20 @@ MLA_OPENING: dict[str, Any] = {
         "legal_basis": "US-PRC Agreement on Mutual Legal Assistance (2000)",
     },
 }
-
 MLA_STEPS: tuple[Step, ...] = (
-    Step("requesting", "send_to_review", {"note": "Draft complete"}, "Officer Smith"),
-    Step("requesting", "approve_and_submit", REVIEW, "J. Doe"),
-    Step("requested", "acknowledge", {"note": "已收到"}, "王警官"),
-    Step("requested", "begin_review", {}, "李律师"),
+    Step("requesting", "send_to_review", {"note": "Draft complete"}),
+    Step("requesting", "approve_and_submit", REVIEW),
+    Step("requested", "acknowledge", {"note": "已收到"}),
+    Step("requested", "begin_review", {}),
     Step(
         "requested",
         "request_more_info",
         {"questions": "Please give the account numbers and the period of the transactions."},
-        "李律师",
     ),
     Step(
         "requesting",
         "provide_info",
         {"answers": "Accounts 6222 0000 1111 and 6222 0000 2222, 2025-01-01 to 2025-06-30."},
-        "Officer Smith",
     ),
     Step(
         "requested",
@@ -81,9 +76,8 @@ MLA_STEPS: tuple[Step, ...] = (
             "neutrality_confirmed": True,
             "reasons": "符合协定，双重犯罪成立，不涉及政治、军事、宗教或种族因素。",
         },
-        "李律师",
     ),
-    Step("requested", "begin_execution", {}, "王警官"),
+    Step("requested", "begin_execution", {}),
     Step(
         "requested",
         "return_evidence",
@@ -97,14 +91,8 @@ MLA_STEPS: tuple[Step, ...] = (
             ],
             "outstanding": "Records of the second account and the witness statement.",
         },
-        "王警官",
     ),
-    Step(
-        "requesting",
-        "note",
-        {"text": "Thank you; first records received and verified."},
-        "Officer Smith",
-    ),
+    Step("requesting", "note", {"text": "Thank you; first records received and verified."}),
     Step(
         "requested",
         "complete_execution",
@@ -123,18 +111,10 @@ MLA_STEPS: tuple[Step, ...] = (
             ],
             "summary": "All requested records and one witness statement provided.",
         },
-        "王警官",
     ),
-    Step(
-        "requesting",
-        "close",
-        {"satisfied": True, "note": "Request fully executed."},
-        "Officer Smith",
-    ),
+    Step("requesting", "close", {"satisfied": True, "note": "Request fully executed."}),
 )
-
 MLA = Scenario("US", MLA_OPENING, MLA_STEPS, "closed")
-
 INTERPOL_NOTICE: dict[str, Any] = {
     "entity_id": "2024/81234",
     "name": "CHEN",
@@ -153,7 +133,6 @@ INTERPOL_NOTICE: dict[str, Any] = {
     "distinguishing_marks": "Scar on the left hand",
     "languages_spoken_ids": ["CHI", "ENG"],
 }
-
 FUGITIVE = Scenario(
     "CN",
     {
@@ -169,7 +148,7 @@ FUGITIVE = Scenario(
         },
     },
     (
-        Step("requested", "begin_review", {}, "A. Reviewer, DOJ OIA"),
+        Step("requested", "begin_review", {}),
         Step(
             "requested",
             "record_review",
@@ -182,25 +161,21 @@ FUGITIVE = Scenario(
                 "reasons": "Ordinary corruption offences; no political character; "
                 "assurances on fair trial received.",
             },
-            "A. Reviewer, DOJ OIA",
         ),
         Step(
             "requesting",
             "request_location",
             {"leads": "Relatives in Arcadia, CA; property purchased 2019."},
-            "张警官",
         ),
         Step(
             "requested",
             "report_located",
             {"place": "Arcadia, CA", "located_on": "2026-10-02", "custody": True},
-            "Agent Brown",
         ),
         Step(
             "requested",
             "arrange_return",
             {"route": "deportation", "conditions": "Removal order issued; escort by CBP."},
-            "Agent Brown",
         ),
         Step(
             "requested",
@@ -210,13 +185,11 @@ FUGITIVE = Scenario(
                 "place": "Beijing Capital International Airport",
                 "receiving_officers": "Ministry of Public Security escort team",
             },
-            "Agent Brown",
         ),
-        Step("requesting", "close", {"satisfied": True}, "张警官"),
+        Step("requesting", "close", {"satisfied": True}),
     ),
     "closed",
 )
-
 ASSET = Scenario(
     "CN",
     {
@@ -254,7 +227,6 @@ ASSET = Scenario(
                     },
                 ]
             },
-            "Agent Green",
         ),
         Step(
             "requesting",
@@ -264,7 +236,6 @@ ASSET = Scenario(
                 "order_reference": "(2026)浙01刑初12号",
                 "legal_basis": "UNCAC Art. 54",
             },
-            "刘警官",
         ),
         Step(
             "requested",
@@ -274,13 +245,11 @@ ASSET = Scenario(
                 "amounts": [{"currency": "USD", "amount": "2500000.50"}],
                 "order_reference": "2:26-mj-01234",
             },
-            "Agent Green",
         ),
         Step(
             "requesting",
             "transmit_forfeiture_order",
             {"court": "杭州市中级人民法院", "order_reference": "(2026)浙01刑初12号", "final": True},
-            "刘警官",
         ),
         Step(
             "requested",
@@ -290,13 +259,11 @@ ASSET = Scenario(
                 "transfer_reference": "FED-2026-11-20-0001",
                 "recipient": "Victims' compensation account",
             },
-            "Agent Green",
         ),
-        Step("requesting", "close", {"satisfied": True}, "刘警官"),
+        Step("requesting", "close", {"satisfied": True}),
     ),
     "closed",
 )
-
 _PERSONS = [
     {
         "person_id": "P1",
@@ -318,7 +285,6 @@ _PERSONS = [
     },
     {"person_id": "P3", "name": "WU Ming", "birth_date": "1995-11", "sex": "M"},
 ]
-
 REMOVAL = Scenario(
     "US",
     {
@@ -330,49 +296,38 @@ REMOVAL = Scenario(
         "details": {"persons": _PERSONS, "detained_at": "El Paso processing center"},
     },
     (
-        Step("requested", "acknowledge", {}, "出入境管理局 赵"),
-        Step(
-            "requested",
-            "confirm_identity",
-            {"person_id": "P1", "confirmed_name_native": "林慧"},
-            "出入境管理局 赵",
-        ),
-        Step("requested", "confirm_identity", {"person_id": "P2"}, "出入境管理局 赵"),
+        Step("requested", "acknowledge", {}),
+        Step("requested", "confirm_identity", {"person_id": "P1", "confirmed_name_native": "林慧"}),
+        Step("requested", "confirm_identity", {"person_id": "P2"}),
         Step(
             "requested",
             "deny_identity",
             {"person_id": "P3", "reason": "No record matches the name and birth month."},
-            "出入境管理局 赵",
         ),
         Step(
             "requested",
             "issue_travel_document",
             {"person_id": "P1", "document_number": "T0012345", "valid_until": "2027-02-01"},
-            "出入境管理局 赵",
         ),
         Step(
             "requested",
             "issue_travel_document",
             {"person_id": "P2", "document_number": "T0012346", "valid_until": "2027-02-01"},
-            "出入境管理局 赵",
         ),
         Step(
             "requesting",
             "record_removal",
             {"person_id": "P1", "removed_on": "2026-11-15", "transport": "Charter flight 1"},
-            "Officer Diaz",
         ),
         Step(
             "requesting",
             "record_not_removed",
             {"person_id": "P2", "reason": "Released on bond pending appeal"},
-            "Officer Diaz",
         ),
-        Step("requesting", "close", {"satisfied": True}, "Officer Diaz"),
+        Step("requesting", "close", {"satisfied": True}),
     ),
     "closed",
 )
-
 INTEL = Scenario(
     "CN",
     {
@@ -390,7 +345,7 @@ INTEL = Scenario(
                     "kind": "organisation",
                     "name": "Example Trading Co., Ltd.",
                     "identifiers": {"uscc": "91330100MA2B000000"},
-                },
+                }
             ],
             "substances": [
                 {
@@ -404,17 +359,15 @@ INTEL = Scenario(
         },
     },
     (
-        Step("requested", "acknowledge", {}, "DEA Agent White"),
+        Step("requested", "acknowledge", {}),
         Step(
             "requested",
             "give_feedback",
             {"outcome": "led_to_action", "details": "Parcel seized at Cincinnati hub."},
-            "DEA Agent White",
         ),
     ),
     "feedback_given",
 )
-
 CYBER = Scenario(
     "CN",
     {
@@ -434,7 +387,7 @@ CYBER = Scenario(
         },
     },
     (
-        Step("requested", "acknowledge", {}, "FBI Cyber Duty Officer"),
+        Step("requested", "acknowledge", {}),
         Step(
             "requested",
             "report_measure",
@@ -443,7 +396,6 @@ CYBER = Scenario(
                 "details": "Hosting records preserved.",
                 "taken_at": "2026-11-20T10:00:00Z",
             },
-            "FBI Cyber Duty Officer",
         ),
         Step(
             "requested",
@@ -453,17 +405,14 @@ CYBER = Scenario(
                 "details": "Domain suspended by registrar.",
                 "taken_at": "2026-11-20T12:00:00Z",
             },
-            "FBI Cyber Duty Officer",
         ),
         Step(
             "requested",
             "report_result",
             {"summary": "Site down; preserved records available via MLA.", "complete": True},
-            "FBI Cyber Duty Officer",
         ),
-        Step("requesting", "close", {"satisfied": True}, "CNCERT 周"),
+        Step("requesting", "close", {"satisfied": True}),
     ),
     "closed",
 )
-
 ALL: tuple[Scenario, ...] = (MLA, FUGITIVE, ASSET, REMOVAL, INTEL, CYBER)
