@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import accord.attachments.replication  # noqa: F401  (registers the chunk message kind)
+import accord.attachments.replication
 import accord.cases.replication  # noqa: F401  (registers the case message kinds)
 from tests.helpers import Node, make_node, peer_up
 

@@ -26,7 +26,7 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 
 def runtime_from(ctx: typer.Context) -> Runtime:
-    import accord.attachments.replication  # noqa: F401  (message kinds)
+    import accord.attachments.replication
     import accord.cases.replication  # noqa: F401
 
     return Runtime.open(settings_from(ctx))

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from accord.cli import accounts, cases, demo, federation
+from accord.cli import accounts, cases, cyber, demo, federation
 from accord.cli.common import console, node_runtime, runtime_from, settings_from
 from accord.config import Settings
 from accord.core.errors import InvalidInput
@@ -145,7 +145,5 @@ app.add_typer(federation.audit_app, name="audit")
 app.add_typer(cases.app, name="case")
 app.add_typer(accounts.app, name="user")
 app.command(name="demo")(demo.demo)
-
-from accord.cli import cyber  # noqa: E402  (imported here to keep the edit to this file local)
-
 app.add_typer(cyber.app, name="cyber")
+

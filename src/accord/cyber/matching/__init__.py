@@ -1,0 +1,1 @@
+"""Indicator matching: an index of indicators, log readers, suppression, and the engine."""
