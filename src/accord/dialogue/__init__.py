@@ -1,0 +1,1 @@
+"""Dialogue: rounds, agreed outcomes, and the scorecard computed from the case logs."""
