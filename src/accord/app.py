@@ -17,6 +17,7 @@ from accord.api import error_response
 from accord.attachments.routes import router as attachments_router
 from accord.attachments.service import MAX_ATTACHMENT_BYTES
 from accord.audit.routes import router as audit_router
+from accord.dialogue.routes import router as dialogue_router
 from accord.cases.routes import router as cases_router
 from accord.config import Settings
 from accord.core.errors import AccordError
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(attachments_router)
     app.include_router(audit_router)
+    app.include_router(dialogue_router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)
     return app

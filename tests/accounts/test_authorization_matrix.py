@@ -48,6 +48,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/peers"): {M},
     ("GET", "/api/v1/federation/quarantine"): {M},
     ("GET", "/api/v1/federation/outbox"): {M},
+    ("GET", "/api/v1/dialogue/scorecard"): {L, R, A, D},
+    ("GET", "/api/v1/dialogue/stuck"): {L, R, A, D},
     ("GET", "/api/v1/audit"): {U},
     ("GET", "/api/v1/audit/verify"): {U},
 }
