@@ -264,6 +264,22 @@ def scenario(us: RunningNode, cn: RunningNode) -> str:
     return play(scenarios.MLA, us, cn)
 
 
+def print_scorecard(node: RunningNode) -> None:
+    """The dialogue's view of what just happened: a few figures per side, from the logs."""
+    card = node.get("/api/v1/dialogue/scorecard")
+    console.print("[bold]scorecard[/bold] (all areas, last 90 days), from " + node.name)
+    for side, figures in card["areas"]["all"].items():
+        now = figures["current"]
+        returned = ", ".join(f"{c} {f['value']}" for c, f in now["assets_returned"].items())
+        console.print(
+            f"  {side}: sent {now['sent']['value']}, received {now['received']['value']}, "
+            f"completed {now['completion_rate']['value']}, fugitives returned "
+            f"{now['fugitives_returned']['value']}, assets returned {returned or '0'}, "
+            f"persons verified {now['removal_persons_verified']['value']}",
+            soft_wrap=True,
+        )
+
+
 def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
     left, right = case_on(a, reference), case_on(b, reference)
     return bool(left and right and left["head_hash"] == right["head_hash"])
@@ -299,6 +315,7 @@ def demo(
                 raise DemoFailure(f"the two logs of {reference} differ")
             heads[reference] = (len(logs[0]), checks[0]["local_head"])
             console.print(f"{reference}: {checks[0]['explanation']}", soft_wrap=True)
+        print_scorecard(us)
         if serve:
             for node in nodes:
                 for person in (node.staff.officer, node.staff.reviewer):
