@@ -17,12 +17,12 @@ from accord.api import error_response
 from accord.attachments.routes import router as attachments_router
 from accord.attachments.service import MAX_ATTACHMENT_BYTES
 from accord.audit.routes import router as audit_router
-from accord.dialogue.routes import router as dialogue_router
 from accord.cases.routes import router as cases_router
 from accord.config import Settings
 from accord.core.errors import AccordError
 from accord.core.limits import BodySizeLimit
 from accord.core.runtime import Runtime
+from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
 
