@@ -40,3 +40,9 @@ def test_canonical_bytes_sort_keys_and_keep_chinese_as_utf8() -> None:
     assert canonical_bytes({"b": 1, "a": "张伟"}) == '{"a":"张伟","b":1}'.encode()
     with pytest.raises(ValueError):
         canonical_bytes({"x": float("nan")})
+
+
+def test_members_with_the_same_value_in_two_enumerations_keep_their_own_labels() -> None:
+    assert label(enums.RefusalGround.OTHER) == "Other ground (stated)"
+    assert label(enums.AssetKind.OTHER) == "Other"
+    assert label(enums.CyberActivity.OTHER, "zh") == "其他"

@@ -222,6 +222,12 @@ register_labels(
         AssetKind.SECURITIES: ("Securities", "证券"),
         AssetKind.VIRTUAL_ASSETS: ("Virtual assets", "虚拟资产"),
         AssetKind.OTHER: ("Other", "其他"),
+    }
+)
+# A separate call: CyberActivity.OTHER and AssetKind.OTHER are equal as strings, and one dict
+# literal would keep only one of them.
+register_labels(
+    {
         CyberActivity.DDOS: ("Denial of service", "拒绝服务攻击"),
         CyberActivity.INTRUSION: ("Intrusion", "网络入侵"),
         CyberActivity.MALWARE: ("Malware", "恶意软件"),

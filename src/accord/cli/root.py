@@ -147,4 +147,3 @@ app.add_typer(accounts.app, name="user")
 app.command(name="demo")(demo.demo)
 app.add_typer(cyber.app, name="cyber")
 app.add_typer(dialogue.app, name="dialogue")
-
