@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,19 @@ unit: $(STAMP)
 	mkdir -p build
 	$(BIN)/pytest --junitxml=build/junit.xml
 
-test: lint typecheck unit
+# Chromium (and CJK fonts) for the browser tests: installed with apt-get when missing and we
+# are root on Debian; otherwise say so (in CI the browser tests then fail, never skip).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq chromium fonts-noto-cjk; } || echo "could not install chromium"; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (needs root and apt-get):"; \
+	    echo "  apt-get install chromium fonts-noto-cjk   -- the browser tests fail in CI without it"; \
+	  fi; }
+
+test: lint typecheck browser unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/exchange.py

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 import accord.attachments.replication  # registers the chunk message kind
 import accord.cases.replication  # noqa: F401  (registers the case message kinds)
@@ -25,6 +26,8 @@ from accord.core.runtime import Runtime
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
+from accord.web import STATIC
+from accord.web import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -84,4 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dialogue_router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -43,3 +43,24 @@ def nodes(tmp_path: Path, database_url: Callable[[str], str]) -> Iterator[tuple[
     finally:
         for s in started:
             s.node.stop()
+
+
+@pytest.fixture
+def sqlite_nodes(tmp_path: Path) -> Iterator[tuple[Started, Started]]:
+    """The same two nodes, on SQLite only: for the browser tests, slow enough on one store."""
+    prepared = [
+        prepare_node(tmp_path, name, country, f"sqlite:///{tmp_path / (country.lower() + '.db')}")
+        for name, country in (("US-DOJ", "US"), ("CN-MOJ", "CN"))
+    ]
+    (us_settings, us_card, _), (cn_settings, cn_card, _) = prepared
+    pin(us_settings, cn_card, us_card.name)
+    pin(cn_settings, us_card, cn_card.name)
+    started: list[Started] = []
+    try:
+        for settings, card, staff in prepared:
+            node = start_node(settings, card, staff, tmp_path)
+            started.append(Started(settings, card, staff, node, tmp_path))
+        yield started[0], started[1]
+    finally:
+        for s in started:
+            s.node.stop()

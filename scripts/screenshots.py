@@ -1,0 +1,125 @@
+"""Screenshots of the main web pages in English and Chinese, for the README.
+
+Starts the two demo nodes (US-DOJ, CN-MOJ) on loopback, plays the demo cases and one legal
+assistance request that is waiting for more information, signs in as the US liaison officer
+and as an administrator in Chromium, and writes PNGs into docs/screenshots/.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pyotp
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from accord.accounts.service import create_user
+from accord.cli import scenarios
+from accord.cli.demo import RunningNode, pin, play, prepare_node, start_node
+from accord.config import Settings
+from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.core.permissions import Role
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def add_admin(settings: Settings) -> tuple[str, str]:
+    password = secrets.token_urlsafe(12)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            create_user(
+                session,
+                username="ada",
+                display_name="Node administrator",
+                role=Role.ADMINISTRATOR,
+                unit=settings.intake_unit,
+                password=password,
+            )
+    finally:
+        engine.dispose()
+    return "ada", password
+
+
+def sign_in(browser: Browser, url: str, username: str, password: str) -> Page:
+    page = browser.new_context(
+        base_url=url, viewport={"width": 1360, "height": 900}, device_scale_factor=1
+    ).new_page()
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.press("#password", "Enter")
+    secret = page.get_attribute("#totp-secret", "data-secret")
+    assert secret, "expected the first sign-in to enrol a second factor"
+    page.fill("#code", pyotp.TOTP(secret).now())
+    with page.expect_navigation():
+        page.press("#code", "Enter")
+    return page
+
+
+def shoot(
+    page: Page, path: str, out: Path, name: str, lang: str, *, open_diagram: bool = False
+) -> None:
+    page.goto(f"/lang/{lang}?next={path}")
+    if open_diagram:
+        page.locator("details.diagram").evaluate("details => { details.open = true; }")
+    target = out / f"{name}-{lang}.png"
+    page.screenshot(path=str(target), full_page=True)
+    print(target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    out: Path = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is not installed: apt-get install chromium fonts-noto-cjk")
+    root = Path(tempfile.mkdtemp(prefix="accord-screens-"))
+    nodes: list[RunningNode] = []
+    try:
+        us_settings, us_card, us_staff = prepare_node(root, "US-DOJ", "US")
+        cn_settings, cn_card, cn_staff = prepare_node(root, "CN-MOJ", "CN")
+        admin = add_admin(us_settings)
+        pin(us_settings, cn_card, us_card.name)
+        pin(cn_settings, us_card, cn_card.name)
+        us = start_node(us_settings, us_card, us_staff, root)
+        nodes.append(us)
+        cn = start_node(cn_settings, cn_card, cn_staff, root)
+        nodes.append(cn)
+        for scenario in scenarios.ALL:
+            play(scenario, us, cn)
+        asked = [s.action for s in scenarios.MLA_STEPS].index("request_more_info") + 1
+        waiting = replace(
+            scenarios.MLA,
+            opening={**scenarios.MLA_OPENING, "title": "Bank records, Operation Jade Harbour"},
+            steps=scenarios.MLA_STEPS[:asked],
+            final_state="more_info",
+        )
+        reference = play(waiting, us, cn)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            officer = sign_in(browser, us.url, us_staff.officer.username, us_staff.officer.password)
+            administrator = sign_in(browser, us.url, *admin)
+            for lang in ("en", "zh"):
+                shoot(officer, "/", out, "dashboard", lang)
+                shoot(officer, "/cases", out, "cases", lang)
+                shoot(officer, f"/cases/{reference}", out, "case", lang, open_diagram=True)
+                shoot(administrator, "/users", out, "users", lang)
+            browser.close()
+    finally:
+        for node in nodes:
+            node.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

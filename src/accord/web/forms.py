@@ -1,0 +1,370 @@
+"""HTML forms from a payload's JSON schema, and the posted form back into a payload.
+
+string → text input (textarea when long), boolean → checkbox, enum → select, array of enum →
+checkboxes, array of strings → one item per line, date → date input, integer/number → number
+input; nested objects and arrays of objects → a JSON textarea with an example. Enumeration
+values are shown with their declared English or Chinese labels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Any, Literal, Protocol
+
+from accord.cases.schemas import CaseHeader
+from accord.core.errors import InvalidInput
+from accord.core.labels import Lang, label
+from accord.web.i18n import field_label
+
+Schema = dict[str, Any]
+Kind = Literal[
+    "text", "textarea", "checkbox", "select", "checkboxes", "lines", "date", "datetime",
+    "number", "json",
+]  # fmt: skip
+LONG_TEXT = 2000
+"""Strings allowed to be longer than this get a textarea."""
+
+
+class PostedForm(Protocol):
+    """What Starlette's FormData offers (and a dict of lists, in tests)."""
+
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass
+class FormField:
+    name: str
+    """the payload key; the input is named `prefix + name`"""
+    label: str
+    """English label, the catalog msgid"""
+    kind: Kind
+    required: bool
+    hint: str = ""
+    """English hint (the schema's description), the catalog msgid"""
+    options: list[Option] = field(default_factory=list)
+    value: Any = None
+    """what the input shows: a string, a list of strings (checkboxes) or a bool (checkbox)"""
+    example: str = ""
+    """for JSON fields: an example value"""
+    max_length: int | None = None
+    error: str = ""
+
+
+# -- reading a schema -------------------------------------------------------------------------
+
+
+def _resolve(prop: Schema, defs: Mapping[str, Schema]) -> Schema:
+    """Follow $ref (and a single allOf), merging the referring schema's own keys."""
+    if "$ref" in prop:
+        target = defs.get(prop["$ref"].rsplit("/", 1)[-1], {})
+        merged = {**target, **{k: v for k, v in prop.items() if k != "$ref"}}
+        return _resolve(merged, defs)
+    if "allOf" in prop and len(prop["allOf"]) == 1:
+        merged = {**_resolve(prop["allOf"][0], defs), **{k: v for k, v in prop.items()}}
+        merged.pop("allOf")
+        return merged
+    return prop
+
+
+def _unwrap_optional(prop: Schema, defs: Mapping[str, Schema]) -> tuple[Schema, bool]:
+    """(the schema, whether null is allowed) for `X | None`."""
+    prop = _resolve(prop, defs)
+    options = prop.get("anyOf")
+    if options:
+        real = [o for o in options if o.get("type") != "null"]
+        if len(real) == 1:
+            inner = _resolve(real[0], defs)
+            outer = {k: v for k, v in prop.items() if k != "anyOf"}
+            return {**inner, **outer}, len(real) != len(options)
+    return prop, False
+
+
+@cache
+def _enum_classes() -> dict[tuple[str, frozenset[str]], type[StrEnum]]:
+    """Every StrEnum loaded, by (class name, values): how a schema's enum finds its labels."""
+    import accord.cases.definitions  # noqa: F401  (loads the enumerations of every case type)
+
+    found: dict[tuple[str, frozenset[str]], type[StrEnum]] = {}
+    pending: list[type[StrEnum]] = list(StrEnum.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.setdefault((cls.__name__, frozenset(m.value for m in cls)), cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def enum_label(prop: Schema, value: Any, lang: Lang) -> str:
+    cls = _enum_classes().get((str(prop.get("title", "")), frozenset(map(str, prop["enum"]))))
+    if cls is None:
+        return str(value)
+    try:
+        return label(cls(value), lang)
+    except (KeyError, ValueError):
+        return str(value)
+
+
+def _kind(prop: Schema, defs: Mapping[str, Schema]) -> tuple[Kind, Schema | None]:
+    """The input kind for a property, and for arrays the resolved item schema."""
+    if "enum" in prop:
+        return "select", None
+    kind = prop.get("type")
+    if kind == "boolean":
+        return "checkbox", None
+    if kind in ("integer", "number"):
+        return "number", None
+    if kind == "string":
+        if prop.get("format") == "date":
+            return "date", None
+        if prop.get("format") == "date-time":
+            return "datetime", None
+        limit = prop.get("maxLength")
+        return ("textarea" if limit is None or limit > LONG_TEXT else "text"), None
+    if kind == "array":
+        items, _ = _unwrap_optional(prop.get("items", {}), defs)
+        if "enum" in items:
+            return "checkboxes", items
+        if items.get("type") == "string" and "format" not in items:
+            return "lines", items
+        return "json", items
+    return "json", None
+
+
+def _example(prop: Schema, defs: Mapping[str, Schema], depth: int = 0) -> Any:
+    """A small example value for a JSON field: the shape an officer has to type."""
+    prop, nullable = _unwrap_optional(prop, defs)
+    if depth > 3:
+        return None
+    if "default" in prop and prop["default"] not in (None, "", []):
+        return prop["default"]
+    if "enum" in prop:
+        return prop["enum"][0]
+    kind = prop.get("type")
+    if kind == "object" or "properties" in prop:
+        return {
+            name: _example(sub, defs, depth + 1)
+            for name, sub in prop.get("properties", {}).items()
+            if name in prop.get("required", ()) or depth == 0
+        }
+    if kind == "array":
+        return [_example(prop.get("items", {}), defs, depth + 1)]
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return 0
+    if nullable:
+        return None
+    return "…"
+
+
+def form_fields(
+    schema: Schema,
+    lang: Lang,
+    *,
+    posted: PostedForm | None = None,
+    prefix: str = "f.",
+    errors: Mapping[str, str] | None = None,
+) -> list[FormField]:
+    """The fields of a payload schema, filled from a posted form when one is given."""
+    defs: Mapping[str, Schema] = schema.get("$defs", {})
+    required = set(schema.get("required", ()))
+    fields: list[FormField] = []
+    for name, raw in schema.get("properties", {}).items():
+        prop, _ = _unwrap_optional(raw, defs)
+        kind, items = _kind(prop, defs)
+        entry = FormField(
+            name=name,
+            label=field_label(name),
+            kind=kind,
+            required=name in required,
+            hint=str(raw.get("description") or prop.get("description") or ""),
+            max_length=prop.get("maxLength"),
+            error=(errors or {}).get(name, ""),
+        )
+        enum_schema = items if kind == "checkboxes" else prop
+        if kind in ("select", "checkboxes") and enum_schema is not None:
+            entry.options = [
+                Option(str(v), enum_label(enum_schema, v, lang)) for v in enum_schema["enum"]
+            ]
+        if kind == "json":
+            entry.example = json.dumps(_example(prop, defs), ensure_ascii=False)
+        entry.value = _shown_value(kind, prop, posted.getlist(prefix + name) if posted else None)
+        fields.append(entry)
+    return fields
+
+
+def _shown_value(kind: Kind, prop: Schema, posted: list[Any] | None) -> Any:
+    if posted is None:  # a fresh form: the schema's default
+        default = prop.get("default")
+        if kind == "checkbox":
+            return bool(default)
+        if kind == "checkboxes":
+            return [str(v) for v in default or []]
+        if kind == "lines":
+            return "\n".join(str(v) for v in default or [])
+        if kind == "json":
+            return "" if default in (None, [], {}) else json.dumps(default, ensure_ascii=False)
+        return "" if default is None else str(default)
+    values = [str(v) for v in posted]
+    if kind == "checkbox":
+        return bool(values)
+    if kind == "checkboxes":
+        return values
+    return values[0] if values else ""
+
+
+# -- reading a posted form --------------------------------------------------------------------
+
+
+def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dict[str, Any]:
+    """The payload an officer typed: empty optional inputs are left out so that the model's
+    defaults apply; the service validates the result against the same schema."""
+    defs: Mapping[str, Schema] = schema.get("$defs", {})
+    payload: dict[str, Any] = {}
+    for name, raw in schema.get("properties", {}).items():
+        prop, _ = _unwrap_optional(raw, defs)
+        kind, _items = _kind(prop, defs)
+        values = [str(v) for v in posted.getlist(prefix + name)]
+        text = values[0].strip() if values else ""
+        if kind == "checkbox":
+            payload[name] = bool(values) and text not in ("", "false", "off", "0")
+        elif kind == "checkboxes":
+            payload[name] = [v for v in values if v]
+        elif kind == "lines":
+            if text:
+                payload[name] = [line.strip() for line in text.splitlines() if line.strip()]
+        elif not text:
+            continue
+        elif kind == "json":
+            try:
+                payload[name] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(
+                    f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                    detail={"errors": f"{name}: not valid JSON"},
+                ) from None
+        elif kind == "datetime":
+            payload[name] = text if text.endswith("Z") or "+" in text[10:] else text + "Z"
+        else:
+            payload[name] = text  # numbers too: the model converts "12" and explains "x"
+    return payload
+
+
+def field_errors(error: InvalidInput) -> tuple[dict[str, str], list[str]]:
+    """Split a validation error into messages per top-level field and the rest."""
+    problems = str(error.detail.get("errors") or "")
+    by_field: dict[str, str] = {}
+    general: list[str] = []
+    for part in filter(None, (p.strip() for p in problems.split("; "))):
+        where, sep, what = part.partition(": ")
+        top = where.split(".")[0]
+        if sep and top and top != "(root)":
+            by_field[top] = f"{by_field[top]}; {what}" if top in by_field else what
+        else:
+            general.append(what or where)
+    return by_field, general
+
+
+# -- showing a payload ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One field of a payload, readable: a text, or nested entries (objects, lists of them)."""
+
+    label: str
+    """English label, the catalog msgid"""
+    text: str = ""
+    nested: Sequence[Sequence[Shown]] = ()
+
+
+def readable(
+    schema: Schema, payload: Mapping[str, Any], lang: Lang, gettext: Callable[[str], str]
+) -> list[Shown]:
+    defs: Mapping[str, Schema] = schema.get("$defs", {})
+    properties: Mapping[str, Schema] = schema.get("properties", {})
+    shown: list[Shown] = []
+    names = [*properties, *(k for k in payload if k not in properties)]
+    for name in names:
+        if name not in payload:
+            continue
+        value = payload[name]
+        if value in (None, "", [], {}):
+            continue
+        prop, _ = _unwrap_optional(properties.get(name, {}), defs)
+        shown.append(_show(field_label(name), prop, value, defs, lang, gettext))
+    return shown
+
+
+def _show(
+    name: str,
+    prop: Schema,
+    value: Any,
+    defs: Mapping[str, Schema],
+    lang: Lang,
+    gettext: Callable[[str], str],
+) -> Shown:
+    if isinstance(value, bool):
+        return Shown(name, gettext("Yes") if value else gettext("No"))
+    if "enum" in prop:
+        return Shown(name, enum_label(prop, value, lang))
+    if isinstance(value, dict):
+        return Shown(name, nested=[readable({**prop, "$defs": defs}, value, lang, gettext)])
+    if isinstance(value, list):
+        items, _ = _unwrap_optional(prop.get("items", {}), defs)
+        if all(isinstance(v, dict) for v in value):
+            entries = [readable({**items, "$defs": defs}, v, lang, gettext) for v in value]
+            return Shown(name, nested=entries)
+        separator = "、" if lang == "zh" else ", "
+        if "enum" in items:
+            return Shown(name, separator.join(enum_label(items, v, lang) for v in value))
+        return Shown(name, separator.join(str(v) for v in value))
+    return Shown(name, str(value))
+
+
+# -- the catalog's share ----------------------------------------------------------------------
+
+
+def header_schema(opening: Schema) -> Schema:
+    """The opening event's schema, with the case type's details in place of a free dict."""
+    schema = CaseHeader.model_json_schema()
+    defs = {**schema.get("$defs", {}), **opening.get("$defs", {})}
+    details = {k: v for k, v in opening.items() if k != "$defs"}
+    return {**schema, "properties": {**schema["properties"], "details": details}, "$defs": defs}
+
+
+def schema_messages() -> list[str]:
+    """Every field label and hint that payload forms and timelines can show, for the catalog."""
+    from accord.cases.definitions import REGISTRY
+
+    found: dict[str, None] = {}
+
+    def walk(schema: Schema, defs: Mapping[str, Schema], depth: int = 0) -> None:
+        for name, raw in schema.get("properties", {}).items():
+            found[field_label(name)] = None
+            prop, _ = _unwrap_optional(raw, defs)
+            for text in (raw.get("description"), prop.get("description")):
+                if text:
+                    found[str(text)] = None
+            inner = prop
+            if prop.get("type") == "array":
+                inner, _ = _unwrap_optional(prop.get("items", {}), defs)
+            if "properties" in inner and depth < 4:
+                walk(inner, defs, depth + 1)
+
+    for workflow in REGISTRY.values():
+        opening = header_schema(workflow.opening.model_json_schema())
+        walk(opening, opening["$defs"])
+        for action in workflow.actions:
+            schema = action.payload.model_json_schema()
+            walk(schema, schema.get("$defs", {}))
+    return list(found)

@@ -1,0 +1,178 @@
+"""Peers (who this node cooperates with), users (administrators) and the audit log (auditors),
+and the officer's own account page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import func, select
+from starlette.datastructures import FormData
+
+from accord.accounts import service as accounts
+from accord.api import RuntimeDep, remote
+from accord.audit import service as audit
+from accord.audit.models import AuditEntry
+from accord.core.errors import AccordError
+from accord.core.labels import label
+from accord.core.permissions import Permission, Role
+from accord.federation.peers import list_peers
+from accord.web.forms import Option
+from accord.web.pages import WebRoute, render, see_other, tr
+from accord.web.routes.cases import OfficerDep, posted_form
+from accord.web.security import CSRF_FIELD, check_csrf
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+PostedDep = Annotated[FormData, Depends(posted_form)]
+AUDIT_PAGE = 100
+
+
+@router.get("/account")
+def account(request: Request, me: OfficerDep) -> Response:
+    """Who is signed in, with which role and unit: the landing page of a role with no pages."""
+    return render(
+        request,
+        "admin/account.html",
+        {"role": label(me.principal.role, me.lang), "user": me.user},
+        officer=me,
+    )
+
+
+@router.get("/peers")
+def peers(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response:
+    me.principal.require(Permission.PEER_READ)
+    with runtime.reading() as session:
+        rows = list_peers(session)
+    return render(
+        request,
+        "admin/peers.html",
+        {"peers": rows, "card": runtime.node.card()},
+        officer=me,
+    )
+
+
+def _users_page(
+    request: Request,
+    runtime: RuntimeDep,
+    me: OfficerDep,
+    *,
+    error: str = "",
+    posted: FormData | None = None,
+    status: int = 200,
+) -> Response:
+    with runtime.reading() as session:
+        users = accounts.list_users(session)
+    return render(
+        request,
+        "admin/users.html",
+        {
+            "users": users,
+            "roles": [Option(r.value, label(r, me.lang)) for r in Role],
+            "role_label": lambda value: label(Role(value), me.lang),
+            "error": error,
+            "posted": {k: str(v) for k, v in (posted or {}).items() if k != "password"},
+            "unit_default": runtime.settings.intake_unit,
+        },
+        officer=me,
+        status=status,
+    )
+
+
+@router.get("/users")
+def users(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response:
+    me.principal.require(Permission.USER_ADMIN)
+    return _users_page(request, runtime, me)
+
+
+@router.post("/users")
+def add_user(request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep) -> Response:
+    """Add an officer; they enrol their second factor at their first sign-in."""
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    me.principal.require(Permission.USER_ADMIN)
+    _ = tr(me.lang)
+    try:
+        role = Role(str(form.get("role", "")))
+    except ValueError:
+        return _users_page(request, runtime, me, error=_("Choose a role."), posted=form, status=422)
+    try:
+        with runtime.transaction() as session:
+            user = accounts.create_user(
+                session,
+                username=str(form.get("username", "")).strip(),
+                display_name=str(form.get("display_name", "")).strip(),
+                role=role,
+                unit=str(form.get("unit", "")).strip() or runtime.settings.intake_unit,
+                password=str(form.get("password", "")),
+                language=str(form.get("language", "en")),
+            )
+            audit.record(
+                session,
+                actor=me.principal.username,
+                action="user.created",
+                outcome="ok",
+                subject=user.username,
+                remote_addr=remote(request),
+                detail={"role": role.value, "unit": user.unit},
+            )
+    except AccordError as exc:
+        return _users_page(
+            request, runtime, me, error=exc.message, posted=form, status=exc.http_status
+        )
+    return see_other("/users")
+
+
+@router.post("/users/{username}/active")
+def set_active(
+    username: str, request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep
+) -> Response:
+    """Disable an officer (their sessions end, their tokens are revoked) or enable them again."""
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    me.principal.require(Permission.USER_ADMIN)
+    active = str(form.get("active", "")) == "true"
+    with runtime.transaction() as session:
+        accounts.set_active(session, username=username, active=active, by=me.principal.username)
+    return see_other("/users")
+
+
+@router.get("/audit")
+def audit_log(
+    request: Request,
+    runtime: RuntimeDep,
+    me: OfficerDep,
+    actor: str = "",
+    action: str = "",
+    before: int | None = None,
+) -> Response:
+    """The audit log, newest first, and whether its hash chain is intact."""
+    me.principal.require(Permission.AUDIT_READ)
+    with runtime.transaction() as session:
+        query = select(AuditEntry)
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
+        if action:
+            query = query.where(AuditEntry.action.startswith(action))
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        entries = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
+        total = session.scalar(select(func.count(AuditEntry.id))) or 0
+        problems = audit.verify(session)
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="audit.read",
+            outcome="ok",
+            remote_addr=remote(request),
+        )
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            "entries": entries,
+            "total": total,
+            "problems": problems,
+            "filters": {"actor": actor, "action": action},
+            "older": entries[-1].id if len(entries) == AUDIT_PAGE else None,
+        },
+        officer=me,
+    )

@@ -1,0 +1,718 @@
+"""Officers' case pages: the dashboard, the case list, opening a case, a case and its actions.
+
+The same services, permission checks and audit entries as the JSON API (cases/routes.py):
+reads of case content are audited, review actions need case:review, need-to-know is the
+service's (get_visible_case, list_cases with a viewer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from accord.accounts.service import Principal
+from accord.api import RuntimeDep, remote
+from accord.audit import service as audit
+from accord.cases import service
+from accord.cases.definitions import REGISTRY, workflow_for
+from accord.cases.diagram import render_svg
+from accord.cases.enums import Area, HandlingCode, Priority, Side
+from accord.cases.models import Case, CaseEvent
+from accord.cases.schemas import CaseCreate, CaseDetail
+from accord.cases.workflow import OPEN_ACTION, Action, Workflow
+from accord.core.clock import utcnow
+from accord.core.errors import AccordError, InvalidInput
+from accord.core.labels import Lang, label
+from accord.core.permissions import REVIEW_ACTIONS, Permission
+from accord.core.runtime import Runtime
+from accord.federation.peers import list_peers
+from accord.web.forms import (
+    FormField,
+    Option,
+    field_errors,
+    form_fields,
+    header_schema,
+    parse_form,
+    readable,
+)
+from accord.web.pages import WebRoute, render, see_other, svg, tr
+from accord.web.security import CSRF_FIELD, Officer, check_csrf, signed_in
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+STANDING = 4
+"""An action open from this many states or more (a note, a withdrawal) is always there: it
+does not put a case in an officer's queue."""
+SOON = timedelta(days=7)
+DUE_FILTERS = {"overdue": timedelta(0), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+DEFAULT_AREA = {
+    "mla": Area.JUDICIAL_ASSISTANCE,
+    "fugitive": Area.FUGITIVES,
+    "asset": Area.ASSET_RECOVERY,
+    "removal": Area.IMMIGRATION,
+    "intel": Area.TRANSNATIONAL_CRIME,
+    "cyber": Area.CYBERCRIME,
+}
+HEADER_SHOWN = ("title", "area", "priority", "handling_code", "details")
+
+
+def officer(request: Request, runtime: RuntimeDep) -> Officer:
+    return signed_in(runtime, request)
+
+
+OfficerDep = Annotated[Officer, Depends(officer)]
+
+
+async def posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedDep = Annotated[FormData, Depends(posted_form)]
+
+
+def may_take(principal: Principal, action: str) -> bool:
+    """The permission half of who may act (the workflow checks the side and the state)."""
+    if not principal.can(Permission.CASE_ACT):
+        return False
+    return action not in REVIEW_ACTIONS or principal.can(Permission.CASE_REVIEW)
+
+
+def _pick(lang: Lang, en: str, zh: str) -> str:
+    return en if lang == "en" else zh
+
+
+def _next_steps(case: Case, node_name: str, principal: Principal) -> list[Action]:
+    """What this officer could do now on the case that moves it on (their queue)."""
+    if case.sequencer != node_name and not case.shared:
+        return []
+    workflow = workflow_for(case.case_type)
+    if workflow.state(case.state).final:
+        return []
+    side = service.side_of(case, node_name)
+    return [
+        a
+        for a in workflow.available(case.state, side)
+        if len(a.sources) < STANDING and may_take(principal, a.name)
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A case in a list, in the page's language."""
+
+    reference: str
+    title: str
+    case_type: str
+    type_label: str
+    state: str
+    state_label: str
+    final: bool
+    priority: str
+    side: str
+    peer: str
+    updated_at: Any
+    next_due_at: Any
+    overdue: bool
+    next_steps: list[str]
+
+
+def _row(case: Case, node_name: str, principal: Principal, lang: Lang) -> Row:
+    workflow = workflow_for(case.case_type)
+    state = workflow.state(case.state)
+    now = utcnow()
+    return Row(
+        reference=case.reference,
+        title=case.title,
+        case_type=case.case_type,
+        type_label=_pick(lang, workflow.en, workflow.zh),
+        state=case.state,
+        state_label=_pick(lang, state.en, state.zh),
+        final=state.final,
+        priority=enum_label_of(Priority, case.priority, lang),
+        side=enum_label_of(Side, service.side_of(case, node_name).value, lang),
+        peer=case.peer,
+        updated_at=case.updated_at,
+        next_due_at=case.next_due_at,
+        overdue=case.next_due_at is not None and case.next_due_at < now,
+        next_steps=[_pick(lang, a.en, a.zh) for a in _next_steps(case, node_name, principal)],
+    )
+
+
+def enum_label_of(cls: type[StrEnum], value: str, lang: Lang) -> str:
+    try:
+        return label(cls(value), lang)
+    except (KeyError, ValueError):
+        return value
+
+
+def _state_label(workflow: Workflow, name: str | None, lang: Lang) -> str:
+    if name is None:
+        return ""
+    state = workflow.state(name)
+    return _pick(lang, state.en, state.zh)
+
+
+def _deadline_label(workflow: Workflow, name: str, lang: Lang) -> str:
+    rule, _, item = name.partition(":")
+    try:
+        declared = workflow.deadline(rule)
+    except KeyError:
+        return name
+    text = _pick(lang, declared.en, declared.zh)
+    return f"{text} ({item})" if item else text
+
+
+# -- dashboard --------------------------------------------------------------------------------
+
+
+def _landing(principal: Principal) -> str:
+    for permission, path in (
+        (Permission.USER_ADMIN, "/users"),
+        (Permission.AUDIT_READ, "/audit"),
+        (Permission.PEER_READ, "/peers"),
+    ):
+        if principal.can(permission):
+            return path
+    return "/account"
+
+
+@router.get("/")
+def dashboard(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response:
+    """My queue, deadlines due soon and overdue, recent activity."""
+    if not me.principal.can(Permission.CASE_READ):
+        return see_other(_landing(me.principal))
+    node_name = runtime.node.name
+    lang = me.lang
+    with runtime.transaction() as session:
+        recent_cases, _ = service.list_cases(session, viewer=me.principal, limit=200)
+        due_cases, _ = service.list_cases(session, viewer=me.principal, due_within=SOON, limit=100)
+        queue = [
+            _row(c, node_name, me.principal, lang)
+            for c in recent_cases
+            if _next_steps(c, node_name, me.principal)
+        ]
+        deadlines: list[dict[str, Any]] = []
+        horizon = utcnow() + SOON
+        for case in due_cases:
+            workflow = workflow_for(case.case_type)
+            side = service.side_of(case, node_name)
+            for due in service.open_deadlines(case):
+                if due.due_at <= horizon:
+                    deadlines.append(
+                        {
+                            "reference": case.reference,
+                            "title": case.title,
+                            "name": _deadline_label(workflow, due.name, lang),
+                            "ours": due.owner == side,
+                            "owner": enum_label_of(Side, due.owner.value, lang),
+                            "due_at": due.due_at,
+                            "overdue": due.due_at < utcnow(),
+                        }
+                    )
+        deadlines.sort(key=lambda d: d["due_at"])
+        activity = []
+        for case in recent_cases[:10]:
+            last = service.case_log(session, reference=case.reference)[-1]
+            activity.append(_event_line(case, last, lang))
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="case.list",
+            outcome="ok",
+            remote_addr=remote(request),
+            detail={"count": len(recent_cases), "page": "dashboard"},
+        )
+    return render(
+        request,
+        "cases/dashboard.html",
+        {"queue": queue, "deadlines": deadlines, "activity": activity},
+        officer=me,
+    )
+
+
+def _action_label(workflow: Workflow, action: str, lang: Lang) -> str:
+    if action == OPEN_ACTION:
+        _ = tr(lang)
+        return _("Opened")
+    declared = workflow.action(action)
+    return _pick(lang, declared.en, declared.zh)
+
+
+def _event_line(case: Case, event: CaseEvent, lang: Lang) -> dict[str, Any]:
+    workflow = workflow_for(case.case_type)
+    state = workflow.state(event.state_after)
+    return {
+        "reference": case.reference,
+        "title": case.title,
+        "seq": event.seq,
+        "at": event.occurred_at,
+        "node": event.actor_node,
+        "officer": event.actor_officer,
+        "action": _action_label(workflow, event.action, lang),
+        "state": _pick(lang, state.en, state.zh),
+    }
+
+
+# -- case list --------------------------------------------------------------------------------
+
+
+def _state_options(case_type: str, lang: Lang) -> list[Option]:
+    workflows = [REGISTRY[case_type]] if case_type in REGISTRY else list(REGISTRY.values())
+    seen: dict[str, Option] = {}
+    for workflow in workflows:
+        for state in workflow.states:
+            seen.setdefault(state.name, Option(state.name, _pick(lang, state.en, state.zh)))
+    return list(seen.values())
+
+
+@router.get("/cases")
+def case_list(
+    request: Request,
+    runtime: RuntimeDep,
+    me: OfficerDep,
+    state: str = "",
+    type: str = "",
+    due: str = "",
+    offset: int = 0,
+) -> Response:
+    me.principal.require(Permission.CASE_READ)
+    lang = me.lang
+    limit = 50
+    offset = max(0, offset)
+    with runtime.transaction() as session:
+        rows, total = service.list_cases(
+            session,
+            state=state or None,
+            case_type=type or None,
+            due_within=DUE_FILTERS.get(due),
+            viewer=me.principal,
+            offset=offset,
+            limit=limit,
+        )
+        shown = [_row(c, runtime.node.name, me.principal, lang) for c in rows]
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="case.list",
+            outcome="ok",
+            remote_addr=remote(request),
+            detail={"count": len(rows)},
+        )
+    _ = tr(lang)
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "rows": shown,
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "filters": {"state": state, "type": type, "due": due},
+            "type_options": [
+                Option(name, _pick(lang, wf.en, wf.zh)) for name, wf in REGISTRY.items()
+            ],
+            "state_options": _state_options(type, lang),
+            "due_options": [
+                Option("overdue", _("Overdue")),
+                Option("7d", _("Due within 7 days")),
+                Option("30d", _("Due within 30 days")),
+            ],
+        },
+        officer=me,
+    )
+
+
+# -- opening a case ---------------------------------------------------------------------------
+
+
+def _opening_fields(
+    session: Session,
+    case_type: str,
+    lang: Lang,
+    posted: FormData | None = None,
+    errors: dict[str, str] | None = None,
+) -> tuple[list[FormField], list[FormField]]:
+    """The header's fields (peer, area, priority, handling code, title) and the details'."""
+    schema = CaseCreate.model_json_schema()
+    schema["properties"] = {
+        k: v
+        for k, v in schema["properties"].items()
+        if k in ("area", "priority", "handling_code", "title")
+    }
+    schema["required"] = ["area", "title"]
+    header = form_fields(schema, lang, posted=posted, prefix="", errors=errors)
+    peers = [Option(p.name, f"{p.name} ({p.country})") for p in list_peers(session) if p.active]
+    chosen = str(posted.get("peer", "")) if posted else ""
+    peer_field = FormField(
+        name="peer",
+        label="Peer",
+        kind="select",
+        required=True,
+        options=peers,
+        value=chosen or (peers[0].value if peers else ""),
+        error=(errors or {}).get("peer", ""),
+    )
+    for f in header:
+        if f.name == "area" and not posted:
+            f.value = DEFAULT_AREA.get(case_type, Area.JUDICIAL_ASSISTANCE).value
+    workflow = workflow_for(case_type)
+    details = form_fields(
+        workflow.opening.model_json_schema(),
+        lang,
+        posted=posted,
+        prefix="d.",
+        errors={k.removeprefix("details."): v for k, v in (errors or {}).items()},
+    )
+    return [peer_field, *header], details
+
+
+@router.get("/cases/new")
+def new_case_page(
+    request: Request, runtime: RuntimeDep, me: OfficerDep, type: str = "mla"
+) -> Response:
+    me.principal.require(Permission.CASE_OPEN)
+    workflow_for(type)
+    with runtime.reading() as session:
+        header, details = _opening_fields(session, type, me.lang)
+    return _new_case(request, me, type, header, details, [])
+
+
+def _new_case(
+    request: Request,
+    me: Officer,
+    case_type: str,
+    header: list[FormField],
+    details: list[FormField],
+    errors: list[str],
+) -> Response:
+    lang = me.lang
+    return render(
+        request,
+        "cases/new.html",
+        {
+            "case_type": case_type,
+            "type_options": [
+                Option(name, _pick(lang, wf.en, wf.zh)) for name, wf in REGISTRY.items()
+            ],
+            "header_fields": header,
+            "detail_fields": details,
+            "errors": errors,
+        },
+        officer=me,
+        status=422 if errors else 200,
+    )
+
+
+@router.post("/cases/new")
+def open_case(
+    request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep, type: str = "mla"
+) -> Response:
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    me.principal.require(Permission.CASE_OPEN)
+    workflow = workflow_for(type)
+    try:
+        details = parse_form(workflow.opening.model_json_schema(), form, prefix="d.")
+        with runtime.transaction() as session:
+            case = service.open_case(
+                session,
+                node=runtime.node,
+                case_type=type,
+                peer=str(form.get("peer", "")),
+                area=_enum(Area, form.get("area"), "area"),
+                priority=_enum(Priority, form.get("priority") or "routine", "priority"),
+                handling_code=_enum(
+                    HandlingCode, form.get("handling_code") or "H0", "handling_code"
+                ),
+                title=str(form.get("title", "")).strip(),
+                details=details,
+                officer=me.principal.officer,
+                unit=me.principal.unit,
+            )
+            audit.record(
+                session,
+                actor=me.principal.username,
+                action="case.open",
+                outcome="ok",
+                subject=case.reference,
+                remote_addr=remote(request),
+            )
+            reference = case.reference
+    except InvalidInput as exc:
+        by_field, general = field_errors(exc)
+        if not exc.detail.get("errors"):
+            general = [exc.message]
+        with runtime.reading() as session:
+            header, detail_fields = _opening_fields(
+                session, type, me.lang, posted=form, errors=_details_errors(by_field, exc)
+            )
+        return _new_case(request, me, type, header, detail_fields, general or [exc.message])
+    except AccordError as exc:
+        with runtime.reading() as session:
+            header, detail_fields = _opening_fields(session, type, me.lang, posted=form)
+        return _new_case(request, me, type, header, detail_fields, [exc.message])
+    return see_other(f"/cases/{reference}")
+
+
+def _details_errors(by_field: dict[str, str], exc: InvalidInput) -> dict[str, str]:
+    """Errors of the opening details name the detail fields; those of the header, theirs."""
+    if "opening details" in exc.message:
+        return {f"details.{k}": v for k, v in by_field.items()}
+    return by_field
+
+
+_E = Any
+
+
+def _enum(cls: _E, value: object, name: str) -> _E:
+    try:
+        return cls(str(value))
+    except ValueError:
+        raise InvalidInput(
+            f"{name}: choose one of {', '.join(m.value for m in cls)}",
+            detail={"errors": f"{name}: choose one of the listed values"},
+        ) from None
+
+
+# -- one case ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ActionForm:
+    name: str
+    label: str
+    target: str
+    fields: list[FormField]
+    allowed: bool
+    errors: list[str]
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An action form sent back with what was wrong, its values kept."""
+
+    action: str
+    posted: FormData
+    by_field: dict[str, str]
+    general: list[str]
+
+
+def _attachments(events: list[CaseEvent]) -> list[dict[str, Any]]:
+    """Evidence items named in the log (described, with their SHA-256 when given)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(value: Any, seq: int) -> None:
+        if isinstance(value, dict):
+            if "sha256" in value:
+                found.append({"seq": seq, **value})
+                return
+            for item in value.values():
+                walk(item, seq)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, seq)
+
+    for event in events:
+        walk(event.payload, event.seq)
+    return found
+
+
+def _case_context(
+    session: Session,
+    runtime: Runtime,
+    me: Officer,
+    reference: str,
+    failed: Failed | None = None,
+) -> dict[str, Any]:
+    lang = me.lang
+    gettext = tr(lang)
+    node_name = runtime.node.name
+    case = service.get_visible_case(session, reference=reference, viewer=me.principal)
+    detail = service.describe(session, case=case, node_name=node_name)
+    workflow = workflow_for(case.case_type)
+    events = service.case_log(session, reference=reference)
+    schemas: dict[str, dict[str, Any]] = {
+        OPEN_ACTION: header_schema(workflow.opening.model_json_schema())
+    }
+    timeline = []
+    for event in events:
+        if event.action not in schemas:
+            schemas[event.action] = workflow.action(event.action).payload.model_json_schema()
+        payload = event.payload
+        if event.action == OPEN_ACTION:
+            payload = {k: v for k, v in payload.items() if k in HEADER_SHOWN}
+        state = workflow.state(event.state_after)
+        timeline.append(
+            {
+                "seq": event.seq,
+                "at": event.occurred_at,
+                "side": enum_label_of(Side, event.side, lang),
+                "side_value": event.side,
+                "node": event.actor_node,
+                "officer": event.actor_officer,
+                "action": event.action,
+                "action_label": _action_label(workflow, event.action, lang),
+                "state_label": _pick(lang, state.en, state.zh),
+                "payload": readable(schemas[event.action], payload, lang, gettext),
+                "hash": event.hash,
+            }
+        )
+    forms = []
+    for available in detail.available_actions:
+        mine = failed is not None and failed.action == available.name
+        forms.append(
+            ActionForm(
+                name=available.name,
+                label=_pick(lang, available.en, available.zh),
+                target=_state_label(workflow, available.target, lang),
+                fields=form_fields(
+                    available.payload_schema,
+                    lang,
+                    posted=failed.posted if failed and mine else None,
+                    prefix=f"{available.name}.",
+                    errors=failed.by_field if failed and mine else None,
+                ),
+                allowed=may_take(me.principal, available.name),
+                errors=failed.general if failed and mine else [],
+            )
+        )
+    failed_elsewhere = (
+        failed.general
+        if failed and failed.action not in {a.name for a in detail.available_actions}
+        else []
+    )
+    return {
+        "case": detail,
+        "type_label": _pick(lang, workflow.en, workflow.zh),
+        "state_label": _pick(lang, detail.state_en, detail.state_zh),
+        "final": workflow.state(case.state).final,
+        "area": enum_label_of(Area, detail.area, lang),
+        "priority": enum_label_of(Priority, detail.priority, lang),
+        "handling": enum_label_of(HandlingCode, detail.handling_code, lang),
+        "side": enum_label_of(Side, detail.side.value, lang),
+        "diagram": svg(render_svg(workflow, current=case.state, lang=lang)),
+        "deadlines": [
+            {
+                "name": _deadline_label(workflow, d.name, lang),
+                "owner": enum_label_of(Side, d.owner.value, lang),
+                "ours": d.owner == detail.side,
+                "due_at": d.due_at,
+                "overdue": d.overdue,
+            }
+            for d in detail.deadlines
+        ],
+        "pending": [
+            {
+                "action": _action_label(workflow, p.action, lang),
+                "status": p.status,
+                "reason": p.reason or "",
+                "submitted_at": p.submitted_at,
+                "event_seq": p.event_seq,
+            }
+            for p in detail.pending
+        ],
+        "timeline": timeline,
+        "attachments": _attachments(events),
+        "actions": forms,
+        "page_errors": failed_elsewhere,
+        "version": _version(detail),
+    }
+
+
+def _version(detail: CaseDetail) -> str:
+    """Changes whenever the log grows or a pending submission is settled."""
+    settled = sum(1 for p in detail.pending if p.status != "pending")
+    return f"{detail.event_count}.{len(detail.pending)}.{settled}"
+
+
+@router.get("/cases/{reference}")
+def case_page(reference: str, request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response:
+    me.principal.require(Permission.CASE_READ)
+    with runtime.transaction() as session:
+        context = _case_context(session, runtime, me, reference)
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="case.read",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+        )
+    return render(request, "cases/case.html", context, officer=me)
+
+
+@router.get("/cases/{reference}/live")
+def case_live(
+    reference: str, request: Request, runtime: RuntimeDep, me: OfficerDep, version: str = ""
+) -> Response:
+    """The state, deadlines, pending submissions and timeline, polled by the case page:
+    nothing (204) while the case is unchanged."""
+    me.principal.require(Permission.CASE_READ)
+    with runtime.reading() as session:
+        case = service.get_visible_case(session, reference=reference, viewer=me.principal)
+        current = _version(service.describe(session, case=case, node_name=runtime.node.name))
+    if current == version:
+        return Response(status_code=204)
+    with runtime.transaction() as session:
+        context = _case_context(session, runtime, me, reference)
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="case.read",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+        )
+    return render(request, "cases/_live.html", {**context, "changed": True}, officer=me)
+
+
+@router.post("/cases/{reference}/act")
+def act(
+    reference: str, request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep
+) -> Response:
+    """Take one of the case's available actions with the payload typed into its form."""
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    action = str(form.get("action", ""))
+    me.principal.require(Permission.CASE_ACT)
+    if action in REVIEW_ACTIONS:
+        me.principal.require(Permission.CASE_REVIEW)
+    try:
+        with runtime.transaction() as session:
+            case = service.get_visible_case(session, reference=reference, viewer=me.principal)
+            declared = workflow_for(case.case_type).action(action)
+            payload = parse_form(declared.payload.model_json_schema(), form, prefix=f"{action}.")
+            service.act(
+                session,
+                node=runtime.node,
+                reference=reference,
+                action=action,
+                payload=payload,
+                officer=me.principal.officer,
+            )
+            audit.record(
+                session,
+                actor=me.principal.username,
+                action=f"case.act.{action}",
+                outcome="ok",
+                subject=reference,
+                remote_addr=remote(request),
+            )
+    except AccordError as exc:
+        if isinstance(exc, InvalidInput) and exc.detail.get("errors"):
+            by_field, general = field_errors(exc)
+        else:
+            by_field, general = {}, [exc.message]
+        if by_field and not general:
+            _ = tr(me.lang)
+            general = [_("Check the fields marked below.")]
+        failed = Failed(action, form, by_field, general)
+        with runtime.transaction() as session:
+            context = _case_context(session, runtime, me, reference, failed=failed)
+        status = exc.http_status if exc.http_status != 404 else 422
+        return render(request, "cases/case.html", context, officer=me, status=status)
+    return see_other(f"/cases/{reference}#timeline")

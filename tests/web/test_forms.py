@@ -1,0 +1,140 @@
+"""Forms generated from payload schemas parse back into the payloads they were filled with."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from accord.cases.definitions import REGISTRY, workflow_for
+from accord.cases.definitions.mla import EvidenceReturn, MlaDetails
+from accord.cli.scenarios import ALL
+from accord.core.errors import InvalidInput
+from accord.web.forms import FormField, field_errors, form_fields, parse_form, readable
+
+
+class Posted(dict[str, list[str]]):
+    def getlist(self, key: str) -> list[str]:
+        return self.get(key, [])
+
+
+def fill(fields: list[FormField], payload: dict[str, Any], prefix: str) -> Posted:
+    """What a browser posts after an officer typed `payload` into the fields."""
+    posted = Posted()
+    for f in fields:
+        if f.name not in payload:
+            continue
+        value = payload[f.name]
+        if f.kind == "checkbox":
+            posted[prefix + f.name] = ["true"] if value else []
+        elif f.kind == "checkboxes":
+            posted[prefix + f.name] = list(value)
+        elif f.kind == "lines":
+            posted[prefix + f.name] = ["\n".join(value)]
+        elif f.kind == "json":
+            posted[prefix + f.name] = [json.dumps(value, ensure_ascii=False)]
+        elif value is not None:
+            posted[prefix + f.name] = [str(value)]
+    return posted
+
+
+STEPS = [
+    pytest.param(
+        sc.opening["case_type"],
+        step.action,
+        step.payload,
+        id=f"{sc.opening['case_type']}-{n}-{step.action}",
+    )
+    for sc in ALL
+    for n, step in enumerate(sc.steps)
+]
+
+
+@pytest.mark.parametrize(("case_type", "action", "payload"), STEPS)
+def test_every_scenario_payload_survives_its_form(
+    case_type: str, action: str, payload: dict[str, Any]
+) -> None:
+    model = workflow_for(case_type).action(action).payload
+    schema = model.model_json_schema()
+    for lang in ("en", "zh"):
+        fields = form_fields(schema, lang)
+        parsed = parse_form(schema, fill(fields, payload, "f."))
+        expected = model.model_validate(payload).model_dump(mode="json")
+        assert model.model_validate(parsed).model_dump(mode="json") == expected
+
+
+@pytest.mark.parametrize("case_type", sorted(REGISTRY))
+def test_every_opening_form_survives_a_round_trip(case_type: str) -> None:
+    scenario = next(sc for sc in ALL if sc.opening["case_type"] == case_type)
+    model = workflow_for(case_type).opening
+    schema = model.model_json_schema()
+    details = scenario.opening["details"]
+    parsed = parse_form(schema, fill(form_fields(schema, "zh"), details, "d."), prefix="d.")
+    expected = model.model_validate(details).model_dump(mode="json")
+    assert model.model_validate(parsed).model_dump(mode="json") == expected
+
+
+def test_schema_kinds_become_the_right_inputs() -> None:
+    fields = {f.name: f for f in form_fields(MlaDetails.model_json_schema(), "zh")}
+    assert fields["assistance"].kind == "checkboxes" and fields["assistance"].required
+    assert ("bank_records", "银行记录") in {
+        (o.value, o.label) for o in fields["assistance"].options
+    }
+    assert fields["offence"].kind == "text" and fields["facts"].kind == "textarea"
+    assert fields["legal_basis"].hint == "treaty or reciprocity"
+    evidence = {f.name: f for f in form_fields(EvidenceReturn.model_json_schema(), "en")}
+    assert evidence["items"].kind == "json" and '"description"' in evidence["items"].example
+    kinds = {
+        f.kind
+        for wf in REGISTRY.values()
+        for a in wf.actions
+        for f in form_fields(a.payload.model_json_schema(), "en")
+    }
+    assert {"checkbox", "select", "date", "textarea", "lines", "json"} <= kinds
+
+
+class Sample(BaseModel):
+    count: int
+    ratio: float | None = None
+    on: date
+    names: list[str] = []
+
+
+def test_numbers_dates_and_lists_of_text() -> None:
+    schema = Sample.model_json_schema()
+    fields = {f.name: f for f in form_fields(schema, "en")}
+    assert [fields[n].kind for n in ("count", "ratio", "on", "names")] == [
+        "number", "number", "date", "lines",
+    ]  # fmt: skip
+    posted = Posted(
+        {"f.count": ["12"], "f.ratio": [""], "f.on": ["2026-03-01"], "f.names": ["a\n\n b "]}
+    )
+    parsed = parse_form(schema, posted)
+    assert Sample.model_validate(parsed) == Sample(count=12, on=date(2026, 3, 1), names=["a", "b"])
+
+
+def test_unchecked_box_is_false_and_empty_optional_inputs_are_left_out() -> None:
+    schema = workflow_for("mla").action("close").payload.model_json_schema()
+    assert parse_form(schema, Posted({"f.note": [" "]})) == {"satisfied": False}
+
+
+def test_bad_json_is_an_input_error_not_a_crash() -> None:
+    schema = EvidenceReturn.model_json_schema()
+    with pytest.raises(InvalidInput) as refused:
+        parse_form(schema, Posted({"f.items": ["[{oops"], "f.outstanding": ["x"]}))
+    by_field, _ = field_errors(refused.value)
+    assert "items" in by_field
+
+
+def test_payloads_are_shown_with_labels() -> None:
+    schema = workflow_for("mla").action("refuse").payload.model_json_schema()
+    shown = readable(
+        schema,
+        {"grounds": ["political_offence", "no_dual_criminality"], "explanation": "x"},
+        "zh",
+        lambda text: text,
+    )
+    assert shown[0].label == "Grounds" and shown[0].text == "政治犯罪、不符合双重犯罪原则"
