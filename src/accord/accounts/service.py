@@ -196,8 +196,13 @@ def begin_totp(session: Session, *, user: User, issuer: str) -> tuple[str, str]:
     """A new secret (not yet active) and the enrolment QR code as SVG."""
     user.totp_secret = pyotp.random_base32()
     user.totp_enabled = False
-    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=issuer)
-    return user.totp_secret, segno.make(uri, error="m").svg_inline(scale=4)
+    return user.totp_secret, totp_qr(user.totp_secret, user.username, issuer)
+
+
+def totp_qr(secret: str, username: str, issuer: str) -> str:
+    """The enrolment QR code (an otpauth:// URI) as inline SVG."""
+    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+    return str(segno.make(uri, error="m").svg_inline(scale=4))
 
 
 def check_totp(user: User, code: str) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pyotp
-import segno
 from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy import func, select
 
@@ -211,11 +209,6 @@ def totp(
     )
 
 
-def _qr(secret: str, username: str, issuer: str) -> str:
-    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
-    return str(segno.make(uri, error="m").svg_inline(scale=4))
-
-
 @router.get("/login/enrol")
 def enrol_page(
     request: Request, runtime: RuntimeDep, half: HalfSignedIn, next: str = "/"
@@ -229,7 +222,7 @@ def enrol_page(
         row = session.get(User, user.id)
         assert row is not None
         if row.totp_secret:  # keep the key already offered: it may have been scanned
-            secret, qr = row.totp_secret, _qr(row.totp_secret, row.username, issuer)
+            secret, qr = row.totp_secret, accounts.totp_qr(row.totp_secret, row.username, issuer)
         else:
             secret, qr = accounts.begin_totp(session, user=row, issuer=issuer)
     return _enrol(request, web, user, secret, qr, next, error="")
@@ -282,7 +275,7 @@ def enrol(
             accounts.confirm_totp(session, user=row, code=code)
     except InvalidInput:
         secret = user.totp_secret or ""
-        qr = _qr(secret, user.username, f"Accord {runtime.node.name}")
+        qr = accounts.totp_qr(secret, user.username, f"Accord {runtime.node.name}")
         _ = tr(language_of(request, user))
         message = _("That code does not match. Check the clock of your phone and try again.")
         return _enrol(request, web, user, secret, qr, next, error=message)
