@@ -201,3 +201,51 @@ def test_deadlines_agreed_with_the_peer_are_fixed_in_the_opening_event(
 def _deadlines(node: Node, reference: str) -> list[Any]:
     with node.runtime.reading() as session:
         return service.open_deadlines(service.get_case(session, reference=reference))
+
+
+def test_a_removal_batch_of_100_persons_is_settled_person_by_person(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    persons = [
+        {"person_id": f"P{i:03d}", "name": f"PERSON {i}", "birth_date": "1990", "sex": "M"}
+        for i in range(100)
+    ]
+    opening = {**scenarios.REMOVAL.opening, "details": {"persons": persons}}
+    batch = Scenario("US", opening, scenarios.REMOVAL.steps[:1], "in_progress")
+    reference, _, _ = play(us, cn, batch)  # acknowledged
+    verified = [p["person_id"] for i, p in enumerate(persons) if i % 10]
+    for i, person in enumerate(persons):  # each person on their own, as the officers would
+        if i % 10 == 0:
+            act(
+                cn,
+                reference,
+                "deny_identity",
+                {"person_id": person["person_id"], "reason": "no record"},
+            )
+        else:
+            act(cn, reference, "confirm_identity", {"person_id": person["person_id"]})
+    pump(us, cn)
+    for n, pid in enumerate(verified):
+        act(
+            cn,
+            reference,
+            "issue_travel_document",
+            {"person_id": pid, "document_number": f"T{n:05d}", "valid_until": "2027-06-30"},
+        )
+    pump(us, cn)
+    for pid in verified:
+        act(
+            us,
+            reference,
+            "record_removal",
+            {"person_id": pid, "removed_on": "2026-12-01", "transport": "flight"},
+        )
+    act(us, reference, "close", {"satisfied": True})
+    pump(us, cn)
+    statuses = case_of(cn, reference).facts["persons"]
+    assert sum(s == "removed" for s in statuses.values()) == 90
+    assert sum(s == "not_verified" for s in statuses.values()) == 10
+    assert case_of(us, reference).state == case_of(cn, reference).state == "closed"
+    assert log_of(us, reference) == log_of(cn, reference)
+    assert len(log_of(us, reference)) == 1 + 1 + 10 + 90 * 3 + 1

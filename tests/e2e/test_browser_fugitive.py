@@ -1,0 +1,120 @@
+"""A fugitive notice in a real browser: CN opens it, the US legal reviewer records the
+neutrality and human-rights review, and the case goes on to the handover."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.e2e.conftest import Started
+from tests.e2e.test_browser import Desk, browser  # noqa: F401  (the module's browser fixture)
+
+pytestmark = pytest.mark.e2e
+
+
+def choose(desk: Desk, reference: str, action: str, fields: dict[str, Any]) -> None:
+    """Like Desk.act, with select boxes chosen by value."""
+    page = desk.page
+    page.goto(f"/cases/{reference}")
+    box = page.locator(f'details.action:has(form[data-action="{action}"])')
+    assert box.count() == 1, f"{desk.officer.username} has no form for {action}"
+    if box.get_attribute("open") is None:
+        box.locator("summary").click()
+    form = box.locator("form")
+    for name, value in fields.items():
+        control = form.locator(f'[name="{action}.{name}"]')
+        tag = control.first.evaluate("e => e.tagName")
+        if tag == "SELECT":
+            control.select_option(str(value))
+        elif value is True:
+            control.check()
+        else:
+            control.fill(str(value))
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    alert = page.locator(f'form[data-action="{action}"] .alert')
+    assert alert.count() == 0, alert.inner_text()
+
+
+def test_cn_notice_us_review_then_handover(
+    browser: Browser,  # noqa: F811
+    sqlite_nodes: tuple[Started, Started],
+) -> None:
+    us, cn = sqlite_nodes
+    wang = Desk(browser, cn, cn.staff.officer, "en")
+    doe = Desk(browser, us, us.staff.reviewer, "en")
+    smith = Desk(browser, us, us.staff.officer, "en")
+    try:
+        for desk in (wang, doe, smith):
+            desk.sign_in()
+        page = wang.page
+        page.goto("/cases/new?type=fugitive")
+        form = page.locator("form.case-form")
+        form.locator('[name="peer"]').select_option("US-DOJ")
+        form.locator('[name="title"]').fill("CHEN Xiaoming — embezzlement")
+        form.locator('[name="d.name"]').fill("CHEN")
+        form.locator('[name="d.forename"]').fill("XIAOMING")
+        form.locator('[name="d.arrest_warrants"]').fill(
+            json.dumps([{"issuing_country": "CN", "charge": "Embezzlement"}])
+        )
+        with page.expect_navigation():
+            form.locator('button[type="submit"]').click()
+        assert "/cases/FUG-CN-" in page.url, page.content()
+        reference = page.url.rsplit("/", 1)[-1]
+
+        doe.wait_for_state(reference, "notice")
+        choose(doe, reference, "begin_review", {})
+        doe.wait_for_state(reference, "under_review")
+        choose(
+            doe,
+            reference,
+            "record_review",
+            {
+                "reviewer": "J. Doe",
+                "treaty_basis": "UNCAC Art. 44",
+                "dual_criminality": True,
+                "neutrality_confirmed": True,
+                "human_rights_confirmed": True,
+                "reasons": "Ordinary corruption offence; fair-trial assurances received.",
+            },
+        )
+        wang.wait_for_state(reference, "accepted")
+        choose(wang, reference, "request_location", {"leads": "Relatives in Arcadia, CA"})
+        smith.wait_for_state(reference, "location_requested")
+        choose(
+            smith,
+            reference,
+            "report_located",
+            {"place": "Arcadia, CA", "located_on": "2026-10-02", "custody": True},
+        )
+        smith.wait_for_state(reference, "located")
+        choose(smith, reference, "arrange_return", {"route": "deportation"})
+        smith.wait_for_state(reference, "return_arranged")
+        choose(
+            smith,
+            reference,
+            "hand_over",
+            {
+                "handed_over_on": "2026-11-01",
+                "place": "Beijing Capital Airport",
+                "receiving_officers": "MPS escort team",
+            },
+        )
+        wang.wait_for_state(reference, "handed_over")
+        actions = [a for _, a, _ in wang.timeline(reference)]
+        assert actions == [
+            "open",
+            "begin_review",
+            "record_review",
+            "request_location",
+            "report_located",
+            "arrange_return",
+            "hand_over",
+        ]
+        assert wang.timeline(reference) == doe.timeline(reference)
+    finally:
+        for desk in (wang, doe, smith):
+            desk.close()
