@@ -2,12 +2,14 @@
 
 A US officer signs in with a second factor and opens a legal assistance request; the US legal
 reviewer approves it; a CN officer sees it arrive, asks for more information; the US officer
-answers; the CN reviewer accepts; the CN officer executes and returns evidence. Both sides'
-timelines then match event for event. The whole flow runs with the UI in English and in Chinese.
+answers and attaches a document, which arrives verified; the CN reviewer accepts; the CN officer
+executes and returns evidence. Both sides' timelines then match event for event. The whole flow
+runs with the UI in English and in Chinese.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -115,6 +117,33 @@ class Desk:
         alert = page.locator(f'form[data-action="{action}"] .alert')
         assert alert.count() == 0, alert.inner_text()
 
+    def attach(self, reference: str, filename: str, content: bytes) -> str:
+        """Attach a file from the case page; return the SHA-256 the page shows for it."""
+        page = self.page
+        page.goto(f"/cases/{reference}")
+        form = page.locator("form.attach")
+        form.locator("#attach-file").set_input_files(
+            {"name": filename, "mimeType": "application/pdf", "buffer": content}
+        )
+        form.locator("#attach-description").fill("Account opening form")
+        with page.expect_navigation():
+            form.locator('button[type="submit"]').click()
+        item = page.locator("ul.attachments li", has_text=filename).first
+        return str(item.get_attribute("data-sha256"))
+
+    def wait_for_file(self, reference: str, sha: str) -> None:
+        """Wait until the file has arrived, verified, and download it: the bytes must match."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            self.page.goto(f"/cases/{reference}")
+            link = self.page.locator(f'ul.attachments li[data-sha256="{sha}"] a')
+            if link.count():
+                response = self.page.request.get(str(link.first.get_attribute("href")))
+                assert response.ok and hashlib.sha256(response.body()).hexdigest() == sha
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"{self.url}: file {sha} did not arrive")
+
     def wait_for_state(self, reference: str, state: str) -> None:
         deadline = time.monotonic() + WAIT
         seen = None
@@ -188,6 +217,10 @@ def test_officers_move_an_mla_request_between_two_nodes(
         wang.act(reference, "request_more_info", {"questions": "Which accounts, which period?"})
         smith.wait_for_state(reference, "more_info")
         smith.act(reference, "provide_info", {"answers": "Accounts 6222 0000 1111, 2025 H1."})
+        document = b"%PDF-1.4 account opening form " + os.urandom(4096)
+        sha = smith.attach(reference, "account-opening.pdf", document)
+        assert sha == hashlib.sha256(document).hexdigest()
+        wang.wait_for_file(reference, sha)
         li.wait_for_state(reference, "under_review")
         li.act(reference, "accept", review("李律师"))
         wang.wait_for_state(reference, "accepted")
@@ -205,14 +238,14 @@ def test_officers_move_an_mla_request_between_two_nodes(
         smith.wait_for_state(reference, "executed")
 
         ours, theirs = smith.timeline(reference), wang.timeline(reference)
-        assert len(ours) == 11
+        assert len(ours) == 12  # with the attachment
         assert ours == theirs
         assert [a for _, a, _ in ours][-3:] == [
             "begin_execution", "return_evidence", "complete_execution",
         ]  # fmt: skip
 
         page = smith.page  # on the case page, in the chosen language, evidence listed
-        assert page.locator("ul.attachments li").first.inner_text().startswith("Statements")
+        assert page.locator("ul.attachments li", has_text="Statements").count() == 1
         label = "要求补充材料" if lang == "zh" else "Request more information"
         assert page.locator('li.event[data-action="request_more_info"] .what').inner_text() == label
         assert page.get_attribute("html", "lang") == ("zh-Hans" if lang == "zh" else "en")

@@ -13,11 +13,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, remote
+from accord.attachments import service as attachments
+from accord.attachments.models import Blob
 from accord.audit import service as audit
 from accord.cases import service
 from accord.cases.definitions import REGISTRY, workflow_for
@@ -522,6 +525,15 @@ def _attachments(events: list[CaseEvent]) -> list[dict[str, Any]]:
     return found
 
 
+def _with_availability(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark the attached files whose content is here and verified (downloadable)."""
+    for item in items:
+        if item.get("filename"):
+            blob = session.get(Blob, item["sha256"])
+            item["available"] = bool(blob and blob.complete)
+    return items
+
+
 def _case_context(
     session: Session,
     runtime: Runtime,
@@ -617,7 +629,12 @@ def _case_context(
             for p in detail.pending
         ],
         "timeline": timeline,
-        "attachments": _attachments(events),
+        "attachments": _with_availability(session, _attachments(events)),
+        "may_attach": me.principal.can(Permission.ATTACHMENT_WRITE)
+        and not workflow.state(detail.state).final,
+        "handling_codes": [
+            Option(c.value, enum_label_of(HandlingCode, c.value, lang)) for c in HandlingCode
+        ],
         "actions": forms,
         "page_errors": failed_elsewhere,
         "version": _version(detail),
@@ -716,3 +733,60 @@ def act(
         status = exc.http_status if exc.http_status != 404 else 422
         return render(request, "cases/case.html", context, officer=me, status=status)
     return see_other(f"/cases/{reference}#timeline")
+
+
+@router.post("/cases/{reference}/attach")
+def attach(
+    reference: str, request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep
+) -> Response:
+    """Attach a file to the case (stored by its SHA-256, sent to the peer in chunks)."""
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    me.principal.require(Permission.ATTACHMENT_WRITE)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput(tr(me.lang)("Choose a file to attach."))
+    code = _enum(HandlingCode, form.get("handling_code", "H0"), "handling_code")
+    with runtime.transaction() as session:
+        service.get_visible_case(session, reference=reference, viewer=me.principal)
+        attachments.attach(
+            session,
+            node=runtime.node,
+            reference=reference,
+            content=upload.file,
+            filename=upload.filename,
+            media_type=upload.content_type or "application/octet-stream",
+            handling_code=code,
+            description=str(form.get("description", ""))[:2000],
+            officer=me.principal.officer,
+        )
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="attachment.upload",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+        )
+    return see_other(f"/cases/{reference}#attachments-h")
+
+
+@router.get("/cases/{reference}/files/{sha256}")
+def download(
+    reference: str, sha256: str, request: Request, runtime: RuntimeDep, me: OfficerDep
+) -> Response:
+    """One attached file, if it is here and verified; every download is audited."""
+    me.principal.require(Permission.CASE_READ)
+    with runtime.transaction() as session:
+        path, record = attachments.open_attachment(
+            session, node=runtime.node, reference=reference, sha256=sha256, viewer=me.principal
+        )
+        audit.record(
+            session,
+            actor=me.principal.username,
+            action="attachment.download",
+            outcome="ok",
+            subject=reference,
+            remote_addr=remote(request),
+            detail={"sha256": sha256, "handling_code": record["handling_code"]},
+        )
+    return FileResponse(path, media_type=record["media_type"], filename=record["filename"])
