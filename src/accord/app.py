@@ -26,6 +26,7 @@ from accord.core.runtime import Runtime
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
+from accord.identity import routes as identity_routes
 from accord.web import STATIC
 from accord.web import router as web_router
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachments_router)
     app.include_router(audit_router)
     app.include_router(dialogue_router)
+    app.include_router(identity_routes.router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)
     app.include_router(web_router)

@@ -48,6 +48,10 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/peers"): {M},
     ("GET", "/api/v1/federation/quarantine"): {M},
     ("GET", "/api/v1/federation/outbox"): {M},
+    ("POST", "/api/v1/identity/watchlist"): {L, A},
+    ("POST", "/api/v1/identity/match"): {L, A},
+    ("POST", "/api/v1/identity/screenings"): {L, A},
+    ("GET", "/api/v1/identity/screenings/{job_id}"): {L, A},
     ("GET", "/api/v1/dialogue/scorecard"): {L, R, A, D},
     ("GET", "/api/v1/dialogue/stuck"): {L, R, A, D},
     ("GET", "/api/v1/audit"): {U},
@@ -107,7 +111,11 @@ def test_every_route_as_every_role(
     client: tuple[TestClient, dict[Role, str]], method: str, path: str
 ) -> None:
     test_client, tokens = client
-    url = path.replace("{reference}", "MLA-US-2026-000999").replace("{sha256}", "a" * 64)
+    url = (
+        path.replace("{reference}", "MLA-US-2026-000999")
+        .replace("{sha256}", "a" * 64)
+        .replace("{job_id}", "00000000-0000-7000-8000-000000000000")
+    )
     anonymous = test_client.request(method, url)
     assert anonymous.status_code == 401, (method, path)
     for role, token in tokens.items():

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from accord.cli import accounts, cases, cyber, demo, dialogue, federation
+from accord.cli import accounts, cases, cyber, demo, dialogue, federation, identity
 from accord.cli.common import console, node_runtime, runtime_from, settings_from
 from accord.config import Settings
 from accord.core.errors import InvalidInput
@@ -147,3 +147,4 @@ app.add_typer(accounts.app, name="user")
 app.command(name="demo")(demo.demo)
 app.add_typer(cyber.app, name="cyber")
 app.add_typer(dialogue.app, name="dialogue")
+app.command(name="screen")(identity.screen)

@@ -6,6 +6,7 @@ from accord.audit import models as audit_models
 from accord.cases import models as cases_models
 from accord.core.db import Base
 from accord.federation import models as federation_models
+from accord.identity import models as identity_models
 
 __all__ = [
     "Base",
@@ -14,4 +15,5 @@ __all__ = [
     "audit_models",
     "cases_models",
     "federation_models",
+    "identity_models",
 ]

@@ -1,0 +1,1 @@
+"""Identity resolution: the same person across scripts, romanisations and documents."""

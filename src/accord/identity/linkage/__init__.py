@@ -1,0 +1,1 @@
+"""Linkage: blocking index, feature comparison, Fellegi–Sunter score and its explanation."""

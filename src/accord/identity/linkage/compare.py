@@ -1,0 +1,148 @@
+"""Comparison of two person records, feature by feature, into discrete agreement levels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz.fuzz import ratio
+
+from accord.identity.names.keys import ParsedName, parse_name
+from accord.identity.records import PartialDate, PersonRecord
+
+SIMILAR_GIVEN = 85.0  # rapidfuzz ratio (0–100) of the joined given names
+
+
+class Feature(StrEnum):
+    NAME = "name"
+    NATIVE = "native_name"
+    BIRTH_DATE = "birth_date"
+    SEX = "sex"
+    NATIONALITY = "nationality"
+    RESIDENT_ID = "id_number"
+    PASSPORT = "passport_number"
+
+
+class Level(StrEnum):
+    """How far two values agree. Not every level applies to every feature."""
+
+    EXACT = "exact"
+    REORDERED = "reordered"  # same syllables, given name in another order
+    SIMILAR = "similar"
+    SURNAME_ONLY = "surname_only"
+    HOMOPHONE = "homophone"  # same pinyin, different characters
+    YEAR_MONTH = "year_month"  # one date known to the month only, and they agree so far
+    YEAR = "year"  # one date known to the year only, and they agree
+    SWAPPED = "swapped"  # day and month exchanged
+    NEAR = "near"  # one year apart, the same day and month
+    NEAR_YEAR = "near_year"  # one year apart, one date known to the year or month only
+    DIFFERENT = "different"
+    MISSING = "missing"  # one side does not say: no evidence either way
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A record with what comparison needs precomputed once."""
+
+    record: PersonRecord
+    name: ParsedName
+    pairs: frozenset[str]  # "surname|given" readings, order kept
+    bags: frozenset[str]  # "surname|sorted given syllables"
+    surnames: frozenset[str]
+    # surname → joined given names of the cheapest readings with it, for fuzzy comparison
+    givens: dict[str, tuple[str, ...]]
+
+
+def profile(record: PersonRecord) -> Profile:
+    name = parse_name(record.name, record.name_native)
+    pairs = frozenset(f"{' '.join(r.surname)}|{''.join(r.given)}" for r in name.readings)
+    bags = frozenset(f"{' '.join(r.surname)}|{' '.join(sorted(r.given))}" for r in name.readings)
+    givens: dict[str, list[str]] = {}
+    for r in name.readings[:8]:
+        if r.given:
+            given = "".join(r.given)
+            listed = givens.setdefault(" ".join(r.surname), [])
+            if given not in listed:
+                listed.append(given)
+    frozen = {s: tuple(g) for s, g in givens.items()}
+    return Profile(record, name, pairs, bags, name.surnames, frozen)
+
+
+def compare_name(q: Profile, c: Profile) -> Level:
+    if q.pairs & c.pairs:
+        return Level.EXACT
+    if q.bags & c.bags or q.name.keys & c.name.keys:
+        return Level.REORDERED
+    if not q.name.readings or not c.name.readings:
+        # Neither name is Chinese: compare the other tokens (English names) as they are.
+        if q.name.other and q.name.other == c.name.other:
+            return Level.EXACT
+        if q.name.other and c.name.other:
+            joined = ratio(" ".join(q.name.other), " ".join(c.name.other))
+            return Level.SIMILAR if joined >= SIMILAR_GIVEN else Level.DIFFERENT
+        return Level.DIFFERENT
+    shared = q.surnames & c.surnames
+    if not shared:
+        return Level.DIFFERENT
+    for surname in shared:
+        for a in q.givens.get(surname, ()):
+            for b in c.givens.get(surname, ()):
+                if ratio(a, b) >= SIMILAR_GIVEN:
+                    return Level.SIMILAR
+    return Level.SURNAME_ONLY
+
+
+def compare_native(q: Profile, c: Profile, name_level: Level) -> Level:
+    """Characters only add evidence beyond the pinyin: equal characters confirm a pinyin
+    agreement, different characters with the same pinyin (张伟, 章伟) speak against it."""
+    if not q.name.han or not c.name.han or name_level not in (Level.EXACT, Level.REORDERED):
+        return Level.MISSING
+    return Level.EXACT if q.name.han == c.name.han else Level.HOMOPHONE
+
+
+def compare_birth(a: PartialDate | None, b: PartialDate | None) -> Level:
+    if a is None or b is None:
+        return Level.MISSING
+    if a.year == b.year:
+        if a.month is None or b.month is None:
+            return Level.YEAR
+        if a.month == b.month:
+            if a.day is None or b.day is None:
+                return Level.YEAR_MONTH
+            return Level.EXACT if a.day == b.day else Level.DIFFERENT
+        if a.is_full and b.is_full and a.month == b.day and a.day == b.month:
+            return Level.SWAPPED
+        return Level.DIFFERENT
+    if abs(a.year - b.year) == 1:
+        if a.is_full and b.is_full:
+            return Level.NEAR if (a.month, a.day) == (b.month, b.day) else Level.DIFFERENT
+        if a.month is None or b.month is None or a.month == b.month:
+            return Level.NEAR_YEAR
+    return Level.DIFFERENT
+
+
+def compare_value(a: str | None, b: str | None) -> Level:
+    if a is None or b is None:
+        return Level.MISSING
+    return Level.EXACT if a == b else Level.DIFFERENT
+
+
+Levels = tuple[Level, Level, Level, Level, Level, Level, Level]
+
+
+def compare(q: Profile, c: Profile) -> Levels:
+    """Every feature's level, in the order of `Feature`."""
+    name = compare_name(q, c)
+    qr, cr = q.record, c.record
+    return (
+        name,
+        compare_native(q, c, name),
+        compare_birth(qr.birth, cr.birth),
+        compare_value(qr.sex, cr.sex),
+        compare_value(qr.nationality, cr.nationality),
+        compare_value(
+            qr.resident_id.number if qr.resident_id else None,
+            cr.resident_id.number if cr.resident_id else None,
+        ),
+        compare_value(qr.passport, cr.passport),
+    )

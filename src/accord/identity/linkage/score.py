@@ -1,0 +1,202 @@
+"""Fellegi–Sunter scoring: each feature level weighs log2(m/u) bits, names and nationalities with
+u taken from their frequency in the watchlist, and candidates turned into calibrated 0–1 scores.
+
+m is the chance of the level when the two records are the same person, u when they are not. The
+m values below are set from how often each kind of variation occurs in watchlist data, not
+estimated from the data being screened; u values come from the watchlist where that matters
+(term frequencies) and from the size of the value space otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from accord.identity.linkage.compare import Feature, Level, Levels, Profile
+
+MAX_BITS = 60.0
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """m and u of each level; a `None` u is taken from the watchlist's frequencies."""
+
+    m: dict[Feature, dict[Level, float]] = field(
+        default_factory=lambda: {
+            Feature.NAME: {
+                Level.EXACT: 0.86,
+                Level.REORDERED: 0.06,
+                Level.SIMILAR: 0.04,
+                Level.SURNAME_ONLY: 0.03,
+                Level.DIFFERENT: 0.01,
+            },
+            Feature.NATIVE: {Level.EXACT: 0.97, Level.HOMOPHONE: 0.03},
+            Feature.BIRTH_DATE: {
+                Level.EXACT: 0.90,
+                Level.YEAR_MONTH: 0.95,
+                Level.YEAR: 0.95,
+                Level.SWAPPED: 0.03,
+                Level.NEAR: 0.03,
+                Level.NEAR_YEAR: 0.03,
+                Level.DIFFERENT: 0.04,
+            },
+            Feature.SEX: {Level.EXACT: 0.98, Level.DIFFERENT: 0.02},
+            Feature.NATIONALITY: {Level.EXACT: 0.95, Level.DIFFERENT: 0.05},
+            Feature.RESIDENT_ID: {Level.EXACT: 0.99, Level.DIFFERENT: 0.01},
+            Feature.PASSPORT: {Level.EXACT: 0.90, Level.DIFFERENT: 0.10},
+        }
+    )
+    u: dict[Feature, dict[Level, float | None]] = field(
+        default_factory=lambda: {
+            Feature.NAME: {
+                Level.EXACT: None,
+                Level.REORDERED: None,
+                Level.SIMILAR: None,
+                Level.SURNAME_ONLY: None,
+                Level.DIFFERENT: 0.98,
+            },
+            # Among different people whose names agree in pinyin, about half share the characters
+            # too: most common names have one usual writing.
+            Feature.NATIVE: {Level.EXACT: 0.5, Level.HOMOPHONE: 0.5},
+            Feature.BIRTH_DATE: {
+                Level.EXACT: 1 / 22_000,  # about sixty years of birth dates
+                Level.YEAR_MONTH: 1 / 720,
+                Level.YEAR: 1 / 60,
+                Level.SWAPPED: 1 / 22_000,
+                Level.NEAR: 1 / 11_000,
+                Level.NEAR_YEAR: 1 / 30,
+                Level.DIFFERENT: 0.998,
+            },
+            Feature.SEX: {Level.EXACT: 0.5, Level.DIFFERENT: 0.5},
+            Feature.NATIONALITY: {Level.EXACT: None, Level.DIFFERENT: None},
+            Feature.RESIDENT_ID: {Level.EXACT: 1e-9, Level.DIFFERENT: 1.0},
+            Feature.PASSPORT: {Level.EXACT: 1e-8, Level.DIFFERENT: 1.0},
+        }
+    )
+    # Chance that a screened person is on the watchlist at all. With the watchlist's size it
+    # gives the prior; scores of competing candidates then sum to at most 1.
+    prevalence: float = 0.5
+    # A given name that differs by a few letters (SIMILAR) is rarer among strangers sharing the
+    # surname than among all records; SURNAME_ONLY is as common as the surname.
+    similar_given_share: float = 0.01
+    reordered_given_share: float = 0.002
+
+
+class Frequencies:
+    """How often name readings, surnames and nationalities occur in the watchlist."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.pairs: Counter[str] = Counter()
+        self.surnames: Counter[str] = Counter()
+        self.nationalities: Counter[str] = Counter()
+
+    def add(self, profile: Profile) -> None:
+        self.records += 1
+        self.pairs.update(profile.pairs)
+        self.surnames.update(profile.surnames)
+        if profile.record.nationality:
+            self.nationalities[profile.record.nationality] += 1
+
+    @classmethod
+    def of(cls, profiles: Iterable[Profile]) -> Frequencies:
+        tables = cls()
+        for p in profiles:
+            tables.add(p)
+        return tables
+
+    def share(self, counter: Counter[str], values: Iterable[str]) -> float:
+        """Share of the watchlist holding any of `values`: the u of an agreement on them.
+        Never below half a record, so a value seen nowhere is not infinitely telling."""
+        n = max(self.records, 1)
+        return min(1.0, max(sum(counter.get(v, 0) for v in values), 0.5) / n)
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    feature: Feature
+    level: Level
+    bits: float
+    u: float
+
+
+class Model:
+    def __init__(self, frequencies: Frequencies, parameters: Parameters | None = None) -> None:
+        self.frequencies = frequencies
+        self.parameters = parameters or Parameters()
+
+    def u(self, feature: Feature, level: Level, q: Profile) -> float:
+        fixed = self.parameters.u[feature][level]
+        if fixed is not None:
+            return fixed
+        f = self.frequencies
+        if feature is Feature.NAME:
+            surname_share = f.share(f.surnames, q.surnames)
+            if level is Level.EXACT:
+                return f.share(f.pairs, q.pairs)
+            if level is Level.REORDERED:
+                return surname_share * self.parameters.reordered_given_share
+            if level is Level.SIMILAR:
+                return surname_share * self.parameters.similar_given_share
+            return surname_share
+        assert feature is Feature.NATIONALITY and q.record.nationality
+        agree = f.share(f.nationalities, [q.record.nationality])
+        return agree if level is Level.EXACT else max(1.0 - agree, 0.01)
+
+    def table(self, q: Profile) -> QueryTable:
+        """Every (feature, level) weight for one query: u values that depend on the query's
+        name or nationality are looked up once, not once per candidate."""
+        rows: list[dict[Level, Weight]] = []
+        for feature in Feature:
+            row: dict[Level, Weight] = {}
+            for level, m in self.parameters.m[feature].items():
+                needs_value = feature is Feature.NATIONALITY and not q.record.nationality
+                u = 1.0 if needs_value else self.u(feature, level, q)
+                bits = max(-MAX_BITS, min(MAX_BITS, math.log2(m / u)))
+                row[level] = Weight(feature, level, bits, u)
+            rows.append(row)
+        return QueryTable(rows)
+
+    def prior_bits(self) -> float:
+        """log2 of the prior odds that the query is one given record."""
+        p = self.parameters.prevalence
+        n = max(self.frequencies.records, 1)
+        return math.log2(p / n) - math.log2(1 - p)
+
+
+class QueryTable:
+    """The weights of one query's comparisons, by feature and level."""
+
+    def __init__(self, rows: list[dict[Level, Weight]]) -> None:
+        self.rows = rows
+        self._bits = [{level: w.bits for level, w in row.items()} for row in rows]
+
+    def bits(self, levels: Levels) -> float:
+        total = 0.0
+        for row, level in zip(self._bits, levels, strict=True):
+            if level is not Level.MISSING:
+                total += row[level]
+        return total
+
+    def weights(self, levels: Levels) -> list[Weight]:
+        return [
+            row[level]
+            for row, level in zip(self.rows, levels, strict=True)
+            if level is not Level.MISSING
+        ]
+
+
+def posteriors(prior_bits: float, candidate_bits: list[float]) -> list[float]:
+    """Calibrated scores: the probability that the query is each candidate, given that it is at
+    most one record of the watchlist and that records outside the candidates do not match it.
+    Candidates compete: two equally good candidates share the probability."""
+    if not candidate_bits:
+        return []
+    top = max(candidate_bits) + prior_bits
+    # Odds relative to the best candidate, so that 2**bits never overflows.
+    scaled = [2.0 ** (b + prior_bits - top) for b in candidate_bits]
+    none = 2.0 ** min(-top, 1000.0)
+    total = none + sum(scaled)
+    return [s / total for s in scaled]

@@ -1,0 +1,1 @@
+"""Names: normalisation, surname-aware readings, romanisation variants and order-free keys."""

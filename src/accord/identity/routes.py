@@ -1,0 +1,113 @@
+"""REST API for identity screening (/api/v1/identity): the watchlist, one person, batch jobs.
+
+DESIGN.md "Identity resolution": persons are matched across scripts and romanisations against
+the watchlist held by this node; every screening is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+
+from accord.accounts.service import Principal
+from accord.api import RuntimeDep, remote, require
+from accord.audit import service as audit
+from accord.core.permissions import Permission
+from accord.identity import service
+from accord.identity.schemas import (
+    CandidateOut,
+    MatchOut,
+    PersonIn,
+    ProblemOut,
+    ScreeningOut,
+    ScreeningStart,
+    WatchlistLoad,
+    WatchlistLoaded,
+)
+
+router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
+
+Screener = Annotated[Principal, Depends(require(Permission.IDENTITY_SCREEN))]
+
+
+@router.post("/watchlist")
+def load_watchlist(
+    body: WatchlistLoad, runtime: RuntimeDep, officer: Screener, request: Request
+) -> WatchlistLoaded:
+    """Add persons to the node's watchlist, or replace them by id."""
+    with runtime.transaction() as session:
+        added, updated, problems = service.add_to_watchlist(
+            session, persons=[p.model_dump() for p in body.persons]
+        )
+        audit.record(
+            session,
+            actor=officer.username,
+            action="identity.watchlist",
+            outcome="ok",
+            subject=f"{added} added, {updated} updated",
+            remote_addr=remote(request),
+        )
+        size = service.watchlist_size(session)
+    return WatchlistLoaded(
+        added=added,
+        updated=updated,
+        problems=[ProblemOut.model_validate(p) for p in problems],
+        watchlist_records=size,
+    )
+
+
+@router.post("/match")
+def match(body: PersonIn, runtime: RuntimeDep, officer: Screener, request: Request) -> MatchOut:
+    """Screen one person against the watchlist: candidates with scores, decisions and
+    explanations, best first (at most one `match`)."""
+    with runtime.transaction() as session:
+        candidates, problems, size = service.match_person(session, person=body.model_dump())
+        audit.record(
+            session,
+            actor=officer.username,
+            action="identity.match",
+            outcome="ok",
+            subject=body.id,
+            remote_addr=remote(request),
+        )
+    return MatchOut(
+        query_id=body.id,
+        candidates=[CandidateOut.model_validate(c) for c in candidates],
+        problems=[ProblemOut.model_validate(p) for p in problems],
+        watchlist_records=size,
+    )
+
+
+@router.post("/screenings", status_code=202)
+def start_screening(
+    body: ScreeningStart,
+    runtime: RuntimeDep,
+    officer: Screener,
+    request: Request,
+    background: BackgroundTasks,
+) -> ScreeningOut:
+    """Start screening a batch in the background; poll GET /screenings/{job_id} for progress."""
+    with runtime.transaction() as session:
+        job = service.start_job(
+            session, persons=[p.model_dump() for p in body.persons], created_by=officer.username
+        )
+        audit.record(
+            session,
+            actor=officer.username,
+            action="identity.screening",
+            outcome="ok",
+            subject=str(job.id),
+            remote_addr=remote(request),
+        )
+        out = ScreeningOut.model_validate(job)
+    background.add_task(service.run_job, runtime.factory, job_id=job.id)
+    return out
+
+
+@router.get("/screenings/{job_id}")
+def screening(job_id: UUID, runtime: RuntimeDep, officer: Screener) -> ScreeningOut:
+    """A screening job: its status and progress, and its candidates once done."""
+    with runtime.reading() as session:
+        return ScreeningOut.model_validate(service.get_job(session, job_id=job_id))

@@ -1,0 +1,171 @@
+"""The node's watchlist and screening against it: load, match one person, batch jobs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.core.clock import new_id, utcnow
+from accord.core.db import unit_of_work
+from accord.core.errors import InvalidInput, NotFound
+from accord.identity.linkage.index import WatchlistIndex
+from accord.identity.models import ScreeningJob, WatchlistEntry
+from accord.identity.records import FIELDS, RowProblem, person_from_row
+from accord.identity.screening import CandidateMatch, Decision, Screener
+
+PROGRESS_EVERY = 100  # persons screened between two progress writes
+
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[tuple[int, int, str], Screener]] = {}
+
+
+def add_to_watchlist(
+    session: Session, *, persons: Sequence[dict[str, object]]
+) -> tuple[int, int, list[RowProblem]]:
+    """Add or replace (by id) persons on the watchlist. Rows without id or name are refused;
+    bad optional values are reported and left out. Returns (added, updated, problems)."""
+    added = updated = 0
+    problems: list[RowProblem] = []
+    now = utcnow()
+    for row, fields in enumerate(persons, start=1):
+        record, found = person_from_row(fields, row)
+        problems += found
+        if record is None:
+            continue
+        ignored = {p.field for p in found if p.action == "value ignored"}
+        values = {
+            "name": record.name,
+            "name_native": record.name_native or None,
+            "birth_date": None if "birth_date" in ignored else _text(fields.get("birth_date")),
+            "sex": record.sex,
+            "nationality": record.nationality,
+            "id_number": record.resident_id.number if record.resident_id else None,
+            "passport_number": record.passport,
+        }
+        entry = session.scalar(select(WatchlistEntry).where(WatchlistEntry.record_id == record.id))
+        if entry is None:
+            session.add(WatchlistEntry(record_id=record.id, updated_at=now, **values))
+            added += 1
+        else:
+            for key, value in values.items():
+                setattr(entry, key, value)
+            entry.updated_at = now
+            updated += 1
+    session.flush()
+    return added, updated, problems
+
+
+def _text(value: object) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def watchlist_size(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(WatchlistEntry)) or 0
+
+
+def screener(session: Session) -> Screener:
+    """A screener over the watchlist as it is now. The index is built once and kept while the
+    watchlist is unchanged (same count, highest id and last update)."""
+    stamp_row = session.execute(
+        select(
+            func.count(WatchlistEntry.id),
+            func.max(WatchlistEntry.id),
+            func.max(WatchlistEntry.updated_at),
+        )
+    ).one()
+    stamp = (int(stamp_row[0] or 0), int(stamp_row[1] or 0), str(stamp_row[2]))
+    key = str(session.get_bind().engine.url)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    index = WatchlistIndex()
+    for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id)):
+        fields = {f: getattr(entry, f) for f in FIELDS if f != "id"}
+        record, _ = person_from_row({**fields, "id": entry.record_id}, entry.id)
+        if record is not None:
+            index.add(record)
+    built = Screener(index)
+    with _cache_lock:
+        _cache[key] = (stamp, built)
+    return built
+
+
+def match_person(
+    session: Session, *, person: dict[str, object]
+) -> tuple[list[CandidateMatch], list[RowProblem], int]:
+    """Screen one person against the watchlist: candidates, problems with the person's fields,
+    and the watchlist's size."""
+    record, problems = person_from_row(person, 1)
+    if record is None:
+        raise InvalidInput(problems[0].message, detail={"field": problems[0].field})
+    active = screener(session)
+    return active.screen(record), problems, len(active.index)
+
+
+def start_job(
+    session: Session, *, persons: Sequence[dict[str, object]], created_by: str
+) -> ScreeningJob:
+    job = ScreeningJob(
+        id=new_id(),
+        status="queued",
+        total=len(persons),
+        done=0,
+        matches=0,
+        persons=list(persons),
+        results=[],
+        problems=[],
+        created_by=created_by,
+        created_at=utcnow(),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, *, job_id: UUID) -> ScreeningJob:
+    job = session.get(ScreeningJob, job_id)
+    if job is None:
+        raise NotFound(
+            f"no screening job {job_id}; start one with POST /api/v1/identity/screenings"
+        )
+    return job
+
+
+def run_job(factory: sessionmaker[Session], *, job_id: UUID) -> None:
+    """Screen a job's persons, writing progress every PROGRESS_EVERY persons and the results
+    at the end, each in its own short transaction so that pollers see them."""
+    with unit_of_work(factory) as session:
+        job = get_job(session, job_id=job_id)
+        persons = list(job.persons)
+        job.status = "running"
+        active = screener(session)
+    results: list[dict[str, object]] = []
+    problems: list[dict[str, object]] = []
+    matches = 0
+    try:
+        for row, person in enumerate(persons, start=1):
+            record, found = person_from_row(person, row)
+            problems += [asdict(p) for p in found]
+            if record is not None:
+                for candidate in active.screen(record):
+                    results.append(asdict(candidate))
+                    matches += candidate.decision is Decision.MATCH
+            if row % PROGRESS_EVERY == 0:
+                with unit_of_work(factory) as session:
+                    job = get_job(session, job_id=job_id)
+                    job.done, job.matches = row, matches
+    except Exception as exc:  # the job must end in a state a poller can read
+        with unit_of_work(factory) as session:
+            job = get_job(session, job_id=job_id)
+            job.status, job.error, job.finished_at = "failed", str(exc)[:500], utcnow()
+        raise
+    with unit_of_work(factory) as session:
+        job = get_job(session, job_id=job_id)
+        job.status, job.done, job.matches = "done", len(persons), matches
+        job.results, job.problems, job.finished_at = results, problems, utcnow()

@@ -1,0 +1,177 @@
+"""Linkage: comparison levels, Fellegi–Sunter weights with term frequencies, calibrated scores,
+blocking, and explanations a reviewer can read."""
+
+from __future__ import annotations
+
+from accord.identity.linkage.compare import (
+    Feature,
+    Level,
+    compare,
+    compare_birth,
+    compare_name,
+    profile,
+)
+from accord.identity.linkage.index import WatchlistIndex
+from accord.identity.linkage.score import Frequencies, Model, posteriors
+from accord.identity.records import PartialDate, PersonRecord, parse_partial_date
+from accord.identity.screening import Decision, Screener
+
+
+def person(pid: str, name: str, native: str = "", birth: str = "", **fields: str) -> PersonRecord:
+    return PersonRecord(
+        id=pid,
+        name=name,
+        name_native=native,
+        birth=parse_partial_date(birth) if birth else None,
+        sex=fields.get("sex"),
+        nationality=fields.get("nationality"),
+        passport=fields.get("passport"),
+    )
+
+
+def name_level(a: str, b: str, native_a: str = "", native_b: str = "") -> Level:
+    return compare_name(profile(person("a", a, native_a)), profile(person("b", b, native_b)))
+
+
+def test_name_levels() -> None:
+    assert name_level("Cheung Wai", "ZHANG Wei", native_b="张伟") is Level.EXACT
+    assert name_level("WANG Ming Xiao", "WANG Xiaoming") is Level.REORDERED
+    assert name_level("Wang Xiaoming", "Wang Xiaomin") is Level.SIMILAR
+    assert name_level("Wang Xiaoming", "Wang Lihua") is Level.SURNAME_ONLY
+    assert name_level("Wang Xiaoming", "Li Lihua") is Level.DIFFERENT
+
+
+def test_homophone_characters_speak_against_a_pinyin_agreement() -> None:
+    a, b = profile(person("a", "张伟")), profile(person("b", "章伟"))
+    levels = compare(a, b)
+    assert levels[0] is Level.EXACT
+    assert levels[list(Feature).index(Feature.NATIVE)] is Level.HOMOPHONE
+
+
+def d(text: str) -> PartialDate:
+    return parse_partial_date(text)
+
+
+def test_birth_date_levels() -> None:
+    assert compare_birth(d("1980-05-01"), d("1980-05-01")) is Level.EXACT
+    assert compare_birth(d("1980-05"), d("1980-05-01")) is Level.YEAR_MONTH
+    assert compare_birth(d("1980"), d("1980-05-01")) is Level.YEAR
+    assert compare_birth(d("1980-01-05"), d("1980-05-01")) is Level.SWAPPED
+    assert compare_birth(d("1981-05-01"), d("1980-05-01")) is Level.NEAR
+    assert compare_birth(d("1981"), d("1980-05-01")) is Level.NEAR_YEAR
+    assert compare_birth(d("1980-05-02"), d("1980-05-01")) is Level.DIFFERENT
+    assert compare_birth(d("1980-06"), d("1980-05-01")) is Level.DIFFERENT
+    assert compare_birth(None, d("1980-05-01")) is Level.MISSING
+
+
+def _watchlist(common: int) -> list[PersonRecord]:
+    records = [person(f"z{i}", "ZHANG Wei", "张伟", f"{1950 + i % 50}-01-0{1 + i % 9}")
+               for i in range(common)]  # fmt: skip
+    records.append(person("rare", "OUYANG Xiu", "欧阳修", "1970-03-04"))
+    records += [person(f"x{i}", f"Person{i} Smith", birth="1960") for i in range(200)]
+    return records
+
+
+def test_term_frequency_makes_a_common_name_weigh_less_than_a_rare_one() -> None:
+    index = WatchlistIndex.build(_watchlist(common=50))
+    model = Model(index.frequencies)
+    common_q = profile(person("q1", "Zhang Wei"))
+    rare_q = profile(person("q2", "Ouyang Xiu"))
+    common = model.table(common_q).rows[0][Level.EXACT]
+    rare = model.table(rare_q).rows[0][Level.EXACT]
+    assert rare.bits > common.bits + 4
+    assert common.u > rare.u
+
+
+def test_an_agreement_on_an_ambiguous_spelling_is_worth_less() -> None:
+    frequencies = Frequencies.of(
+        [
+            profile(person(f"p{i}", n))
+            for i, n in enumerate(["张伟", "蒋伟", "向伟", "张辉", "李明"])
+        ]
+    )
+    model = Model(frequencies)
+    exact_pinyin = model.u(Feature.NAME, Level.EXACT, profile(person("q", "Zhang Wei")))
+    cantonese = model.u(Feature.NAME, Level.EXACT, profile(person("q", "Cheung Wai")))
+    assert cantonese > exact_pinyin  # Cheung Wai may be 张伟, 蒋伟, 向伟 or 张辉
+
+
+def test_competing_candidates_share_the_probability() -> None:
+    alone = posteriors(-10.0, [30.0])
+    two = posteriors(-10.0, [30.0, 30.0])
+    assert alone[0] > 0.99
+    assert abs(two[0] - two[1]) < 1e-12 and two[0] < 0.5
+    assert sum(posteriors(-10.0, [30.0, 28.0, 5.0])) <= 1.0
+
+
+def test_scores_stay_finite_for_huge_and_tiny_weights() -> None:
+    assert posteriors(-40.0, [400.0])[0] == 1.0
+    assert 0.0 <= posteriors(-40.0, [-400.0])[0] < 1e-100
+
+
+def test_blocking_finds_the_person_across_scripts_and_a_year_apart() -> None:
+    index = WatchlistIndex.build(_watchlist(common=5))
+    q = profile(person("q", "Hsiu Ouyang", birth="1971-03-04"))
+    found = [index.profiles[i].record.id for i in index.candidates(q)]
+    assert found == ["rare"]
+
+
+def test_blocking_by_document_number_ignores_the_name() -> None:
+    records = [person("w", "ZHANG Wei", passport="E12345678")]
+    index = WatchlistIndex.build(records)
+    q = profile(person("q", "Michael Smith", passport="E12345678"))
+    assert index.candidates(q) == [0]
+
+
+def test_blocking_leaves_out_other_birth_years() -> None:
+    index = WatchlistIndex.build(_watchlist(common=50))
+    q = profile(person("q", "Zhang Wei", birth="1960-01-02"))
+    years = {index.profiles[i].record.birth.year for i in index.candidates(q)}  # type: ignore[union-attr]
+    assert years <= {1959, 1960, 1961}
+
+
+def test_a_namesake_born_another_day_is_not_a_match() -> None:
+    screener = Screener(WatchlistIndex.build(_watchlist(common=50)))
+    found = screener.screen(person("q", "Wei Zhang", birth="1930-07-07"))
+    assert all(c.decision is not Decision.MATCH for c in found)
+
+
+def test_at_most_one_match_per_query_and_it_is_the_right_person() -> None:
+    records = _watchlist(common=50)
+    screener = Screener(WatchlistIndex.build(records))
+    found = screener.screen(person("q", "Cheung Wai", birth="1953-01-04", sex="M"))
+    matches = [c for c in found if c.decision is Decision.MATCH]
+    assert [m.candidate_id for m in matches] == ["z3"]
+    assert found == sorted(found, key=lambda c: -c.score)
+
+
+def test_a_swapped_date_still_finds_a_rare_name() -> None:
+    screener = Screener(WatchlistIndex.build(_watchlist(common=5)))
+    found = screener.screen(person("q", "Au Yeung Sau", birth="1970-04-03"))
+    assert found and found[0].candidate_id == "rare"
+    assert "day and month swapped" in found[0].explanation
+
+
+def test_explanation_names_each_feature_with_its_weight_and_the_watchlist_share() -> None:
+    screener = Screener(WatchlistIndex.build(_watchlist(common=50)))
+    found = screener.screen(person("q", "Cheung Wai", "", "1953-01-04", sex="M"))
+    text = found[0].explanation
+    assert text.startswith("birth date: 1953-01-04 ~ 1953-01-04: same date of birth [+")
+    assert "name: Cheung Wai ~ ZHANG Wei / 张伟 (zhang wei): same name in pinyin" in text
+    assert "of the watchlist" in text
+    assert text.endswith("]") and "prior:" in text
+
+
+def test_an_identity_card_number_outweighs_a_different_spelling() -> None:
+    card = "11010519491231002X"
+    from accord.identity.documents import parse_resident_id
+
+    listed = PersonRecord(
+        id="w", name="LI Na", birth=d("1949-12-31"), resident_id=parse_resident_id(card)
+    )
+    others = [person(f"o{i}", "LI Na", birth="1949-12-31") for i in range(3)]
+    screener = Screener(WatchlistIndex.build([listed, *others]))
+    query = PersonRecord(id="q", name="Grace Lee", resident_id=parse_resident_id(card))
+    found = screener.screen(query)
+    assert found[0].candidate_id == "w" and found[0].decision is Decision.MATCH
+    assert "identity card: 11010519491231002X = 11010519491231002X" in found[0].explanation
