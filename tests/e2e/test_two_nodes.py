@@ -245,3 +245,20 @@ def test_api_refuses_an_oversized_body_before_reading_it_all(
 
     streamed = us.node.client.post(f"{us.node.url}/api/v1/cases", content=chunks())
     assert streamed.status_code == 413
+
+
+def test_audit_verify_names_an_entry_edited_in_the_database(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    assert cli(settings, "init", "--name", "US-DOJ", "--country", "US").returncode == 0
+    assert cli(settings, "user", "disable", "admin").returncode == 0  # audited
+    assert cli(settings, "user", "list").returncode == 0
+    intact = cli(settings, "audit", "verify")
+    assert intact.returncode == 0 and "intact" in intact.stdout
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE audit_log SET actor = 'someone else' WHERE id = 1")
+    finally:
+        engine.dispose()
+    broken = cli(settings, "audit", "verify")
+    assert broken.returncode == 1 and "entry 1: content does not match its hash" in broken.stdout

@@ -14,7 +14,10 @@ err = Console(stderr=True, soft_wrap=True)
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except AccordError as exc:
         err.print(f"[red]error:[/red] {exc.message}")
         sys.exit(exc.exit_code)
