@@ -105,7 +105,9 @@ class Desk:
         form = box.locator("form")
         for name, value in fields.items():
             control = form.locator(f'[name="{action}.{name}"]')
-            if value is True:
+            if control.first.evaluate("e => e.tagName") == "SELECT":
+                control.select_option(str(value))
+            elif value is True:
                 control.check()
             elif isinstance(value, list):
                 for item in value:

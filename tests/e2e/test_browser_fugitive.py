@@ -4,7 +4,6 @@ neutrality and human-rights review, and the case goes on to the handover."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser
@@ -13,30 +12,6 @@ from tests.e2e.conftest import Started
 from tests.e2e.test_browser import Desk, browser  # noqa: F401  (the module's browser fixture)
 
 pytestmark = pytest.mark.e2e
-
-
-def choose(desk: Desk, reference: str, action: str, fields: dict[str, Any]) -> None:
-    """Like Desk.act, with select boxes chosen by value."""
-    page = desk.page
-    page.goto(f"/cases/{reference}")
-    box = page.locator(f'details.action:has(form[data-action="{action}"])')
-    assert box.count() == 1, f"{desk.officer.username} has no form for {action}"
-    if box.get_attribute("open") is None:
-        box.locator("summary").click()
-    form = box.locator("form")
-    for name, value in fields.items():
-        control = form.locator(f'[name="{action}.{name}"]')
-        tag = control.first.evaluate("e => e.tagName")
-        if tag == "SELECT":
-            control.select_option(str(value))
-        elif value is True:
-            control.check()
-        else:
-            control.fill(str(value))
-    with page.expect_navigation():
-        form.locator('button[type="submit"]').click()
-    alert = page.locator(f'form[data-action="{action}"] .alert')
-    assert alert.count() == 0, alert.inner_text()
 
 
 def test_cn_notice_us_review_then_handover(
@@ -66,10 +41,9 @@ def test_cn_notice_us_review_then_handover(
         reference = page.url.rsplit("/", 1)[-1]
 
         doe.wait_for_state(reference, "notice")
-        choose(doe, reference, "begin_review", {})
+        doe.act(reference, "begin_review", {})
         doe.wait_for_state(reference, "under_review")
-        choose(
-            doe,
+        doe.act(
             reference,
             "record_review",
             {
@@ -82,19 +56,17 @@ def test_cn_notice_us_review_then_handover(
             },
         )
         wang.wait_for_state(reference, "accepted")
-        choose(wang, reference, "request_location", {"leads": "Relatives in Arcadia, CA"})
+        wang.act(reference, "request_location", {"leads": "Relatives in Arcadia, CA"})
         smith.wait_for_state(reference, "location_requested")
-        choose(
-            smith,
+        smith.act(
             reference,
             "report_located",
             {"place": "Arcadia, CA", "located_on": "2026-10-02", "custody": True},
         )
         smith.wait_for_state(reference, "located")
-        choose(smith, reference, "arrange_return", {"route": "deportation"})
+        smith.act(reference, "arrange_return", {"route": "deportation"})
         smith.wait_for_state(reference, "return_arranged")
-        choose(
-            smith,
+        smith.act(
             reference,
             "hand_over",
             {
