@@ -13,6 +13,7 @@ from accord.cases.enums import Priority, Side
 from accord.cases.workflow import fold
 from accord.core.clock import parse_iso
 from accord.core.errors import InvalidInput, WorkflowViolation
+from tests.cases.tables import check_cell
 
 R, D = Side.REQUESTING, Side.REQUESTED
 BEFORE_RESULT = ["requested", "acknowledged"]
@@ -73,17 +74,7 @@ def test_states_are_those_of_the_design() -> None:
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("state", STATES)
 def test_every_action_from_every_state_for_each_side(state: str, action: str, side: Side) -> None:
-    expected = EXPECTED.get((state, action))
-    if expected is None:
-        with pytest.raises(WorkflowViolation, match=f"not allowed in state '{state}'"):
-            CYBER.decide(state=state, action=action, side=side, payload=VALID[action])
-        return
-    if side not in expected[0]:
-        with pytest.raises(WorkflowViolation, match="belongs to the"):
-            CYBER.decide(state=state, action=action, side=side, payload=VALID[action])
-        return
-    declared, _ = CYBER.decide(state=state, action=action, side=side, payload=VALID[action])
-    assert declared.target == expected[1]
+    check_cell(CYBER, EXPECTED, VALID[action], state=state, action=action, side=side)
 
 
 def test_final_states_are_closed_and_withdrawn() -> None:
