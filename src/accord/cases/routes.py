@@ -31,7 +31,7 @@ from accord.cases.schemas import (
     VerifyOut,
 )
 from accord.core.labels import Lang
-from accord.core.permissions import REVIEW_ACTIONS, Permission
+from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
 from accord.core.schemas import Page
 from accord.federation.client import asker
@@ -140,8 +140,7 @@ def act(
     request: Request,
 ) -> ActOutcome:
     """Applied at once (201) when this node sequences the case, else pending (202)."""
-    if body.action in REVIEW_ACTIONS:
-        officer.require(Permission.CASE_REVIEW)
+    officer.require_action(body.action)
     with runtime.transaction() as session:
         service.get_visible_case(session, reference=reference, viewer=officer)
         acted = service.act(

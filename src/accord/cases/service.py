@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.accounts.service import Principal
+from accord.accounts.service import Principal, get_user
 from accord.cases.definitions import workflow_for
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.log import GENESIS, event_hash
@@ -147,8 +147,6 @@ def get_visible_case(
 
 def share_case(session: Session, *, reference: str, username: str, by: Principal) -> None:
     """Share a case with one officer outside its unit."""
-    from accord.accounts.service import get_user
-
     case = get_visible_case(session, reference=reference, viewer=by)
     user = get_user(session, username)
     exists = session.scalar(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from starlette.datastructures import FormData
 
 from accord.accounts import service as accounts
-from accord.api import RuntimeDep, remote
+from accord.api import RuntimeDep, audited
 from accord.audit import service as audit
 from accord.audit.models import AuditEntry
 from accord.core.errors import AccordError
@@ -106,13 +106,12 @@ def add_user(request: Request, runtime: RuntimeDep, me: OfficerDep, form: Posted
                 password=str(form.get("password", "")),
                 language=str(form.get("language", "en")),
             )
-            audit.record(
+            audited(
                 session,
-                actor=me.principal.username,
-                action="user.created",
-                outcome="ok",
+                me.principal,
+                "user.created",
+                request,
                 subject=user.username,
-                remote_addr=remote(request),
                 detail={"role": role.value, "unit": user.unit},
             )
     except AccordError as exc:
@@ -157,13 +156,7 @@ def audit_log(
         entries = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
         total = session.scalar(select(func.count(AuditEntry.id))) or 0
         problems = audit.verify(session)
-        audit.record(
-            session,
-            actor=me.principal.username,
-            action="audit.read",
-            outcome="ok",
-            remote_addr=remote(request),
-        )
+        audited(session, me.principal, "audit.read", request)
     return render(
         request,
         "admin/audit.html",

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, remote
+from accord.api import RuntimeDep, audited
 from accord.attachments import service as attachments
 from accord.attachments.models import Blob
-from accord.audit import service as audit
 from accord.cases import service
 from accord.cases.definitions import REGISTRY, workflow_for
 from accord.cases.diagram import render_svg
@@ -32,7 +31,7 @@ from accord.cases.workflow import OPEN_ACTION, Action, Workflow
 from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput
 from accord.core.labels import Lang, label
-from accord.core.permissions import REVIEW_ACTIONS, Permission
+from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
 from accord.federation.peers import list_peers
 from accord.web.forms import (
@@ -79,13 +78,6 @@ async def posted_form(request: Request) -> FormData:
 PostedDep = Annotated[FormData, Depends(posted_form)]
 
 
-def may_take(principal: Principal, action: str) -> bool:
-    """The permission half of who may act (the workflow checks the side and the state)."""
-    if not principal.can(Permission.CASE_ACT):
-        return False
-    return action not in REVIEW_ACTIONS or principal.can(Permission.CASE_REVIEW)
-
-
 def _pick(lang: Lang, en: str, zh: str) -> str:
     return en if lang == "en" else zh
 
@@ -101,7 +93,7 @@ def _next_steps(case: Case, node_name: str, principal: Principal) -> list[Action
     return [
         a
         for a in workflow.available(case.state, side)
-        if len(a.sources) < STANDING and may_take(principal, a.name)
+        if len(a.sources) < STANDING and principal.may_take(a.name)
     ]
 
 
@@ -223,12 +215,11 @@ def dashboard(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response
         for case in recent_cases[:10]:
             last = service.case_log(session, reference=case.reference)[-1]
             activity.append(_event_line(case, last, lang))
-        audit.record(
+        audited(
             session,
-            actor=me.principal.username,
-            action="case.list",
-            outcome="ok",
-            remote_addr=remote(request),
+            me.principal,
+            "case.list",
+            request,
             detail={"count": len(recent_cases), "page": "dashboard"},
         )
     return render(
@@ -299,14 +290,7 @@ def case_list(
             limit=limit,
         )
         shown = [_row(c, runtime.node.name, me.principal, lang) for c in rows]
-        audit.record(
-            session,
-            actor=me.principal.username,
-            action="case.list",
-            outcome="ok",
-            remote_addr=remote(request),
-            detail={"count": len(rows)},
-        )
+        audited(session, me.principal, "case.list", request, detail={"count": len(rows)})
     _ = tr(lang)
     return render(
         request,
@@ -437,14 +421,7 @@ def open_case(
                 officer=me.principal.officer,
                 unit=me.principal.unit,
             )
-            audit.record(
-                session,
-                actor=me.principal.username,
-                action="case.open",
-                outcome="ok",
-                subject=case.reference,
-                remote_addr=remote(request),
-            )
+            audited(session, me.principal, "case.open", request, subject=case.reference)
             reference = case.reference
     except InvalidInput as exc:
         by_field, general = field_errors(exc)
@@ -589,7 +566,7 @@ def _case_context(
                     prefix=f"{available.name}.",
                     errors=failed.by_field if failed and mine else None,
                 ),
-                allowed=may_take(me.principal, available.name),
+                allowed=me.principal.may_take(available.name),
                 errors=failed.general if failed and mine else [],
             )
         )
@@ -652,14 +629,7 @@ def case_page(reference: str, request: Request, runtime: RuntimeDep, me: Officer
     me.principal.require(Permission.CASE_READ)
     with runtime.transaction() as session:
         context = _case_context(session, runtime, me, reference)
-        audit.record(
-            session,
-            actor=me.principal.username,
-            action="case.read",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, me.principal, "case.read", request, subject=reference)
     return render(request, "cases/case.html", context, officer=me)
 
 
@@ -677,14 +647,7 @@ def case_live(
         return Response(status_code=204)
     with runtime.transaction() as session:
         context = _case_context(session, runtime, me, reference)
-        audit.record(
-            session,
-            actor=me.principal.username,
-            action="case.read",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, me.principal, "case.read", request, subject=reference)
     return render(request, "cases/_live.html", {**context, "changed": True}, officer=me)
 
 
@@ -695,9 +658,7 @@ def act(
     """Take one of the case's available actions with the payload typed into its form."""
     check_csrf(form.get(CSRF_FIELD), me.csrf)
     action = str(form.get("action", ""))
-    me.principal.require(Permission.CASE_ACT)
-    if action in REVIEW_ACTIONS:
-        me.principal.require(Permission.CASE_REVIEW)
+    me.principal.require_action(action)
     try:
         with runtime.transaction() as session:
             case = service.get_visible_case(session, reference=reference, viewer=me.principal)
@@ -711,14 +672,7 @@ def act(
                 payload=payload,
                 officer=me.principal.officer,
             )
-            audit.record(
-                session,
-                actor=me.principal.username,
-                action=f"case.act.{action}",
-                outcome="ok",
-                subject=reference,
-                remote_addr=remote(request),
-            )
+            audited(session, me.principal, f"case.act.{action}", request, subject=reference)
     except AccordError as exc:
         if isinstance(exc, InvalidInput) and exc.detail.get("errors"):
             by_field, general = field_errors(exc)
@@ -759,14 +713,7 @@ def attach(
             description=str(form.get("description", ""))[:2000],
             officer=me.principal.officer,
         )
-        audit.record(
-            session,
-            actor=me.principal.username,
-            action="attachment.upload",
-            outcome="ok",
-            subject=reference,
-            remote_addr=remote(request),
-        )
+        audited(session, me.principal, "attachment.upload", request, subject=reference)
     return see_other(f"/cases/{reference}#attachments-h")
 
 
@@ -780,13 +727,12 @@ def download(
         path, record = attachments.open_attachment(
             session, node=runtime.node, reference=reference, sha256=sha256, viewer=me.principal
         )
-        audit.record(
+        audited(
             session,
-            actor=me.principal.username,
-            action="attachment.download",
-            outcome="ok",
+            me.principal,
+            "attachment.download",
+            request,
             subject=reference,
-            remote_addr=remote(request),
             detail={"sha256": sha256, "handling_code": record["handling_code"]},
         )
     return FileResponse(path, media_type=record["media_type"], filename=record["filename"])
