@@ -25,6 +25,8 @@ class Area(StrEnum):
     ASSET_RECOVERY = "asset_recovery"
     JUDICIAL_ASSISTANCE = "judicial_assistance"
     IMMIGRATION = "immigration"
+    DIALOGUE = "dialogue"
+    """The dialogue's own record (its rounds), not a field of cooperation."""
 
 
 class Priority(StrEnum):
@@ -74,6 +76,7 @@ register_labels(
         Area.ASSET_RECOVERY: ("Asset recovery", "追赃"),
         Area.JUDICIAL_ASSISTANCE: ("Mutual legal assistance", "司法协助"),
         Area.IMMIGRATION: ("Repatriation of illegal immigrants", "非法移民遣返"),
+        Area.DIALOGUE: ("Dialogue", "对话"),
         Priority.ROUTINE: ("Routine", "常规"),
         Priority.URGENT: ("Urgent", "紧急"),
         Priority.IMMEDIATE: ("Immediate", "特急"),
@@ -245,5 +248,30 @@ register_labels(
         PersonStatus.DOCUMENTED: ("Travel document issued", "已签发旅行证件"),
         PersonStatus.REMOVED: ("Removed", "已遣返"),
         PersonStatus.NOT_REMOVED: ("Not removed", "未遣返"),
+    }
+)
+
+
+class OutcomeStatus(StrEnum):
+    """Where an agreed outcome of a dialogue round stands."""
+
+    AGREED = "agreed"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CARRIED_OVER = "carried_over"
+    DROPPED = "dropped"
+
+    @property
+    def settled(self) -> bool:
+        return self in (OutcomeStatus.DONE, OutcomeStatus.CARRIED_OVER, OutcomeStatus.DROPPED)
+
+
+register_labels(
+    {
+        OutcomeStatus.AGREED: ("Agreed", "已商定"),
+        OutcomeStatus.IN_PROGRESS: ("In progress", "推进中"),
+        OutcomeStatus.DONE: ("Done", "已完成"),
+        OutcomeStatus.CARRIED_OVER: ("Carried over to the next round", "转入下一轮"),
+        OutcomeStatus.DROPPED: ("Dropped", "已撤销"),
     }
 )

@@ -52,6 +52,11 @@ SHARED_HOOKS: list[SharedHook] = []
 """Called once when a case is first shared with the peer, with its log so far (attachments
 registered here send the files attached to the draft)."""
 
+OpeningCheck = Callable[[Session, dict[str, Any]], None]
+OPENING_CHECKS: dict[str, list[OpeningCheck]] = {}
+"""By case type: checks of a new case's validated details against this node's own data, which
+the declaration cannot see (the dialogue registers the check of a round's mechanism here)."""
+
 
 @dataclass(frozen=True)
 class Acted:
@@ -223,6 +228,8 @@ def open_case(
         details=workflow.validate_opening(details),
         deadline_seconds=agreed_durations(workflow, priority, agreement),
     )
+    for check in OPENING_CHECKS.get(case_type, []):
+        check(session, header.details)
     case = _new_case(header, workflow, now, peer=peer)
     case.unit = unit or node.intake_unit
     session.add(case)

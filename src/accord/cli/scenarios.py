@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from accord.cases.definitions.fugitive import notice_from_interpol
+from accord.core.clock import utcnow
 
 
 @dataclass(frozen=True)
@@ -415,4 +417,104 @@ CYBER = Scenario(
     ),
     "closed",
 )
-ALL: tuple[Scenario, ...] = (MLA, FUGITIVE, ASSET, REMOVAL, INTEL, CYBER)
+
+
+def round_scenario(today: date) -> Scenario:
+    """A round of the law enforcement and cybersecurity dialogue held today, hosted by the US
+    side: an agenda from both sides, outcomes recorded by both, one already under way."""
+    later = (today + timedelta(days=60)).isoformat()
+    return Scenario(
+        "US",
+        {
+            "case_type": "round",
+            "area": "dialogue",
+            "priority": "routine",
+            "handling_code": "H0",
+            "title": "Law enforcement and cybersecurity dialogue, round 3",
+            "details": {
+                "mechanism": "law_enforcement_cyber",
+                "number": 3,
+                "starts_on": today.isoformat(),
+                "venue": "Washington, D.C.",
+                "host_cochair": "Deputy Attorney General",
+                "guest_cochair": "公安部副部长 (Vice Minister of Public Security)",
+            },
+        },
+        (
+            Step(
+                "requesting",
+                "add_agenda_item",
+                {
+                    "item_id": "A1",
+                    "title_en": "Pending mutual legal assistance requests",
+                    "title_zh": "待办司法协助请求",
+                    "area": "judicial_assistance",
+                },
+            ),
+            Step(
+                "requested",
+                "add_agenda_item",
+                {
+                    "item_id": "A2",
+                    "title_en": "Fugitive repatriation and asset recovery",
+                    "title_zh": "追逃追赃",
+                    "area": "fugitives",
+                },
+            ),
+            Step(
+                "requesting",
+                "hold",
+                {
+                    "held_on": today.isoformat(),
+                    "summary_en": "Both sides reviewed the scorecard and agreed three outcomes.",
+                    "summary_zh": "双方审议了执法合作记分卡，商定三项成果。",
+                },
+            ),
+            Step(
+                "requesting",
+                "record_outcome",
+                {
+                    "outcome_id": "O1",
+                    "text_en": "Answer every pending legal assistance request within 60 days.",
+                    "text_zh": "六十天内答复所有待办司法协助请求。",
+                    "area": "judicial_assistance",
+                    "owner": "requested",
+                    "due": later,
+                },
+            ),
+            Step(
+                "requested",
+                "record_outcome",
+                {
+                    "outcome_id": "O2",
+                    "text_en": "Complete the removal of persons whose identity has been verified.",
+                    "text_zh": "完成已核实身份人员的遣返。",
+                    "area": "immigration",
+                    "owner": "requesting",
+                    "due": later,
+                },
+            ),
+            Step(
+                "requested",
+                "record_outcome",
+                {
+                    "outcome_id": "O3",
+                    "text_en": "Take down phishing sites targeting either side within 48 hours.",
+                    "text_zh": "四十八小时内关停针对任何一方的钓鱼网站。",
+                    "area": "cybercrime",
+                    "owner": "requesting",
+                    "due": later,
+                },
+            ),
+            Step(
+                "requesting",
+                "update_outcome",
+                {"outcome_id": "O3", "status": "in_progress", "note": "Takedown procedure agreed."},
+            ),
+        ),
+        "held",
+    )
+
+
+ROUND = round_scenario(utcnow().date())
+ALL: tuple[Scenario, ...] = (MLA, FUGITIVE, ASSET, REMOVAL, INTEL, CYBER, ROUND)

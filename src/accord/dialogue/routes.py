@@ -1,26 +1,121 @@
-"""REST API of the dialogue (/api/v1/dialogue): the scorecard and the stuck cases."""
+"""REST API of the dialogue (/api/v1/dialogue): mechanisms, rounds and their agreed outcomes,
+the briefing pack, the scorecard and the stuck cases."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, require
+from accord.api import RuntimeDep, audited, require
 from accord.core.clock import utcnow
 from accord.core.permissions import Permission
-from accord.dialogue import service
+from accord.dialogue import brief, service
+from accord.dialogue.schemas import MechanismIn, MechanismOut, RoundActionIn, RoundIn, RoundOut
 from accord.federation.peers import list_peers
 
 router = APIRouter(prefix="/api/v1/dialogue", tags=["dialogue"])
 
 Reader = Annotated[Principal, Depends(require(Permission.DIALOGUE_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.DIALOGUE_MANAGE))]
 
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.get("/mechanisms")
+def mechanisms(runtime: RuntimeDep, _reader: Reader) -> list[MechanismOut]:
+    """The dialogue mechanisms, the four of the dialogue by default."""
+    with runtime.reading() as session:
+        return [
+            MechanismOut(code=m.code, en=m.en, zh=m.zh, active=m.active)
+            for m in service.list_mechanisms(session)
+        ]
+
+
+@router.post("/mechanisms", status_code=201)
+def add_mechanism(
+    body: MechanismIn, runtime: RuntimeDep, manager: Manager, request: Request
+) -> MechanismOut:
+    """Add a mechanism (or rename and reactivate one with the same code)."""
+    with runtime.transaction() as session:
+        row = service.add_mechanism(session, mechanism=body)
+        audited(session, manager, "dialogue.mechanism", request, subject=row.code)
+        return MechanismOut(code=row.code, en=row.en, zh=row.zh, active=row.active)
+
+
+@router.get("/rounds")
+def rounds(runtime: RuntimeDep, _reader: Reader) -> list[RoundOut]:
+    """Every round this node hosts or attends, newest first, with its outcomes."""
+    with runtime.reading() as session:
+        return service.list_rounds(session)
+
+
+@router.post("/rounds", status_code=201)
+def open_round(body: RoundIn, runtime: RuntimeDep, manager: Manager, request: Request) -> RoundOut:
+    """Open a round hosted by this node; the peer receives it and both hold its record."""
+    with runtime.transaction() as session:
+        case = service.open_round(
+            session, node=runtime.node, round_in=body, officer=manager.officer, unit=manager.unit
+        )
+        audited(session, manager, "dialogue.round.open", request, subject=case.reference)
+        return service.get_round(session, case.reference)
+
+
+@router.get("/rounds/{reference}")
+def get_round(reference: str, runtime: RuntimeDep, _reader: Reader) -> RoundOut:
+    with runtime.reading() as session:
+        return service.get_round(session, reference)
+
+
+@router.post("/rounds/{reference}/actions")
+def act_on_round(
+    reference: str, body: RoundActionIn, runtime: RuntimeDep, manager: Manager, request: Request
+) -> dict[str, Any]:
+    """Add an agenda item, record or update an agreed outcome, hold, conclude or cancel.
+    On the guest's node the step is submitted to the host and shows as pending until it is
+    sequenced."""
+    with runtime.transaction() as session:
+        acted = service.act_on_round(
+            session,
+            node=runtime.node,
+            reference=reference,
+            action=body.action,
+            payload=body.payload,
+            officer=manager.officer,
+        )
+        audited(
+            session, manager, "dialogue.round.act", request, subject=reference,
+            detail={"action": body.action},
+        )  # fmt: skip
+        return {
+            "round": service.get_round(session, reference).model_dump(mode="json"),
+            "pending": acted.pending is not None,
+        }
+
+
+@router.get("/rounds/{reference}/brief", response_model=None)
+def round_brief(
+    reference: str,
+    runtime: RuntimeDep,
+    _reader: Reader,
+    lang: Literal["en", "zh"] = "en",
+    format: Literal["html", "pdf"] = "html",
+) -> Response:
+    """The briefing pack of the round: outcomes, scorecard with charts, stuck cases."""
+    with runtime.reading() as session:
+        pack = brief.build(session, reference=reference, lang=lang)
+    if format == "pdf":
+        return Response(
+            brief.to_pdf(pack),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{reference}-{lang}.pdf"'},
+        )
+    return HTMLResponse(brief.to_html(pack))
 
 
 @router.get("/scorecard")

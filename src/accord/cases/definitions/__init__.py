@@ -8,11 +8,12 @@ from accord.cases.definitions.fugitive import FUGITIVE
 from accord.cases.definitions.intel import INTEL
 from accord.cases.definitions.mla import MLA
 from accord.cases.definitions.removal import REMOVAL
+from accord.cases.definitions.round import ROUND
 from accord.cases.workflow import Workflow
 from accord.core.errors import InvalidInput
 
 REGISTRY: dict[str, Workflow] = {
-    wf.case_type: wf for wf in (MLA, FUGITIVE, ASSET, REMOVAL, INTEL, CYBER)
+    wf.case_type: wf for wf in (MLA, FUGITIVE, ASSET, REMOVAL, INTEL, CYBER, ROUND)
 }
 
 
