@@ -23,6 +23,7 @@ STAFF = {
     "doe": ("J. Doe", Role.LEGAL_REVIEWER, "en"),
     "audrey": ("Audrey Auditor", Role.AUDITOR, "en"),
     "root": ("Ada Admin", Role.ADMINISTRATOR, "en"),
+    "dora": ("Dora Coordinator", Role.DIALOGUE_COORDINATOR, "en"),
     "wang": ("王警官", Role.LIAISON_OFFICER, "zh"),
 }
 

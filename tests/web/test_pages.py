@@ -145,8 +145,15 @@ def test_every_page_renders_in_both_languages(web: Web) -> None:
         ],
         "root": ["/users", "/peers"],
         "audrey": ["/audit"],
+        "dora": ["/dialogue", "/dialogue?days=365"],
     }
-    chinese = {"/": "我的待办", "/cases": "全部状态", "/users": "添加人员", "/audit": "审计日志"}
+    chinese = {
+        "/": "我的待办",
+        "/cases": "全部状态",
+        "/users": "添加人员",
+        "/audit": "审计日志",
+        "/dialogue": "积压案件",
+    }
     for lang in ("en", "zh"):
         for username, paths in pages.items():
             client = web.client()

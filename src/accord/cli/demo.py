@@ -280,6 +280,35 @@ def print_scorecard(node: RunningNode) -> None:
         )
 
 
+ALL_TYPES = [sc.opening["case_type"] for sc in scenarios.ALL]
+
+
+def link_outcome(host: RunningNode, guest: RunningNode, round_reference: str, case: str) -> None:
+    """The round's first outcome (answer pending MLA requests) tracks the MLA case."""
+    host.act(
+        round_reference,
+        "update_outcome",
+        {"outcome_id": "O1", "status": "in_progress", "note": "Tracked.", "cases": [case]},
+    )
+    wait_for(lambda: _same_head(host, guest, round_reference), "the outcome to replicate")
+    console.print(f"{round_reference}: outcome O1 linked to {case} on both nodes")
+
+
+def write_briefs(node: RunningNode, round_reference: str, folder: Path) -> None:
+    """The round's briefing pack, in English and in Chinese, as PDF (and HTML in English)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"{node.url}/api/v1/dialogue/rounds/{round_reference}/brief"
+    written = []
+    for lang, fmt in (("en", "pdf"), ("zh", "pdf"), ("en", "html")):
+        response = node.client.get(url, params={"lang": lang, "format": fmt}, timeout=120)
+        if response.status_code >= 400:
+            raise DemoFailure(f"briefing pack ({lang}, {fmt}): {response.text}")
+        target = folder / f"{round_reference}-{lang}.{fmt}"
+        target.write_bytes(response.content)
+        written.append(str(target))
+    console.print("briefing pack written: " + ", ".join(written), soft_wrap=True)
+
+
 def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
     left, right = case_on(a, reference), case_on(b, reference)
     return bool(left and right and left["head_hash"] == right["head_hash"])
@@ -288,8 +317,12 @@ def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
 def demo(
     workdir: Path = typer.Option(None, help="keep the nodes' data here (default: a temp folder)"),
     serve: bool = typer.Option(False, "--serve", help="leave both nodes running afterwards"),
+    brief_dir: Path = typer.Option(
+        Path("build/demo"), "--brief-dir", help="where the round's briefing packs are written"
+    ),
 ) -> None:
-    """Start two nodes (US and CN) on loopback, peer them and play one case of each type."""
+    """Start two nodes (US and CN) on loopback, peer them, play one case of each type and a
+    dialogue round, print a scorecard and write the round's briefing pack."""
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="accord-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     nodes: list[RunningNode] = []
@@ -315,7 +348,10 @@ def demo(
                 raise DemoFailure(f"the two logs of {reference} differ")
             heads[reference] = (len(logs[0]), checks[0]["local_head"])
             console.print(f"{reference}: {checks[0]['explanation']}", soft_wrap=True)
+        round_reference = references[ALL_TYPES.index("round")]
+        link_outcome(us, cn, round_reference, references[ALL_TYPES.index("mla")])
         print_scorecard(us)
+        write_briefs(us, round_reference, brief_dir)
         if serve:
             for node in nodes:
                 for person in (node.staff.officer, node.staff.reviewer):

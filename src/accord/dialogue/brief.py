@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -142,18 +142,21 @@ def charts(
         for node in nodes
     ]
     statuses = list(OutcomeStatus)
+    response, response_unit = _scaled(per_area("first_response_median_days"), _)
     return [
         Chart(
             _("Requests received, by area"),
-            _bars(names, per_area("received"), nodes, _("requests")),
+            _bars(names, per_area("received"), nodes, _("requests"), _("No request.")),
         ),
         Chart(
-            _("Median days to first response, by area"),
-            _bars(names, per_area("first_response_median_days"), nodes, _("days")),
+            _("Median time to first response, by area"),
+            _bars(names, response, nodes, response_unit, _("No response yet.")),
         ),
         Chart(
             _("Open requests by age (backlog)"),
-            _bars([b for b, _l, _h in AGE_BUCKETS], backlog, nodes, _("cases")),
+            _bars(
+                [b for b, _l, _h in AGE_BUCKETS], backlog, nodes, _("cases"), _("No open request.")
+            ),
         ),
         Chart(
             _("Agreed outcomes by status and owner"),
@@ -196,10 +199,14 @@ def _svg(fig: Any) -> str:
 
 
 def _bars(
-    categories: Sequence[str], series: Sequence[Sequence[float]], names: Sequence[str], unit: str
+    categories: Sequence[str],
+    series: Sequence[Sequence[float]],
+    names: Sequence[str],
+    unit: str,
+    empty: str,
 ) -> str:
     """Horizontal grouped bars: one group per category, one bar per side."""
-    fig, ax = _figure(0.45 * max(len(categories), 3) + 1.2)
+    fig, ax = _figure(0.45 * max(len(categories), 3) + 1.4)
     height = 0.8 / max(len(series), 1)
     colours = [HOST_COLOUR, GUEST_COLOUR]
     for i, (values, name) in enumerate(zip(series, names, strict=True)):
@@ -210,8 +217,21 @@ def _bars(
     ax.set_yticklabels(categories)
     ax.invert_yaxis()
     ax.set_xlabel(unit)
-    ax.legend(loc="lower right", frameon=False)
+    if not any(v for values in series for v in values):
+        ax.set_xlim(0, 1)
+        ax.set_xticks([])
+        ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", color="#666")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(names), frameon=False)
     return _svg(fig)
+
+
+def _scaled(days: list[list[float]], _: Callable[[str], str]) -> tuple[list[list[float]], str]:
+    """Durations in days, hours or minutes, whichever reads best for the largest."""
+    largest = max((v for values in days for v in values), default=0.0)
+    for unit, factor in (("days", 1.0), ("hours", 24.0), ("minutes", 1440.0)):
+        if largest * factor >= 1 or unit == "minutes":
+            return [[round(v * factor, 1) for v in values] for values in days], _(unit)
+    raise AssertionError("unreachable")
 
 
 def _stacked(

@@ -7,6 +7,7 @@ service's (get_visible_case, list_cases with a viewer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -170,6 +171,7 @@ def _landing(principal: Principal) -> str:
     for permission, path in (
         (Permission.USER_ADMIN, "/users"),
         (Permission.AUDIT_READ, "/audit"),
+        (Permission.DIALOGUE_READ, "/dialogue"),
         (Permission.PEER_READ, "/peers"),
     ):
         if principal.can(permission):
@@ -551,29 +553,8 @@ def _case_context(
                 "hash": event.hash,
             }
         )
-    forms = []
-    for available in detail.available_actions:
-        mine = failed is not None and failed.action == available.name
-        forms.append(
-            ActionForm(
-                name=available.name,
-                label=_pick(lang, available.en, available.zh),
-                target=_state_label(workflow, available.target, lang),
-                fields=form_fields(
-                    available.payload_schema,
-                    lang,
-                    posted=failed.posted if failed and mine else None,
-                    prefix=f"{available.name}.",
-                    errors=failed.by_field if failed and mine else None,
-                ),
-                allowed=me.principal.may_take(available.name),
-                errors=failed.general if failed and mine else [],
-            )
-        )
-    failed_elsewhere = (
-        failed.general
-        if failed and failed.action not in {a.name for a in detail.available_actions}
-        else []
+    forms, failed_elsewhere = action_forms(
+        detail, workflow, lang, failed, allowed=me.principal.may_take
     )
     return {
         "case": detail,
@@ -616,6 +597,54 @@ def _case_context(
         "page_errors": failed_elsewhere,
         "version": _version(detail),
     }
+
+
+def action_forms(
+    detail: CaseDetail,
+    workflow: Workflow,
+    lang: Lang,
+    failed: Failed | None,
+    *,
+    allowed: Callable[[str], bool],
+) -> tuple[list[ActionForm], list[str]]:
+    """The forms of the actions this side may take now (one sent back with its errors), and
+    the errors of a failed action that is no longer available."""
+    forms = []
+    for available in detail.available_actions:
+        mine = failed is not None and failed.action == available.name
+        forms.append(
+            ActionForm(
+                name=available.name,
+                label=_pick(lang, available.en, available.zh),
+                target=_state_label(workflow, available.target, lang),
+                fields=form_fields(
+                    available.payload_schema,
+                    lang,
+                    posted=failed.posted if failed and mine else None,
+                    prefix=f"{available.name}.",
+                    errors=failed.by_field if failed and mine else None,
+                ),
+                allowed=allowed(available.name),
+                errors=failed.general if failed and mine else [],
+            )
+        )
+    failed_elsewhere = (
+        failed.general
+        if failed and failed.action not in {a.name for a in detail.available_actions}
+        else []
+    )
+    return forms, failed_elsewhere
+
+
+def failure(exc: AccordError, action: str, form: FormData, lang: Lang) -> Failed:
+    """A refused action as a form to send back: errors by field where the payload named them."""
+    if isinstance(exc, InvalidInput) and exc.detail.get("errors"):
+        by_field, general = field_errors(exc)
+    else:
+        by_field, general = {}, [exc.message]
+    if by_field and not general:
+        general = [tr(lang)("Check the fields marked below.")]
+    return Failed(action, form, by_field, general)
 
 
 def _version(detail: CaseDetail) -> str:
@@ -674,14 +703,7 @@ def act(
             )
             audited(session, me.principal, f"case.act.{action}", request, subject=reference)
     except AccordError as exc:
-        if isinstance(exc, InvalidInput) and exc.detail.get("errors"):
-            by_field, general = field_errors(exc)
-        else:
-            by_field, general = {}, [exc.message]
-        if by_field and not general:
-            _ = tr(me.lang)
-            general = [_("Check the fields marked below.")]
-        failed = Failed(action, form, by_field, general)
+        failed = failure(exc, action, form, me.lang)
         with runtime.transaction() as session:
             context = _case_context(session, runtime, me, reference, failed=failed)
         status = exc.http_status if exc.http_status != 404 else 422
