@@ -34,7 +34,7 @@ from stix2matcher.matcher import Pattern
 
 from accord.cyber.matching.engine import Matcher, observed_data
 from accord.cyber.matching.index import IndicatorIndex
-from accord.cyber.matching.readers import DEFAULT_FIELDS, LogFormat
+from accord.cyber.matching.readers import BLOCK_SIZE, DEFAULT_FIELDS, LogFormat
 from accord.cyber.matching.suppression import SuppressionList
 from accord.cyber.stix import IndicatorPattern, observables_of
 
@@ -289,6 +289,7 @@ def main() -> None:
                 "lines_per_s": round(lines_per_s),
                 "lines_per_cpu_s": round(per_core),
                 "mb_per_s": round(log_bytes / 1e6 / wall_s, 1),
+                "block_mb": BLOCK_SIZE / 2**20,
                 "hit_lines": report.hit_lines,
                 "indicators_sighted": len(report.hits),
                 "suppressed_hits": sum(report.suppressed.values()),

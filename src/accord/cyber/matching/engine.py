@@ -1,8 +1,11 @@
-"""Logs streamed through the indicator index: each block's distinct values are looked up once,
-only lines holding a hit are parsed in full, and hits are aggregated into sightings."""
+"""Logs streamed through the indicator index: each block's columns are screened with pyarrow
+kernels and set operations, each distinct value is looked up once, only lines holding a hit are
+parsed in full, and hits are aggregated into sightings."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,6 +21,7 @@ from stix2matcher.matcher import Pattern
 from accord.core.clock import iso, utcnow
 from accord.cyber.matching.index import NO_MATCH, BadValue, FieldKind, IndicatorIndex, Match
 from accord.cyber.matching.readers import (
+    BLOCK_SIZE,
     DEFAULT_FIELDS,
     NO_VALUE,
     BadLine,
@@ -33,6 +37,11 @@ from accord.cyber.stix import ObservableKind, build_sighting
 # A value the index could not read; it makes the lines holding it bad lines.
 BAD: tuple[Match, ...] = (Match(-1, ObservableKind.IPV4, ""),)
 CACHE_LIMIT = 400_000
+# A logged URL in plain form (a port, if any, in range: a bad one makes a bad value), its host in
+# the one group; other URLs are looked up whole.
+_PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+_URL_HOST = rf"^(?i:https?|ftp)://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*){_PORT}(?:[/?#]|$)"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _STIX_TYPE_OF_FIELD = {
     FieldKind.DOMAIN: "domain-name",
     FieldKind.URL: "url",
@@ -139,15 +148,18 @@ class Matcher:
         suppression: SuppressionList | None = None,
         field_kinds: Mapping[str, FieldKind] | None = None,
         cache_limit: int = CACHE_LIMIT,
+        block_size: int = BLOCK_SIZE,
     ) -> None:
         self.index = index
         self.suppression = suppression or SuppressionList()
         self.field_kinds = dict(field_kinds or DEFAULT_FIELDS)
         self.cache_limit = cache_limit
+        self.block_size = block_size
         # Verdicts per field kind for raw values seen before, and the raw values worth a look.
         self._verdicts: dict[FieldKind, dict[str, tuple[Match, ...]]] = {k: {} for k in FieldKind}
         self._hot: dict[FieldKind, set[str]] = {k: set() for k in FieldKind}
         self._patterns: dict[int, Any] = {}
+        self._untouched_ipv4 = untouched_ipv4_pattern(index, self.suppression)
 
     # -- one value, one line: the reference semantics ---------------------------------------
 
@@ -230,32 +242,67 @@ class Matcher:
             if self.index.unanchored:
                 rows.update(pc.indices_nonzero(pc.is_valid(column)).to_pylist())
                 continue
-            distinct = set(pc.unique(column).to_pylist())
-            distinct.discard(None)
-            # Taken before classifying: a full cache is cleared on the way.
-            hot = self._hot[kind].intersection(distinct)
-            unknown = distinct.difference(self._verdicts[kind])
-            unknown.difference_update(NO_VALUE)
-            maybe = self.index.screen(kind, unknown)
-            if len(self._verdicts[kind]) + len(unknown) > self.cache_limit:
-                # Unbounded caches would grow with every unique URL; start again instead.
-                self._verdicts[kind].clear()
-                self._hot[kind].clear()
-            self._verdicts[kind].update(dict.fromkeys(unknown - maybe, NO_MATCH))
-            for value in maybe:
-                found = self._classify(kind, value)
-                self._remember(kind, value, found)
-                if found is not NO_MATCH:
-                    hot.add(value)
+            if kind is FieldKind.URL:
+                hot = self._hot_urls(column)
+            else:
+                if kind is FieldKind.IP and self._untouched_ipv4 is not None:
+                    # Well-formed addresses where the index has nothing (private sources, most
+                    # often) can neither hit nor be bad: dropped before any lookup.
+                    idle = pc.match_substring_regex(column, pattern=self._untouched_ipv4)
+                    column = column.filter(pc.invert(idle))
+                hot = self._hot_values(kind, _distinct(column))
             if hot:
-                mask = pc.is_in(column, value_set=pa.array(list(hot), pa.string()))
+                mask = pc.is_in(table[name], value_set=pa.array(list(hot), pa.string()))
                 rows.update(pc.indices_nonzero(mask).to_pylist())
         return sorted(rows)
 
+    def _hot_values(self, kind: FieldKind, distinct: set[str]) -> set[str]:
+        """The values among `distinct` that hit or are bad, each decided once and remembered."""
+        # Taken before classifying: a full cache is cleared on the way.
+        hot = self._hot[kind].intersection(distinct)
+        unknown = distinct.difference(self._verdicts[kind])
+        unknown.difference_update(NO_VALUE)
+        if not unknown:
+            return hot
+        maybe = self.index.screen(kind, unknown)
+        if len(self._verdicts[kind]) + len(unknown) > self.cache_limit:
+            # Unbounded caches would grow with every unique URL; start again instead.
+            self._verdicts[kind].clear()
+            self._hot[kind].clear()
+        self._verdicts[kind].update(dict.fromkeys(unknown - maybe, NO_MATCH))
+        for value in maybe:
+            found = self._classify(kind, value)
+            self._remember(kind, value, found)
+            if found is not NO_MATCH:
+                hot.add(value)
+        return hot
+
+    def _hot_urls(self, column: pa.ChunkedArray) -> set[str]:
+        """URLs that hit or are bad. Most logged URLs are plain (`scheme://host/...`) and most
+        are unique (query strings): those are decided by their host, which is far less varied;
+        only URLs on a host that hits or that a URL indicator names are looked up whole."""
+        host = pc.struct_field(pc.extract_regex(column, pattern=_URL_HOST), [0])
+        odd = column.filter(pc.and_(pc.is_valid(column), pc.is_null(host)))
+        hot = self._hot_values(FieldKind.URL, _distinct(odd)) if len(odd) else set()
+        host = pc.ascii_lower(host)
+        hosts = _distinct(host)
+        if not hosts:
+            return hot
+        hot_hosts = self._hot_values(FieldKind.DOMAIN, hosts)
+        hot_hosts.update(self.index.url_hosts.intersection(hosts))
+        if hot_hosts:
+            on_hot_host = pc.is_in(host, value_set=pa.array(list(hot_hosts), pa.string()))
+            hot |= self._hot_values(FieldKind.URL, _distinct(column.filter(on_hot_host)))
+        return hot
+
     def match_batch(self, batch: Batch, *, reader: LogReader, report: MatchReport) -> None:
-        for row_index in self.candidate_rows(batch):
-            line = batch.line_numbers[row_index]
-            row = reader.parse_line(batch.lines[row_index], line)
+        rows = self.candidate_rows(batch)
+        if not rows:
+            return
+        numbers = batch.line_numbers
+        for row_index, raw in zip(rows, batch.lines_at(rows), strict=True):
+            line = numbers[row_index]
+            row = reader.parse_line(raw, line)
             if row is not None:
                 self.match_row(row, reader=reader, line=line, report=report)
 
@@ -270,7 +317,7 @@ class Matcher:
         report = MatchReport()
         start = time.perf_counter()
         for path in paths:
-            reader = LogReader(path, log_format, self.field_kinds)
+            reader = LogReader(path, log_format, self.field_kinds, block_size=self.block_size)
             before = 0
             for batch in reader.batches():
                 self.match_batch(batch, reader=reader, report=report)
@@ -283,6 +330,39 @@ class Matcher:
             report.bad_lines += reader.bad_lines
         report.elapsed_s = time.perf_counter() - start
         return report
+
+
+def _distinct(column: pa.ChunkedArray | pa.Array) -> set[str]:
+    values = set(pc.unique(column).to_pylist())
+    values.discard(None)
+    return values
+
+
+def untouched_ipv4_pattern(index: IndicatorIndex, suppression: SuppressionList) -> str | None:
+    """A regular expression (RE2) for well-formed IPv4 addresses in ranges the index does not
+    meet at all: the suppression list's ranges and whole /8 networks, to /24 at the finest."""
+    ranges = suppression.ranges[ObservableKind.IPV4]
+    spans = [*zip(ranges.starts, ranges.ends, strict=True)]
+    spans += [(octet << 24, (octet << 24) | 0xFFFFFF) for octet in range(256)]
+    prefixes: dict[int, set[str]] = {1: set(), 2: set(), 3: set()}
+    for start, end in index.ipv4_untouched(spans):
+        for network in ipaddress.summarize_address_range(
+            ipaddress.IPv4Address(start), ipaddress.IPv4Address(end)
+        ):
+            if network.prefixlen > 24:
+                continue
+            octets = (network.prefixlen + 7) // 8
+            first = int(network.network_address)
+            step = 1 << (32 - octets * 8)
+            for number in range(first, first + network.num_addresses, step):
+                text = str(ipaddress.IPv4Address(number)).split(".")[:octets]
+                prefixes[octets].add(".".join(text))
+    alternatives = [
+        f"(?:{'|'.join(re.escape(p) for p in sorted(found))})" + rf"(?:\.{_OCTET}){{{4 - n}}}"
+        for n, found in prefixes.items()
+        if found
+    ]
+    return f"^(?:{'|'.join(alternatives)})$" if alternatives else None
 
 
 def build_sightings(

@@ -3,6 +3,8 @@ prefix length), domains with their parent domains, normalised URLs, hash digests
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import socket
 from collections.abc import Callable, Iterable
@@ -284,6 +286,9 @@ class IndicatorIndex:
         self.urls: dict[str, Hits] = {}
         self.hashes: dict[bytes, Hits] = {}
         self.emails: dict[str, Hits] = {}
+        # The hosts of URL indicators: a logged URL whose host is none of these cannot hit a URL
+        # indicator, whatever its path.
+        self.url_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -292,9 +297,37 @@ class IndicatorIndex:
         index = cls(benign)
         for indicator in indicators:
             index.add(indicator)
-        index.networks4.freeze()
-        index.networks6.freeze()
+        index.freeze()
         return index
+
+    def freeze(self) -> None:
+        """Prepare the lookup tables once every indicator is in."""
+        self.networks4.freeze()
+        self.networks6.freeze()
+        hosts = (url_host(url) for url in self.urls)
+        self.url_hosts = frozenset(host.rstrip(".") for host in hosts if host)
+
+    def ipv4_untouched(self, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The IPv4 ranges [start, end] that no exact address or network of the index meets:
+        values in them can hit nothing."""
+        exact = sorted(self.ipv4)
+        networks = sorted(
+            (key << (32 - length), (key << (32 - length)) | ((1 << (32 - length)) - 1))
+            for length, table in self.networks4.by_length.items()
+            for key in table
+        )
+        starts = [start for start, _ in networks]
+        reach = list(itertools.accumulate((end for _, end in networks), max))
+        untouched = []
+        for start, end in spans:
+            i = bisect.bisect_left(exact, start)
+            if i < len(exact) and exact[i] <= end:
+                continue
+            j = bisect.bisect_right(starts, end)
+            if j and reach[j - 1] >= start:
+                continue
+            untouched.append((start, end))
+        return untouched
 
     def add(self, indicator: IndicatorPattern) -> None:
         """Add one indicator; one whose values cannot be read is set aside in `rejected`."""

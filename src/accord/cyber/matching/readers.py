@@ -1,12 +1,14 @@
 """Streaming readers for JSON Lines, CSV and Zeek TSV logs: blocks of whole lines parsed into
-columns by pyarrow for the fast path, single lines parsed in Python for hits and bad blocks."""
+columns by pyarrow for the fast path, single lines parsed in Python for hits and bad blocks. A
+block's lines are only cut out for the rows that need a look (`Batch.lines_at`)."""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -70,7 +72,10 @@ DEFAULT_FIELDS: dict[str, FieldKind] = {
 TIME_FIELDS = ("ts", "timestamp", "@timestamp", "time", "date")
 # Zeek's markers for an unset and an empty field; a dash means "none" in most other logs too.
 NO_VALUE = frozenset({"", "-", "(empty)"})
-BLOCK_SIZE = 1 << 20
+# Large blocks: each pyarrow call and each set operation is paid once per block, not per line.
+BLOCK_SIZE = 8 << 20
+# Lines are found again by counting newlines in pieces of this size (see `Batch.lines_at`).
+PIECE_SIZE = 1 << 14
 MAX_REPORTED = 1000
 
 
@@ -92,13 +97,59 @@ class BadLine:
 
 @dataclass
 class Batch:
-    """Rows of one block. `table` holds the fields to check as strings; row i is line
-    `line_numbers[i]` and its text is `lines[i]`, which the slow path parses in full."""
+    """Rows of one block. `table` holds the fields to check as strings. Row i is line
+    `first_line + i` of the file and line i of `block` unless the block was read line by line,
+    when `numbers` and `kept` give each row's line number and text."""
 
     table: pa.Table
     fields: dict[str, FieldKind]
-    line_numbers: list[int]
-    lines: list[bytes]
+    first_line: int
+    block: bytes = b""
+    numbers: list[int] | None = None
+    kept: list[bytes] | None = None
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _counts: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def line_numbers(self) -> list[int]:
+        if self.numbers is not None:
+            return self.numbers
+        return list(range(self.first_line, self.first_line + self.table.num_rows))
+
+    @property
+    def lines(self) -> list[bytes]:
+        return self.lines_at(range(self.table.num_rows))
+
+    def lines_at(self, rows: Sequence[int]) -> list[bytes]:
+        """The text of the given rows (ascending), without splitting the whole block: the block
+        is counted piece by piece once, and only the pieces holding a wanted row are split."""
+        if self.kept is not None:
+            return [self.kept[row] for row in rows]
+        if not self._starts:
+            self._cut_pieces()
+        found: list[bytes] = []
+        piece_lines: list[bytes] = []
+        current, base = -1, 0
+        for row in rows:
+            piece = bisect.bisect_right(self._counts, row)
+            if piece != current:
+                current = piece
+                base = self._counts[piece - 1] if piece else 0
+                piece_lines = self.block[self._starts[piece] : self._starts[piece + 1]].split(b"\n")
+            found.append(piece_lines[row - base])
+        return found
+
+    def _cut_pieces(self) -> None:
+        # Pieces of about PIECE_SIZE bytes, each ending just after a newline; `_counts[k]` is the
+        # number of lines in pieces 0..k.
+        block, start, total = self.block, 0, 0
+        self._starts = [0]
+        while start < len(block):
+            end = block.find(b"\n", start + PIECE_SIZE - 1) + 1 or len(block)
+            total += block.count(b"\n", start, end)
+            self._starts.append(end)
+            self._counts.append(total)
+            start = end
 
 
 Row = dict[str, str]
@@ -154,7 +205,7 @@ class LogReader:
         """All fields of one line as strings (values with no data left out); None, and the line
         reported, if it cannot be read."""
         try:
-            text = raw.decode("utf-8")
+            text = raw.removesuffix(b"\r").decode("utf-8")
         except UnicodeDecodeError as exc:
             self.bad(number, f"not UTF-8 at byte {exc.start}")
             return None
@@ -195,8 +246,8 @@ class LogReader:
 
     # -- blocks ------------------------------------------------------------------------------
 
-    def _raw_blocks(self) -> Iterator[tuple[bytes, int]]:
-        """Blocks of whole lines and the number of the first line of each."""
+    def _raw_blocks(self) -> Iterator[tuple[bytes, int, int]]:
+        """Blocks of whole lines, the number of the first line of each, and its line count."""
         line = 1
         carry = b""
         with self.path.open("rb") as handle:
@@ -211,17 +262,18 @@ class LogReader:
                     carry = data
                     continue
                 block, carry = data[:cut], data[cut:]
-                yield block, line
-                line += block.count(b"\n")
+                count = block.count(b"\n")
+                yield block, line, count
+                line += count
         if carry:
-            yield carry + b"\n", line
+            yield carry + b"\n", line, 1
 
     def batches(self) -> Iterator[Batch]:
         try:
             blocks = self._raw_blocks()
             if self.format is LogFormat.JSONL:
-                for block, first in blocks:
-                    yield self._batch(block, first)
+                for block, first, count in blocks:
+                    yield self._batch(block, first, count)
             elif self.format is LogFormat.CSV:
                 yield from self._csv_batches(blocks)
             else:
@@ -229,42 +281,45 @@ class LogReader:
         except OSError as exc:
             raise InvalidInput(f"cannot read {self.path}: {exc.strerror}") from None
 
-    def _csv_batches(self, blocks: Iterator[tuple[bytes, int]]) -> Iterator[Batch]:
-        for block, first in blocks:
+    def _csv_batches(self, blocks: Iterator[tuple[bytes, int, int]]) -> Iterator[Batch]:
+        for block, first, count in blocks:
             if not self.header:
                 head, _, block = block.partition(b"\n")
                 self.header = next(csv.reader([head.decode("utf-8", "replace").strip()]), [])
                 first += 1
+                count -= 1
                 if not self.header:
                     raise InvalidInput(f"{self.path}: the first line must be a CSV header")
             if block:
-                yield self._batch(block, first)
+                yield self._batch(block, first, count)
 
-    def _zeek_batches(self, blocks: Iterator[tuple[bytes, int]]) -> Iterator[Batch]:
-        for block, first in blocks:
+    def _zeek_batches(self, blocks: Iterator[tuple[bytes, int, int]]) -> Iterator[Batch]:
+        for block, first, count in blocks:
             if not block.startswith(b"#") and b"\n#" not in block:
                 if not self.header:
                     raise InvalidInput(f"{self.path}:{first}: a Zeek log starts with #fields")
-                yield self._batch(block, first)
+                yield self._batch(block, first, count)
                 continue
             # Header and footer lines (#fields, #close, a new header in a concatenated log)
             # split the block into runs of data lines.
-            run: list[bytes] = []
-            run_first = first
-            for offset, line in enumerate(block.split(b"\n")[:-1]):
-                if line.startswith(b"#"):
-                    if run:
-                        yield self._batch(b"\n".join(run) + b"\n", run_first)
-                        run = []
-                    self._zeek_directive(line.decode("utf-8", "replace"))
+            pos = 0
+            while pos < len(block):
+                if block.startswith(b"#", pos):
+                    end = block.index(b"\n", pos) + 1
+                    self._zeek_directive(
+                        block[pos : end - 1].decode("utf-8", "replace").rstrip("\r")
+                    )
+                    first += 1
+                    pos = end
                     continue
-                if not run:
-                    run_first = first + offset
-                    if not self.header:
-                        raise InvalidInput(f"{self.path}:{run_first}: data before the #fields line")
-                run.append(line)
-            if run:
-                yield self._batch(b"\n".join(run) + b"\n", run_first)
+                if not self.header:
+                    raise InvalidInput(f"{self.path}:{first}: data before the #fields line")
+                directive = block.find(b"\n#", pos)
+                end = len(block) if directive < 0 else directive + 1
+                count = block.count(b"\n", pos, end)
+                yield self._batch(block[pos:end], first, count)
+                first += count
+                pos = end
 
     def _zeek_directive(self, line: str) -> None:
         name, _, value = line.partition(" " if line.startswith("#separator") else self.separator)
@@ -311,8 +366,7 @@ class LogReader:
             raise pa.ArrowInvalid(f"{len(invalid)} rows with the wrong number of fields")
         return table
 
-    def _batch(self, block: bytes, first: int) -> Batch:
-        count = block.count(b"\n")
+    def _batch(self, block: bytes, first: int, count: int) -> Batch:
         self.lines_read += count
         if self.format is LogFormat.JSONL:
             # Zeek's http.log as JSON has host and uri too: the URL is rebuilt from them.
@@ -322,7 +376,6 @@ class LogReader:
             wanted = [name for name in self.field_kinds if name in present]
             if {"host", "uri"} <= present:
                 wanted.append("uri")
-        lines = block.split(b"\n")[:-1]
         table: pa.Table | None = None
         if wanted:
             try:
@@ -332,7 +385,7 @@ class LogReader:
             if table is not None and table.num_rows != count:
                 table = None  # blank lines were skipped: rows no longer line up with lines
         if table is None and wanted:
-            return self._batch_line_by_line(lines, first, wanted)
+            return self._batch_line_by_line(block.split(b"\n")[:-1], first, wanted)
         if table is None:
             table = pa.table({})
         names = table.column_names
@@ -348,7 +401,7 @@ class LogReader:
             for name, kind in {**self.field_kinds, "url": FieldKind.URL}.items()
             if name in table.column_names
         }
-        return Batch(table, kinds, list(range(first, first + count)), lines)
+        return Batch(table, kinds, first, block)
 
     def _batch_line_by_line(self, lines: list[bytes], first: int, wanted: list[str]) -> Batch:
         """The slow road for a block with a bad line: parse each line, report and drop bad ones."""
@@ -372,4 +425,4 @@ class LogReader:
             for name, kind in {**self.field_kinds, "url": FieldKind.URL}.items()
             if name in columns
         }
-        return Batch(table, kinds, numbers, kept)
+        return Batch(table, kinds, first, numbers=numbers, kept=kept)
