@@ -52,6 +52,9 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/identity/match"): {L, A},
     ("POST", "/api/v1/identity/screenings"): {L, A},
     ("GET", "/api/v1/identity/screenings/{job_id}"): {L, A},
+    ("GET", "/api/v1/identity/cases/{reference}/proposals"): {L, A},
+    ("POST", "/api/v1/identity/cases/{reference}/proposals"): {L, A},
+    ("POST", "/api/v1/identity/cases/{reference}/proposals/{person_id}/confirm"): {L, A},
     ("GET", "/api/v1/dialogue/mechanisms"): {L, R, A, D},
     ("POST", "/api/v1/dialogue/mechanisms"): {D},
     ("GET", "/api/v1/dialogue/rounds"): {L, R, A, D},
@@ -122,6 +125,7 @@ def test_every_route_as_every_role(
         path.replace("{reference}", "MLA-US-2026-000999")
         .replace("{sha256}", "a" * 64)
         .replace("{job_id}", "00000000-0000-7000-8000-000000000000")
+        .replace("{person_id}", "P1")
     )
     anonymous = test_client.request(method, url)
     assert anonymous.status_code == 401, (method, path)

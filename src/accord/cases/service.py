@@ -57,6 +57,11 @@ OPENING_CHECKS: dict[str, list[OpeningCheck]] = {}
 """By case type: checks of a new case's validated details against this node's own data, which
 the declaration cannot see (the dialogue registers the check of a round's mechanism here)."""
 
+ReceivedHook = Callable[[Session, NodeIdentity, "Case"], None]
+RECEIVED_HOOKS: list[ReceivedHook] = []
+"""Called once when a case opened by the peer first arrives here, right after its opening event
+is stored (identity screening of a removal batch or a fugitive notice is registered here)."""
+
 
 @dataclass(frozen=True)
 class Acted:
@@ -465,6 +470,9 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
             pending.status = "applied"
             pending.event_seq = event.seq
             pending.resolved_at = utcnow()
+    if created is not None:
+        for received in RECEIVED_HOOKS:
+            received(session, node, case)
 
 
 def head(session: Session, node: NodeIdentity, sender: str, query: Any) -> dict[str, Any]:

@@ -27,7 +27,8 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 def runtime_from(ctx: typer.Context) -> Runtime:
     import accord.attachments.replication
-    import accord.cases.replication  # noqa: F401
+    import accord.cases.replication
+    import accord.identity.integration  # noqa: F401  (screens cases as they arrive)
 
     return Runtime.open(settings_from(ctx))
 

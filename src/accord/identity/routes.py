@@ -1,4 +1,5 @@
-"""REST API for identity screening (/api/v1/identity): the watchlist, one person, batch jobs.
+"""REST API for identity screening (/api/v1/identity): the watchlist, one person, batch jobs,
+and the proposals made on removal batches and fugitive notices.
 
 DESIGN.md "Identity resolution": persons are matched across scripts and romanisations against
 the watchlist held by this node; every screening is written to the audit log.
@@ -12,15 +13,21 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, remote, require
+from accord.api import RuntimeDep, audited, remote, require
 from accord.audit import service as audit
+from accord.cases import service as cases
 from accord.core.permissions import Permission
-from accord.identity import service
+from accord.identity import integration, service
+from accord.identity.models import ScreeningJob
 from accord.identity.schemas import (
     CandidateOut,
+    CaseScreeningOut,
+    ConfirmIn,
+    ConfirmOut,
     MatchOut,
     PersonIn,
     ProblemOut,
+    ProposalOut,
     ScreeningOut,
     ScreeningStart,
     WatchlistLoad,
@@ -111,3 +118,83 @@ def screening(job_id: UUID, runtime: RuntimeDep, officer: Screener) -> Screening
     """A screening job: its status and progress, and its candidates once done."""
     with runtime.reading() as session:
         return ScreeningOut.model_validate(service.get_job(session, job_id=job_id))
+
+
+def _screening_out(
+    reference: str, job: ScreeningJob, proposals: list[dict[str, object]]
+) -> CaseScreeningOut:
+    return CaseScreeningOut(
+        reference=reference,
+        status=job.status,
+        screened_by=job.created_by,
+        screened_at=job.finished_at,
+        error=job.error,
+        proposals=[ProposalOut.model_validate(p) for p in proposals],
+    )
+
+
+@router.get("/cases/{reference}/proposals")
+def case_proposals(
+    reference: str, runtime: RuntimeDep, officer: Screener, request: Request
+) -> CaseScreeningOut:
+    """What screening proposes for each person of a removal batch (or a fugitive notice's
+    subject), against this node's records; DESIGN.md "Identity resolution"."""
+    officer.require(Permission.CASE_READ)
+    with runtime.transaction() as session:
+        cases.get_visible_case(session, reference=reference, viewer=officer)
+        job, proposals = integration.proposals(session, reference=reference)
+        audited(session, officer, "identity.proposals", request, subject=reference)
+        return _screening_out(reference, job, proposals)
+
+
+@router.post("/cases/{reference}/proposals")
+def screen_case(
+    reference: str, runtime: RuntimeDep, officer: Screener, request: Request
+) -> CaseScreeningOut:
+    """Screen the case's persons again (after the records changed); confirmed proposals are
+    kept."""
+    officer.require(Permission.CASE_READ)
+    with runtime.transaction() as session:
+        cases.get_visible_case(session, reference=reference, viewer=officer)
+        integration.screen_case(session, node=runtime.node, reference=reference, by=officer.officer)
+        job, proposals = integration.proposals(session, reference=reference)
+        audited(session, officer, "identity.screen_case", request, subject=reference)
+        return _screening_out(reference, job, proposals)
+
+
+@router.post("/cases/{reference}/proposals/{person_id}/confirm")
+def confirm_proposal(
+    reference: str,
+    person_id: str,
+    body: ConfirmIn,
+    runtime: RuntimeDep,
+    officer: Screener,
+    request: Request,
+) -> ConfirmOut:
+    """Confirm one person's proposal: the removal action it calls for (confirm_identity or
+    deny_identity) is taken in the officer's name and reaches the case log."""
+    with runtime.transaction() as session:
+        cases.get_visible_case(session, reference=reference, viewer=officer)
+        for action in set(integration.ACTION_OF.values()):
+            officer.require_action(action)
+        done = integration.confirm(
+            session,
+            node=runtime.node,
+            reference=reference,
+            person_id=person_id,
+            officer=officer.officer,
+            note=body.note,
+        )
+        audited(
+            session,
+            officer,
+            f"case.act.{done.proposal['action']}",
+            request,
+            subject=reference,
+            detail={"person_id": person_id, "from": "identity proposal"},
+        )
+        return ConfirmOut(
+            reference=reference,
+            proposal=ProposalOut.model_validate(done.proposal),
+            status="applied" if done.acted.event is not None else "pending",
+        )

@@ -75,3 +75,41 @@ class ScreeningOut(Schema):
         default_factory=list, description="candidates, once the job is done"
     )
     problems: list[dict[str, object]] = Field(default_factory=list)
+
+
+class ProposalOut(BaseModel):
+    """What screening proposes for one person of a case, and whether an officer confirmed it."""
+
+    person_id: str
+    name: str
+    outcome: str = Field(description="verified, not_verified or no_candidate")
+    candidate_id: str | None = Field(description="the best candidate among this node's records")
+    score: float | None
+    candidates: int = Field(description="candidates worth a look (the best is shown)")
+    explanation: str
+    problems: list[str]
+    person_status: str | None = Field(
+        default=None, description="where the person stands in the case now (removal)"
+    )
+    confirmed_by: str | None
+    confirmed_at: str | None
+    action: str | None = Field(description="the case action taken on confirming")
+
+
+class CaseScreeningOut(BaseModel):
+    reference: str
+    status: str = Field(description="done, or failed (screen again)")
+    screened_by: str
+    screened_at: datetime | None
+    error: str | None
+    proposals: list[ProposalOut]
+
+
+class ConfirmIn(BaseModel):
+    note: str = Field(default="", max_length=1000, description="added to the case action")
+
+
+class ConfirmOut(BaseModel):
+    reference: str
+    proposal: ProposalOut
+    status: str = Field(description="applied (we sequence the case) or pending (submitted)")

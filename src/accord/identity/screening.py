@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from accord.core.errors import InvalidInput
+from accord.identity import ftm
 from accord.identity.linkage.compare import Profile, compare, profile
 from accord.identity.linkage.explain import explanation
 from accord.identity.linkage.index import WatchlistIndex
@@ -106,14 +107,21 @@ class Screener:
 
 
 def file_format(path: Path) -> str:
+    """csv, jsonl, parquet, or ftm (JSON lines of FollowTheMoney entities: `*.ftm.json`,
+    `*.ftm.jsonl`)."""
     suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl") and path.name.lower().endswith((".ftm.json", ".ftm.jsonl")):
+        return "ftm"
     if suffix == ".csv":
         return "csv"
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    raise InvalidInput(f"{path}: unknown format; use .csv, .jsonl (JSON lines) or .parquet")
+    raise InvalidInput(
+        f"{path}: unknown format; use .csv, .jsonl (JSON lines), .parquet or .ftm.json "
+        "(FollowTheMoney entities)"
+    )
 
 
 def count_rows(path: Path) -> int:
@@ -137,12 +145,15 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         )
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
+def read_rows(path: Path, kind: str | None = None) -> Iterator[tuple[int, dict[str, object] | str]]:
     """(row number from 1, the row's fields) — or, for a row that cannot be read at all, the
-    reason as text, so that the caller reports it and goes on."""
+    reason as text, so that the caller reports it and goes on. `kind` overrides the format
+    the file's name suggests (csv, jsonl or parquet; FtM files are read by `read_records`)."""
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
-    kind = file_format(path)
+    kind = kind or file_format(path)
+    if kind == "ftm":
+        raise InvalidInput(f"{path}: FollowTheMoney entities are read as records, not rows")
     if kind == "csv":
         with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
@@ -180,11 +191,15 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
 
 
 def read_records(
-    path: Path, source: str, problems: list[tuple[str, RowProblem]]
+    path: Path, source: str, problems: list[tuple[str, RowProblem]], kind: str | None = None
 ) -> Iterator[PersonRecord]:
     """The file's records; each problem is appended to `problems` with `source` and reading
     goes on."""
-    for row, fields in read_rows(path):
+    kind = kind or file_format(path)
+    if kind == "ftm":
+        yield from ftm.read_records(path, source, problems)
+        return
+    for row, fields in read_rows(path, kind):
         if isinstance(fields, str):
             problems.append((source, RowProblem(row, "", "", fields, "row skipped")))
             continue

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -13,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.core.clock import new_id, utcnow
 from accord.core.db import unit_of_work
 from accord.core.errors import InvalidInput, NotFound
+from accord.identity import ftm
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.models import ScreeningJob, WatchlistEntry
 from accord.identity.records import FIELDS, RowProblem, person_from_row
-from accord.identity.screening import CandidateMatch, Decision, Screener
+from accord.identity.screening import CandidateMatch, Decision, Screener, file_format, read_rows
 
 PROGRESS_EVERY = 100  # persons screened between two progress writes
 
@@ -25,14 +30,19 @@ _cache: dict[str, tuple[tuple[int, int, str], Screener]] = {}
 
 
 def add_to_watchlist(
-    session: Session, *, persons: Sequence[dict[str, object]]
+    session: Session,
+    *,
+    persons: Sequence[dict[str, object]],
+    rows: Sequence[int] | None = None,
 ) -> tuple[int, int, list[RowProblem]]:
     """Add or replace (by id) persons on the watchlist. Rows without id or name are refused;
-    bad optional values are reported and left out. Returns (added, updated, problems)."""
+    bad optional values are reported and left out. `rows` numbers the persons in problems
+    (their rows in a file; by default 1, 2, …). Returns (added, updated, problems)."""
     added = updated = 0
     problems: list[RowProblem] = []
     now = utcnow()
-    for row, fields in enumerate(persons, start=1):
+    numbers = rows if rows is not None else range(1, len(persons) + 1)
+    for row, fields in zip(numbers, persons, strict=True):
         record, found = person_from_row(fields, row)
         problems += found
         if record is None:
@@ -62,6 +72,77 @@ def add_to_watchlist(
 
 def _text(value: object) -> str | None:
     return str(value).strip() or None if value is not None else None
+
+
+IMPORT_CHUNK = 1000  # persons stored per flush while importing a file
+EXPORT_FORMATS = ("csv", "jsonl", "ftm")
+
+
+def import_records(
+    session: Session, *, path: Path, kind: str | None = None
+) -> tuple[int, int, list[RowProblem]]:
+    """Add or replace persons on the watchlist from a file: CSV, JSON lines, Parquet or
+    FollowTheMoney entities (`kind`, or the file's name). Bad lines are reported by line and
+    field and the import goes on. Returns (added, updated, problems)."""
+    kind = kind or file_format(path)
+    added = updated = 0
+    problems: list[RowProblem] = []
+    persons: list[dict[str, object]] = []
+    rows: list[int] = []
+
+    def store() -> None:
+        nonlocal added, updated
+        a, u, found = add_to_watchlist(session, persons=persons, rows=rows)
+        added, updated = added + a, updated + u
+        if kind == "ftm":  # the problems named as the entity names them
+            found = [ftm.in_ftm_terms(p) for p in found]
+        problems.extend(found)
+        persons.clear()
+        rows.clear()
+
+    lines: Iterator[tuple[int, dict[str, object] | None, list[RowProblem]]]
+    lines = ftm.read_entities(path) if kind == "ftm" else _rows_of(path, kind)
+    for row, fields, found in lines:
+        problems.extend(found)
+        if fields is not None:
+            persons.append(fields)
+            rows.append(row)
+        if len(persons) >= IMPORT_CHUNK:
+            store()
+    store()
+    problems.sort(key=lambda p: p.row)
+    return added, updated, problems
+
+
+def _rows_of(
+    path: Path, kind: str
+) -> Iterator[tuple[int, dict[str, object] | None, list[RowProblem]]]:
+    for row, fields in read_rows(path, kind):
+        if isinstance(fields, str):
+            yield row, None, [RowProblem(row, "", "", fields, "row skipped")]
+        else:
+            yield row, fields, []
+
+
+def export_records(session: Session, *, out: TextIO, kind: str) -> int:
+    """Write the watchlist to `out` as CSV, JSON lines or FollowTheMoney entities (JSON lines);
+    returns the number of records written."""
+    if kind not in EXPORT_FORMATS:
+        raise InvalidInput(f"cannot export as {kind!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    writer = csv.DictWriter(out, fieldnames=FIELDS) if kind == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    count = 0
+    for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.record_id)):
+        fields = {f: getattr(entry, f) or "" for f in FIELDS if f != "id"}
+        fields = {"id": entry.record_id, **fields}
+        if writer is not None:
+            writer.writerow(fields)
+        else:
+            value = ftm.entity_of(fields) if kind == "ftm" else fields
+            out.write(json.dumps(value, ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 def watchlist_size(session: Session) -> int:
