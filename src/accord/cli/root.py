@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from accord.cli import accounts, cases, cyber, demo, dialogue, federation, identity
+from accord.cli import accounts, cases, cyber, demo, dialogue, federation, identity, ops
 from accord.cli.common import console, node_runtime, runtime_from, settings_from
 from accord.config import Settings
 from accord.core.errors import InvalidInput
@@ -71,6 +71,11 @@ def serve(
     host: str = typer.Option(None, help="listen address (default: from the endpoint)"),
     port: int = typer.Option(None, help="listen port (default: from the endpoint)"),
     log_level: str = typer.Option("info"),
+    workers: bool = typer.Option(
+        None,
+        "--workers/--no-workers",
+        help="run the delivery and inbox workers in this process (default: ACCORD_RUN_WORKERS)",
+    ),
 ) -> None:
     """Run the node: REST API, federation endpoints, delivery and inbox workers."""
     import uvicorn
@@ -79,6 +84,8 @@ def serve(
     from accord.core.migrate import upgrade
 
     settings = settings_from(ctx)
+    if workers is not None:
+        settings = settings.model_copy(update={"run_workers": workers})
     runtime = runtime_from(ctx)
     endpoint = urlparse(runtime.node.endpoint)
     runtime.close()
@@ -148,3 +155,7 @@ app.command(name="demo")(demo.demo)
 app.add_typer(cyber.app, name="cyber")
 app.add_typer(dialogue.app, name="dialogue")
 app.command(name="screen")(identity.screen)
+app.command(name="worker")(ops.worker)
+app.command(name="backup")(ops.backup)
+app.command(name="restore")(ops.restore)
+app.add_typer(identity.app, name="identity")

@@ -1,7 +1,8 @@
 """Delivery: send the outbox to each peer in order per (peer, stream), with retries.
 
 Backoff is exponential with jitter; nothing is ever dropped for age: an item that has waited too
-long raises an alert (log and audit) and keeps being retried.
+long raises an alert (log and audit) and keeps being retried. On PostgreSQL any number of
+delivery workers share one outbox (see `claim_batches`); on SQLite one worker sends it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from accord.audit import service as audit
 from accord.config import Settings
 from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import unit_of_work
+from accord.core.dialects import is_postgresql, skip_locked
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
@@ -73,7 +75,7 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
         select(OutboxItem.peer).where(OutboxItem.status == "pending").distinct()
     ).all()
     chosen: dict[str, list[OutboxItem]] = {}
-    for peer_name in peers:
+    for peer_name in sorted(peers):
         query = (
             select(OutboxItem)
             .where(
@@ -89,12 +91,22 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
         items: list[OutboxItem] = []
         size = 0
         for item in session.scalars(query):
-            size += len(canonical_bytes(item.body)) * 4 // 3 + 512  # sealed, base64, headers
+            size += _envelope_size(item)
             if items and size > settings.delivery_max_bytes:
                 break  # the rest go in the next request: the peer refuses oversize requests
             items.append(item)
         if items:
             chosen[peer_name] = items
+    return _sealed_batches(session, node, settings, chosen, now)
+
+
+def _sealed_batches(
+    session: Session,
+    node: NodeIdentity,
+    settings: Settings,
+    chosen: dict[str, list[OutboxItem]],
+    now: datetime,
+) -> list[Batch]:
     batches: list[Batch] = []
     sent_at = iso(now)
     for peer_name, items in chosen.items():
@@ -114,6 +126,111 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
             )
         )
     return batches
+
+
+def _envelope_size(item: OutboxItem) -> int:
+    return len(canonical_bytes(item.body)) * 4 // 3 + 512  # sealed, base64, headers
+
+
+def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
+    """Claim, for this transaction, whole streams and their due items; other workers skip them.
+
+    A worker sends a stream only while it holds the row lock of the stream's *head* (its
+    earliest pending item), taken with `SELECT … FOR UPDATE SKIP LOCKED`; the items it sends
+    after the head are locked the same way. Two workers cannot hold the same head, so they
+    never send one stream at once, and every item sent is locked by its sender and was still
+    pending when locked, so no item is sent by two workers. The locks last until the sender
+    settles the receipts and commits (the caller keeps the transaction open during the HTTP
+    request); if the worker dies, PostgreSQL drops its connection and the locks with it, and
+    the items are due again for any worker (the peer answers `duplicate` for an envelope it had
+    already stored).
+
+    Why head rows and not an advisory lock on a hash of (peer, stream): the head lock is the
+    claim itself (one statement finds and locks the next free streams, skipping taken ones),
+    it needs no second lock namespace to keep consistent with the rows, and it cannot collide.
+    It relies on ids of one stream being assigned in commit order, which holds because every
+    writer of a stream (a case) first locks the case row.
+
+    Heads are claimed a few at a time, sized by the average number of pending items per
+    stream, so that one worker does not hold streams it will not send in this round. A stream
+    with an item waiting for its retry is skipped whole, as in `select_batches`.
+    """
+    now = utcnow()
+    later = aliased(OutboxItem)
+    waiting = exists().where(
+        later.peer == OutboxItem.peer,
+        later.stream == OutboxItem.stream,
+        later.status == "pending",
+        later.next_attempt_at > now,
+    )
+    heads = (
+        select(func.min(OutboxItem.id))
+        .where(OutboxItem.status == "pending")
+        .group_by(OutboxItem.peer, OutboxItem.stream)
+    )
+    pending, streams = session.execute(
+        select(
+            func.count(OutboxItem.id),
+            func.count(func.distinct(OutboxItem.stream)),
+        ).where(OutboxItem.status == "pending")
+    ).one()
+    per_stream = max(1, pending // max(1, streams))
+    chosen: dict[str, list[OutboxItem]] = {}
+    sizes: dict[str, int] = {}
+    full: set[str] = set()
+    claimed: list[int] = []
+    while True:
+        room = settings.delivery_batch - max((len(v) for v in chosen.values()), default=0)
+        wanted = max(1, -(-room // per_stream))
+        query = (
+            select(OutboxItem)
+            .where(
+                OutboxItem.id.in_(heads),
+                OutboxItem.status == "pending",
+                OutboxItem.next_attempt_at <= now,
+                ~waiting,
+            )
+            .order_by(OutboxItem.id)
+            .limit(wanted)
+        )
+        if claimed:  # our own locks are not skipped: leave out the heads we already hold
+            query = query.where(OutboxItem.id.not_in(claimed))
+        if full:
+            query = query.where(OutboxItem.peer.not_in(full))
+        new_heads = list(session.scalars(skip_locked(query)))
+        if not new_heads:
+            break
+        claimed.extend(h.id for h in new_heads)
+        items = session.scalars(
+            skip_locked(
+                select(OutboxItem)
+                .where(
+                    tuple_(OutboxItem.peer, OutboxItem.stream).in_(
+                        [(h.peer, h.stream) for h in new_heads]
+                    ),
+                    OutboxItem.status == "pending",
+                    OutboxItem.next_attempt_at <= now,
+                    OutboxItem.id >= min(h.id for h in new_heads),
+                )
+                .order_by(OutboxItem.id)
+                .limit(settings.delivery_batch)
+            )
+        )
+        for item in items:
+            batch = chosen.setdefault(item.peer, [])
+            if item.peer in full:
+                continue
+            size = sizes.get(item.peer, 0) + _envelope_size(item)
+            if len(batch) >= settings.delivery_batch or (
+                batch and size > settings.delivery_max_bytes
+            ):
+                full.add(item.peer)  # the rest of its streams go in a later round, in order
+                continue
+            sizes[item.peer] = size
+            batch.append(item)
+        if all(len(v) >= settings.delivery_batch for v in chosen.values()):
+            full.update(chosen)
+    return _sealed_batches(session, node, settings, {k: v for k, v in chosen.items() if v}, now)
 
 
 def _fail(
@@ -205,24 +322,38 @@ def _settle(
     return delivered
 
 
+def _post(
+    client: httpx.Client, batch: Batch, settings: Settings
+) -> tuple[httpx.Response | None, str | None]:
+    try:
+        response = client.post(
+            batch.endpoint + ENVELOPES_PATH,
+            json={"envelopes": batch.envelopes},
+            timeout=settings.delivery_timeout_seconds,
+        )
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__} reaching {batch.endpoint}: {exc}"
+    return response, None
+
+
 def deliver_once(
     factory: sessionmaker[Session], node: NodeIdentity, settings: Settings, client: httpx.Client
 ) -> int:
-    """One round: read due items, send each peer's batch (outside any transaction), settle."""
+    """One round. On PostgreSQL: claim streams, send, settle, all in one transaction whose
+    locks keep other workers off the claimed streams. On SQLite (one worker, one writer): read
+    the due items, send each peer's batch outside any transaction, so that the database is not
+    locked during the request, then settle."""
+    delivered = 0
+    if is_postgresql(factory):
+        with unit_of_work(factory) as session:
+            for batch in claim_batches(session, node, settings):
+                response, error = _post(client, batch, settings)
+                delivered += _settle(session, batch, response, error, settings)
+        return delivered
     with unit_of_work(factory) as session:
         batches = select_batches(session, node, settings)
-    delivered = 0
     for batch in batches:
-        response: httpx.Response | None = None
-        error: str | None = None
-        try:
-            response = client.post(
-                batch.endpoint + ENVELOPES_PATH,
-                json={"envelopes": batch.envelopes},
-                timeout=settings.delivery_timeout_seconds,
-            )
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__} reaching {batch.endpoint}: {exc}"
+        response, error = _post(client, batch, settings)
         with unit_of_work(factory) as session:
             delivered += _settle(session, batch, response, error, settings)
     return delivered

@@ -23,6 +23,7 @@ from accord.audit import service as audit
 from accord.core.canonical import contains_nul
 from accord.core.clock import iso, parse_iso, utcnow
 from accord.core.db import unit_of_work
+from accord.core.dialects import try_exclusive
 from accord.federation.envelope import EnvelopeRefused, open_body, sign_document, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.kinds import KINDS, Deferred, Kind, Rejected
@@ -33,6 +34,7 @@ from accord.federation.schemas import Envelope
 log = logging.getLogger(__name__)
 
 WAKE_KEY = "accord.inbox_written"
+PROCESSING_LOCK = "accord.inbox.processing"
 RAW_LIMIT = 64 * 1024
 
 
@@ -365,6 +367,10 @@ def answer_query(
 def process(factory: sessionmaker[Session], node: NodeIdentity, *, limit: int = 500) -> int:
     """Process stored envelopes in arrival order; return how many were settled.
 
+    One processor at a time per database: on PostgreSQL, where several processes may run the
+    inbox worker, each batch first takes a transaction-scoped advisory lock and a process that
+    finds it taken does nothing this round (items are applied in arrival order anyway).
+
     Handlers raise Deferred or Rejected before they write anything, so a batch normally runs
     without savepoints. Should a handler fail in any other way, the batch is rolled back and run
     again with each item in its own savepoint, so that one bad item is quarantined alone.
@@ -381,6 +387,8 @@ def process(factory: sessionmaker[Session], node: NodeIdentity, *, limit: int = 
 
 
 def _process_batch(session: Session, node: NodeIdentity, *, limit: int, isolate: bool) -> int:
+    if not try_exclusive(session, PROCESSING_LOCK):
+        return 0
     settled = 0
     items = list(
         session.scalars(

@@ -1,0 +1,1 @@
+"""Keeping a node: backup and restore."""
