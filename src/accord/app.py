@@ -23,6 +23,7 @@ from accord.config import Settings
 from accord.core.errors import AccordError
 from accord.core.limits import BodySizeLimit
 from accord.core.runtime import Runtime
+from accord.cyber.taxii.routes import router as taxii_router
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_routes.router)
     app.include_router(federation_routes.api)
     app.include_router(federation_routes.wire)
+    app.include_router(taxii_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

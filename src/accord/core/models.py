@@ -5,6 +5,7 @@ from accord.attachments import models as attachments_models
 from accord.audit import models as audit_models
 from accord.cases import models as cases_models
 from accord.core.db import Base
+from accord.cyber.taxii import models as taxii_models
 from accord.dialogue import models as dialogue_models
 from accord.federation import models as federation_models
 from accord.identity import models as identity_models
@@ -18,4 +19,5 @@ __all__ = [
     "dialogue_models",
     "federation_models",
     "identity_models",
+    "taxii_models",
 ]

@@ -254,10 +254,13 @@ def _where(position: int, obj: Mapping[str, Any]) -> str:
 
 
 def _validate(position: int, obj: Mapping[str, Any]) -> None:
-    """Full STIX 2.1 validation by `stix2`, reported as the object and field at fault."""
-    where = _where(position, obj)
+    validate_object(obj, where=_where(position, obj))
+
+
+def validate_object(obj: Mapping[str, Any], *, where: str, allow_custom: bool = True) -> None:
+    """Full STIX 2.1 validation by `stix2`, reported as `where` and the field at fault."""
     try:
-        stix2.parse(dict(obj), allow_custom=True, version="2.1")
+        stix2.parse(dict(obj), allow_custom=allow_custom, version="2.1")
     except stix2.exceptions.InvalidValueError as exc:
         raise InvalidInput(f"{where}: field {exc.prop_name!r}: {exc.reason}") from None
     except stix2.exceptions.MissingPropertiesError as exc:
