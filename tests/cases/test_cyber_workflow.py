@@ -26,6 +26,9 @@ EXPECTED: dict[tuple[str, str], tuple[set[Side], str | None]] = {
     # measures taken (takedown, preservation, investigation), possibly several
     ("acknowledged", "report_measure"): ({D}, None),
     ("acknowledged", "report_result"): ({D}, "result_reported"),
+    # sightings go back on the case (issue 8), also after the result: logs keep coming
+    ("acknowledged", "report_sightings"): ({D}, None),
+    ("result_reported", "report_sightings"): ({D}, None),
     ("result_reported", "close"): ({R}, "closed"),
     **{(s, "withdraw"): ({R}, "withdrawn") for s in BEFORE_RESULT},
     # design silent on notes: the common rule (either side, any open state)
@@ -40,6 +43,19 @@ VALID: dict[str, dict[str, Any]] = {
         "taken_at": "2026-01-02T10:00:00Z",
     },
     "report_result": {"summary": "infrastructure dismantled"},
+    "report_sightings": {
+        "started_at": "2026-01-03T08:00:00Z",
+        "lines": 1000,
+        "hit_lines": 2,
+        "sightings": [
+            {
+                "indicator_id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "count": 2,
+                "first_seen": "2026-01-02T10:00:00Z",
+                "last_seen": "2026-01-02T11:00:00Z",
+            }
+        ],
+    },
     "close": {"satisfied": True},
     "withdraw": {"reason": "resolved domestically"},
     "note": {"text": "hello"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import (
@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from accord.cli.common import console
+from accord.cli.common import console, node_runtime
 from accord.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -45,7 +45,12 @@ def _field_kinds(specs: list[str]) -> dict[str, FieldKind]:
 
 @app.command("match")
 def match(
-    indicators: Path = typer.Option(..., "--indicators", "-i", help="STIX 2.1 bundle (JSON)"),
+    ctx: typer.Context,
+    indicators: Path = typer.Option(None, "--indicators", "-i", help="STIX 2.1 bundle (JSON)"),
+    case: str = typer.Option(
+        None, "--case", help="match a cyber case's indicators and report the sightings on it"
+    ),
+    officer: str = typer.Option("cli", help="who reports the sightings (with --case)"),
     logs: list[Path] = typer.Option(..., "--logs", "-l", help="a log file; repeat for more"),
     log_format: str = typer.Option(..., "--format", "-f", help="jsonl, csv or zeek"),
     out: Path = typer.Option(Path("sightings.json"), "--out", "-o", help="bundle of sightings"),
@@ -70,8 +75,10 @@ def match(
     from accord.cyber.matching.index import IndicatorIndex
     from accord.cyber.matching.readers import LogFormat
     from accord.cyber.matching.suppression import SuppressionList
-    from accord.cyber.stix import parse_bundle, sightings_bundle
+    from accord.cyber.stix import CyberBundle, parse_bundle, sightings_bundle
 
+    if (indicators is None) == (case is None):
+        raise InvalidInput("give either --indicators BUNDLE or --case REFERENCE")
     try:
         fmt = LogFormat(log_format)
     except ValueError:
@@ -79,11 +86,15 @@ def match(
     for path in logs:
         if not path.is_file():
             raise InvalidInput(f"no such log file: {path}")
-    try:
-        bundle_bytes = indicators.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read the bundle {indicators}: {exc.strerror}") from None
-    bundle = parse_bundle(bundle_bytes, validate=not quick)
+    if case is not None:
+        found = _case_indicators(ctx, case)
+        bundle = CyberBundle(id=case, indicators=found.indicators, objects=[])
+    else:
+        try:
+            bundle_bytes = indicators.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the bundle {indicators}: {exc.strerror}") from None
+        bundle = parse_bundle(bundle_bytes, validate=not quick)
     suppression = SuppressionList() if no_default_suppression else SuppressionList.defaults()
     for path in suppress:
         suppression.add_file(path)
@@ -148,3 +159,66 @@ def match(
     if report.bad_count > 10:
         console.print(f"… and {report.bad_count - 10} more bad lines")
     console.print(f"[green]{len(sightings)} sightings written to {out}[/green]")
+    if case is not None:
+        _report_on_case(ctx, case, report, bundle.indicators, logs, officer)
+
+
+def _case_indicators(ctx: typer.Context, reference: str) -> Any:
+    from accord.cyber import sightings
+
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        found = sightings.case_indicators(session, node=runtime.node, reference=reference)
+    for name in found.waiting:
+        console.print(f"[yellow]bundle {name} has not arrived yet: its indicators are left out")
+    console.print(f"{reference}: {len(found.indicators)} indicators on the case")
+    return found
+
+
+def _report_on_case(
+    ctx: typer.Context,
+    reference: str,
+    report: Any,
+    indicators: Any,
+    logs: list[Path],
+    officer: str,
+) -> None:
+    from accord.cyber import sightings
+
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        acted = sightings.report_sightings(
+            session,
+            node=runtime.node,
+            reference=reference,
+            report=report,
+            indicators=indicators,
+            sources=logs,
+            officer=officer,
+        )
+    where = "recorded" if acted.event is not None else f"sent to {acted.case.sequencer}"
+    console.print(f"{reference}: sightings of {len(report.hits)} indicators {where}")
+
+
+@app.command("attach")
+def attach(
+    ctx: typer.Context,
+    reference: str,
+    bundle: Path = typer.Argument(..., help="STIX 2.1 bundle of indicators (JSON)"),
+    officer: str = typer.Option("cli"),
+) -> None:
+    """Attach a STIX bundle of indicators to a cyber case; it travels to the peer with it."""
+    from accord.cyber import sightings
+
+    try:
+        content = bundle.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the bundle {bundle}: {exc.strerror}") from None
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        sightings.attach_bundle(
+            session,
+            node=runtime.node,
+            reference=reference,
+            bundle=content,
+            officer=officer,
+            filename=bundle.name,
+        )
+    console.print(f"{reference}: bundle {bundle.name} attached")

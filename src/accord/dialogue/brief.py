@@ -2,13 +2,12 @@
 
 One HTML document (charts as SVG images inside it) in English or Chinese; the PDF is that same
 document laid out by WeasyPrint, with the Noto CJK fonts for Chinese. Charts are drawn with
-matplotlib (text as paths, so they need no font where they are shown).
+matplotlib (see core.charts).
 """
 
 from __future__ import annotations
 
 import base64
-import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.cases.definitions.round import ROUND
 from accord.cases.enums import Area, OutcomeStatus
+from accord.core.charts import figure, to_svg
 from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput
 from accord.core.labels import Lang, label
@@ -35,7 +35,6 @@ STATUS_COLOURS = {
     OutcomeStatus.CARRIED_OVER: "#6f42c1",
     OutcomeStatus.DROPPED: "#555555",
 }
-FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
 DEFAULT_PERIOD = timedelta(days=365)
 
 
@@ -170,34 +169,6 @@ def charts(
     ]
 
 
-def _figure(height: float) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    plt.rcParams.update(
-        {
-            "font.family": FONTS,
-            "svg.fonttype": "path",
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
-    return plt.subplots(figsize=(7.5, height), dpi=96)
-
-
-def _svg(fig: Any) -> str:
-    from matplotlib import pyplot as plt
-
-    buffer = io.StringIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="svg")
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
-
-
 def _bars(
     categories: Sequence[str],
     series: Sequence[Sequence[float]],
@@ -206,7 +177,7 @@ def _bars(
     empty: str,
 ) -> str:
     """Horizontal grouped bars: one group per category, one bar per side."""
-    fig, ax = _figure(0.45 * max(len(categories), 3) + 1.4)
+    fig, ax = figure(0.45 * max(len(categories), 3) + 1.4)
     height = 0.8 / max(len(series), 1)
     colours = [HOST_COLOUR, GUEST_COLOUR]
     for i, (values, name) in enumerate(zip(series, names, strict=True)):
@@ -222,7 +193,7 @@ def _bars(
         ax.set_xticks([])
         ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", color="#666")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(names), frameon=False)
-    return _svg(fig)
+    return to_svg(fig)
 
 
 def _scaled(days: list[list[float]], _: Callable[[str], str]) -> tuple[list[list[float]], str]:
@@ -241,14 +212,14 @@ def _stacked(
     colours: Sequence[str],
 ) -> str:
     """Horizontal stacked bars: one bar per category, one layer per status."""
-    fig, ax = _figure(0.6 * max(len(categories), 2) + 1.4)
+    fig, ax = figure(0.6 * max(len(categories), 2) + 1.4)
     left = [0.0] * len(categories)
     for values, name, colour in zip(layers, names, colours, strict=True):
         ax.barh(list(categories), values, left=left, label=name, color=colour)
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, frameon=False, fontsize=8)
-    return _svg(fig)
+    return to_svg(fig)
 
 
 # -- output -----------------------------------------------------------------------------------

@@ -44,6 +44,29 @@ class MeasureTaken(Payload):
     taken_at: datetime
 
 
+class SightedIndicator(Payload):
+    indicator_id: str = Field(
+        pattern=r"^indicator--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )
+    count: int = Field(ge=1)
+    first_seen: datetime
+    last_seen: datetime
+    values: list[str] = Field(default_factory=list, max_length=10, description="values seen")
+
+
+class SightingsReport(Payload):
+    """One matching run of the case's indicators against the requested side's logs."""
+
+    started_at: datetime
+    lines: int = Field(ge=0, description="log lines read")
+    hit_lines: int = Field(ge=0)
+    sources: list[str] = Field(default_factory=list, max_length=100, description="logs read")
+    sightings: list[SightedIndicator] = Field(default_factory=list, max_length=100000)
+    bundle_sha256: str = Field(
+        default="", pattern=r"^([0-9a-f]{64})?$", description="the attached STIX Sightings bundle"
+    )
+
+
 class Result(Payload):
     summary: str = Field(min_length=1, max_length=TEXT)
     complete: bool = True
@@ -90,6 +113,15 @@ CYBER = Workflow(
             None,
             Who.REQUESTED,
             MeasureTaken,
+        ),
+        Action(
+            "report_sightings",
+            "Report sightings",
+            "通报命中情况",
+            frozenset({"acknowledged", "result_reported"}),
+            None,
+            Who.REQUESTED,
+            SightingsReport,
         ),
         Action(
             "report_result",

@@ -34,6 +34,7 @@ from accord.core.errors import AccordError, InvalidInput
 from accord.core.labels import Lang, label
 from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
+from accord.cyber import sightings
 from accord.federation.peers import list_peers
 from accord.web.forms import (
     FormField,
@@ -596,6 +597,23 @@ def _case_context(
         "actions": forms,
         "page_errors": failed_elsewhere,
         "version": _version(detail),
+        "cyber": _cyber_panel(session, runtime, case) if case.case_type == "cyber" else None,
+    }
+
+
+def _cyber_panel(session: Session, runtime: Runtime, case: Case) -> dict[str, Any]:
+    """A cyber case's indicators, its matching runs and a chart of the sightings over time."""
+    found = sightings.case_indicators(session, node=runtime.node, reference=case.reference)
+    runs = sightings.runs_of(session, case=case)
+    chart = None
+    if any(run.sightings for run in runs):
+        chart = svg(sightings.sightings_chart(runs, lambda key: found.values.get(key, key)))
+    return {
+        "indicators": [found.values[i.id] for i in found.indicators[:200]],
+        "indicator_count": len(found.indicators),
+        "waiting": found.waiting,
+        "runs": runs,
+        "chart": chart,
     }
 
 
