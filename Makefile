@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) browser
 	$(BIN)/accord demo
 
 lint: $(STAMP)
@@ -27,16 +27,17 @@ unit: $(STAMP)
 	mkdir -p build
 	$(BIN)/pytest --junitxml=build/junit.xml
 
-# Chromium (and CJK fonts) for the browser tests: installed with apt-get when missing and we
-# are root on Debian; otherwise say so (in CI the browser tests then fail, never skip).
+# Chromium, CJK fonts and Pango for the browser tests and the briefing pack's PDF (WeasyPrint):
+# installed with apt-get when missing and we are root on Debian; otherwise say so (in CI the
+# browser and PDF tests then fail, never skip).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && ldconfig -p | grep -q libpangoft2; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq chromium fonts-noto-cjk; } || echo "could not install chromium"; \
+	      apt-get install -y -qq chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0; } || echo "could not install chromium"; \
 	  else \
 	    echo "chromium is missing and cannot be installed here (needs root and apt-get):"; \
-	    echo "  apt-get install chromium fonts-noto-cjk   -- the browser tests fail in CI without it"; \
+	    echo "  apt-get install chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0   -- the browser tests fail in CI without it"; \
 	  fi; }
 
 test: lint typecheck browser unit
