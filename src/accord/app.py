@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import accord.attachments.replication  # registers the chunk message kind
-import accord.cases.replication  # noqa: F401  (registers the case message kinds)
+import accord.cases.replication  # registers the case message kinds
+import accord.cyber.taxii.replication  # noqa: F401  (STIX objects shared through TAXII)
 from accord import __version__
 from accord.api import error_response
 from accord.attachments.routes import router as attachments_router

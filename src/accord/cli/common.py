@@ -28,6 +28,7 @@ def settings_from(ctx: typer.Context) -> Settings:
 def runtime_from(ctx: typer.Context) -> Runtime:
     import accord.attachments.replication
     import accord.cases.replication
+    import accord.cyber.taxii.replication
     import accord.identity.integration  # noqa: F401  (screens cases as they arrive)
 
     return Runtime.open(settings_from(ctx))

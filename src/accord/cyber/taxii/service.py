@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, and_, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,10 @@ from accord.core.clock import iso, new_id, parse_iso
 from accord.core.errors import Forbidden, InvalidInput, NotFound
 from accord.cyber.stix import validate_object
 from accord.cyber.taxii.models import TaxiiObject, TaxiiStatus
+from accord.federation.keys import NodeIdentity
+from accord.federation.kinds import Rejected
 from accord.federation.models import Peer
+from accord.federation.outbox import enqueue
 from accord.federation.peers import find_peer, list_peers
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -428,6 +432,8 @@ def add_objects(
     _demote_held(session, collection.id, held, before)
     if rows:
         session.execute(insert(TaxiiObject), rows)
+        if collection.direction is Direction.TO:
+            _share(session, collection.peer, [json.loads(row["body"]) for row in rows])
 
     status = TaxiiStatus(
         id=new_id(),
@@ -445,6 +451,44 @@ def add_objects(
     session.add(status)
     session.flush()
     return status
+
+
+OBJECTS_KIND = "taxii.objects"
+SHARE_BATCH = 200
+"""objects per federation message"""
+
+
+class ObjectsMessage(BaseModel):
+    """`taxii.objects`: STIX objects a peer added to its collection for us."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    objects: list[dict[str, Any]] = Field(min_length=1, max_length=SHARE_BATCH)
+
+
+def _share(session: Session, peer: str, objects: list[dict[str, Any]]) -> None:
+    """Queue what was added to `to-<peer>` for the peer, in the same transaction: it lands in
+    the peer's `from-<us>` collection."""
+    for start in range(0, len(objects), SHARE_BATCH):
+        batch = objects[start : start + SHARE_BATCH]
+        enqueue(session, peer=peer, stream="taxii", kind=OBJECTS_KIND, body={"objects": batch})
+
+
+def receive_objects(session: Session, node: NodeIdentity, sender: str, message: Any) -> None:
+    """As receiver: store the peer's objects in `from-<peer>` (validated again: a bad object is
+    a failure in the status, kept there with its reason), unless receiving is not agreed."""
+    assert isinstance(message, ObjectsMessage)
+    peer = find_peer(session, sender)
+    if peer is None:
+        raise Rejected(f"{sender} is not a pinned peer")
+    collection = next(c for c in _collections_of(peer) if c.direction is Direction.FROM)
+    _send, receive = cyber_terms(peer.agreement)
+    if not receive:
+        raise Rejected(
+            f"receiving STIX objects from {sender} is not agreed (peer agreement, term "
+            "cyber.receive): the objects are kept in quarantine"
+        )
+    add_objects(session, collection=collection, objects=message.objects, actor=f"peer:{sender}")
 
 
 def _demote_held(

@@ -1,0 +1,17 @@
+"""The message kind that carries STIX objects from a `to-<peer>` collection to the peer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.cyber.taxii import service
+from accord.federation.kinds import Kind, register
+
+
+def _stream(_message: Any) -> str:
+    return "taxii"
+
+
+register(
+    Kind(service.OBJECTS_KIND, service.ObjectsMessage, _stream, handler=service.receive_objects)
+)
