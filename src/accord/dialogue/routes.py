@@ -13,6 +13,7 @@ from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
 from accord.core.clock import utcnow
 from accord.core.permissions import Permission
+from accord.core.runtime import Runtime
 from accord.dialogue import brief, service
 from accord.dialogue.schemas import MechanismIn, MechanismOut, RoundActionIn, RoundIn, RoundOut
 from accord.federation.peers import list_peers
@@ -89,9 +90,13 @@ def act_on_round(
             officer=manager.officer,
         )
         audited(
-            session, manager, "dialogue.round.act", request, subject=reference,
+            session,
+            manager,
+            "dialogue.round.act",
+            request,
+            subject=reference,
             detail={"action": body.action},
-        )  # fmt: skip
+        )
         return {
             "round": service.get_round(session, reference).model_dump(mode="json"),
             "pending": acted.pending is not None,
@@ -107,9 +112,16 @@ def round_brief(
     format: Literal["html", "pdf"] = "html",
 ) -> Response:
     """The briefing pack of the round: outcomes, scorecard with charts, stuck cases."""
+    return brief_response(runtime, reference, lang, format)
+
+
+def brief_response(
+    runtime: Runtime, reference: str, lang: Literal["en", "zh"], fmt: Literal["html", "pdf"]
+) -> Response:
+    """The briefing pack as a page, or as a PDF to download (the API's and the UI's)."""
     with runtime.reading() as session:
         pack = brief.build(session, reference=reference, lang=lang)
-    if format == "pdf":
+    if fmt == "pdf":
         return Response(
             brief.to_pdf(pack),
             media_type="application/pdf",

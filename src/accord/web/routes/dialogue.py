@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse
 
 from accord.api import RuntimeDep, audited
 from accord.cases import service as cases
@@ -18,7 +17,8 @@ from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.core.labels import Lang, label
 from accord.core.permissions import Permission
-from accord.dialogue import brief, service
+from accord.dialogue import service
+from accord.dialogue.routes import brief_response
 from accord.dialogue.scorecard import AGE_BUCKETS
 from accord.federation.peers import list_peers
 from accord.web.forms import parse_form
@@ -257,8 +257,14 @@ def round_act(
                 payload=payload,
                 officer=me.principal.officer,
             )
-            audited(session, me.principal, "dialogue.round.act", request, subject=reference,
-                    detail={"action": action})  # fmt: skip
+            audited(
+                session,
+                me.principal,
+                "dialogue.round.act",
+                request,
+                subject=reference,
+                detail={"action": action},
+            )
     except AccordError as exc:
         context = _round_context(runtime, me, reference, failure(exc, action, form, me.lang))
         status = exc.http_status if exc.http_status != 404 else 422
@@ -278,12 +284,6 @@ def round_brief(
     me.principal.require(Permission.DIALOGUE_READ)
     if lang not in ("en", "zh") or format not in ("html", "pdf"):
         raise InvalidInput("the briefing pack is in en or zh, as html or pdf")
-    with runtime.reading() as session:
-        pack = brief.build(session, reference=reference, lang="zh" if lang == "zh" else "en")
-    if format == "pdf":
-        return Response(
-            brief.to_pdf(pack),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{reference}-{lang}.pdf"'},
-        )
-    return HTMLResponse(brief.to_html(pack))
+    return brief_response(
+        runtime, reference, "zh" if lang == "zh" else "en", "pdf" if format == "pdf" else "html"
+    )
