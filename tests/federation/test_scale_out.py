@@ -85,7 +85,7 @@ def test_two_claims_on_postgresql_take_disjoint_streams_from_their_heads(
 def test_three_delivery_workers_on_postgresql_send_each_envelope_once_in_order(
     tmp_path: Path, postgresql: None
 ) -> None:
-    items, streams = 2000, 20
+    items, streams = 600, 12
     with pg_databases(2) as urls:
         result = run_once(tmp_path, urls, workers=3, items=items, streams=streams)
     total = items + 3 * streams  # each case is opened, sent to review and submitted first
