@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit browser bench clean
+.PHONY: install demo test lint typecheck unit browser bench faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test: lint typecheck browser unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/exchange.py
+
+# The fault-injection run at full size (10,000 events, 20 kills, 10 % drop/duplicate/reorder/delay,
+# clock skew, a full disk); prints a JSON summary, exits 1 if an invariant broke. `make test` runs
+# only its bounded version (tests/faults/test_faults.py).
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults.run
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

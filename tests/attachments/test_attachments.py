@@ -4,12 +4,13 @@ verified on arrival; H2 content cannot be exported."""
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import os
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accord.accounts.service import Principal
 from accord.attachments import service
@@ -21,8 +22,8 @@ from accord.cli.scenarios import MLA_STEPS
 from accord.core.errors import Forbidden, PayloadTooLarge
 from accord.core.permissions import Role
 from accord.federation.kinds import Rejected
-from accord.federation.models import OutboxItem, QuarantineItem
-from tests.helpers import Node, act, open_mla, pump
+from accord.federation.models import InboxItem, OutboxItem, QuarantineItem
+from tests.helpers import Node, act, open_mla, process, pump
 
 CONTENT = os.urandom(CHUNK * 2 + 1234)  # three chunks, the last one short
 
@@ -131,3 +132,35 @@ def test_quarantine_is_untouched_by_a_clean_transfer(pair: tuple[Node, Node]) ->
     pump(us, cn)
     with cn.runtime.reading() as session:
         assert session.scalar(select(QuarantineItem.id)) is None
+
+
+def test_a_full_disk_delays_a_received_file_but_never_quarantines_it(
+    pair: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the fault-injection suite: a chunk that could not be written (ENOSPC) was
+    quarantined as if the message were bad, and the file never arrived."""
+    us, cn = pair
+    reference = open_mla(us, cn.name)
+    for step in MLA_STEPS[:2]:
+        act(us, reference, step.action, step.payload)
+    pump(us, cn)
+
+    def disk_full(self: BlobStore, sha256: str, index: int, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(BlobStore, "put_chunk", disk_full)
+    sha = attach(us, reference, CONTENT, HandlingCode.H1)
+    with pytest.raises(OSError, match="No space left"):
+        pump(us, cn)
+    with cn.runtime.reading() as session:
+        assert session.scalar(select(QuarantineItem.id)) is None
+        assert session.scalar(select(func.count()).where(InboxItem.status == "stored")) == 4
+    monkeypatch.undo()  # space is freed
+    process(cn)
+    with cn.runtime.reading() as session:
+        case = cases.get_case(session, reference=reference)
+        (record,) = service.attachments_of(session, case=case)
+        assert session.scalar(select(QuarantineItem.id)) is None
+    assert record["sha256"] == sha and record["available"]
+    path = service.store_of(cn.identity).path(sha)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha

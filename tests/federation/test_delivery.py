@@ -62,3 +62,32 @@ def test_unreachable_peer_keeps_items_retries_later_and_alerts(pair: tuple[Node,
     assert all(i.next_attempt_at > utcnow() for i in items)
     assert all("ConnectError" in (i.last_error or "") for i in items)
     assert len(alerts) == 3 and all(i.alerted for i in items)
+
+
+def test_retries_scheduled_by_a_clock_since_put_back_are_due_at_once(
+    pair: tuple[Node, Node],
+) -> None:
+    """Found by the fault-injection suite: retries scheduled while the node's clock ran 400 s
+    fast waited those 400 s after the clock was corrected, holding up their streams."""
+    us, cn = pair
+    with us.runtime.transaction() as session:
+        session.execute(
+            update(Peer)
+            .where(Peer.name == cn.name)
+            .values(endpoint=f"http://127.0.0.1:{closed_port()}")
+        )
+    reference = open_mla(us, cn.name)
+    for step in MLA_STEPS[:2]:
+        act(us, reference, step.action, step.payload)
+    settings = Settings(delivery_backoff_max_seconds=2)
+    with us.runtime.transaction() as session:
+        session.execute(
+            update(OutboxItem).values(next_attempt_at=utcnow() + timedelta(seconds=400))
+        )
+    with httpx.Client() as client:
+        deliver_once(us.runtime.factory, us.identity, settings, client)
+        deliver_once(us.runtime.factory, us.identity, settings, client)  # now inside the cap
+    with us.runtime.reading() as session:
+        items = session.scalars(select(OutboxItem)).all()
+    assert len(items) == 3 and all(i.attempts == 1 for i in items)
+    assert all(i.next_attempt_at <= utcnow() + timedelta(seconds=3) for i in items)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import uuid6
 
+SKEW = timedelta(seconds=float(os.environ.get("ACCORD_CLOCK_SKEW_SECONDS") or 0))
+"""Added to every reading of the clock. For fault-injection tests only (clocks of two nodes out
+of step); read once, from the environment, when the process starts. Leave it unset in production."""
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + SKEW
 
 
 def iso(moment: datetime) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import exists, func, select, tuple_
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import ColumnElement, and_, exists, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, sessionmaker
 
 from accord.audit import service as audit
 from accord.config import Settings
@@ -51,6 +51,16 @@ def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> fl
     return float(min(cap, base * (2**exponent)) * (0.5 + rng.random()))
 
 
+def waiting(
+    next_attempt_at: InstrumentedAttribute[datetime], now: datetime, settings: Settings
+) -> ColumnElement[bool]:
+    """Not due yet: the retry time is ahead, but by no more than the backoff allows. A time
+    further ahead was set by a clock that has since been put back (a node whose clock ran fast
+    and was corrected): it is due, or its stream would wait as long as the clock was ahead."""
+    horizon = now + timedelta(seconds=settings.delivery_backoff_max_seconds * 1.5)
+    return and_(next_attempt_at > now, next_attempt_at <= horizon)
+
+
 def seal_item(
     node: NodeIdentity, keys: PeerKeys, item: OutboxItem, *, sent_at: str
 ) -> dict[str, Any]:
@@ -67,7 +77,7 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
     blocked: dict[str, set[str]] = {}
     for peer_name, stream in session.execute(
         select(OutboxItem.peer, OutboxItem.stream)
-        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at > now)
+        .where(OutboxItem.status == "pending", waiting(OutboxItem.next_attempt_at, now, settings))
         .distinct()
     ):
         blocked.setdefault(peer_name, set()).add(stream)
@@ -81,7 +91,7 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
             .where(
                 OutboxItem.peer == peer_name,
                 OutboxItem.status == "pending",
-                OutboxItem.next_attempt_at <= now,
+                ~waiting(OutboxItem.next_attempt_at, now, settings),
             )
             .order_by(OutboxItem.id)
             .limit(settings.delivery_batch)
@@ -157,11 +167,11 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
     """
     now = utcnow()
     later = aliased(OutboxItem)
-    waiting = exists().where(
+    blocked = exists().where(
         later.peer == OutboxItem.peer,
         later.stream == OutboxItem.stream,
         later.status == "pending",
-        later.next_attempt_at > now,
+        waiting(later.next_attempt_at, now, settings),
     )
     heads = (
         select(func.min(OutboxItem.id))
@@ -187,8 +197,8 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
             .where(
                 OutboxItem.id.in_(heads),
                 OutboxItem.status == "pending",
-                OutboxItem.next_attempt_at <= now,
-                ~waiting,
+                ~waiting(OutboxItem.next_attempt_at, now, settings),
+                ~blocked,
             )
             .order_by(OutboxItem.id)
             .limit(wanted)
@@ -209,7 +219,7 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
                         [(h.peer, h.stream) for h in new_heads]
                     ),
                     OutboxItem.status == "pending",
-                    OutboxItem.next_attempt_at <= now,
+                    ~waiting(OutboxItem.next_attempt_at, now, settings),
                     OutboxItem.id >= min(h.id for h in new_heads),
                 )
                 .order_by(OutboxItem.id)

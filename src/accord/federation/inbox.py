@@ -373,13 +373,16 @@ def process(factory: sessionmaker[Session], node: NodeIdentity, *, limit: int = 
 
     Handlers raise Deferred or Rejected before they write anything, so a batch normally runs
     without savepoints. Should a handler fail in any other way, the batch is rolled back and run
-    again with each item in its own savepoint, so that one bad item is quarantined alone.
+    again with each item in its own savepoint, so that one bad item is quarantined alone. A
+    failure of the machine rather than of the message (the database unreachable, the disk full:
+    `OperationalError`, `OSError`) quarantines nothing: the batch is rolled back, its items stay
+    stored, and the worker tries again at its next round.
     """
     try:
         with unit_of_work(factory) as session:
             return _process_batch(session, node, limit=limit, isolate=False)
-    except OperationalError:
-        raise
+    except (OperationalError, OSError):
+        raise  # the machine failed, not the message (database down, disk full): retry later
     except Exception:
         log.warning("inbox batch failed; processing it item by item", exc_info=True)
     with unit_of_work(factory) as session:
@@ -417,7 +420,7 @@ def _process_batch(session: Session, node: NodeIdentity, *, limit: int, isolate:
             _quarantine_item(session, item, str(exc))
             settled += 1
             continue
-        except OperationalError:
+        except (OperationalError, OSError):
             raise
         except Exception as exc:
             if not isolate:
