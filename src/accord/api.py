@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal, check_token
@@ -69,6 +70,31 @@ def audited(
         remote_addr=remote(request),
         detail=detail,
     )
+
+
+class ErrorOut(BaseModel):
+    """The body of every refusal: a code, and a message saying what was wrong and what to do."""
+
+    error: str
+    message: str
+    detail: dict[str, Any] | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (401, "No valid bearer token"),
+        (403, "The token's officer may not do this"),
+        (404, "No such thing, or not visible to this officer"),
+        (409, "Conflicts with the current state (e.g. the workflow)"),
+        (413, "Request body too large"),
+        (422, "Invalid input"),
+        (429, "Too many requests; wait as the Retry-After header says"),
+        (502, "The peer could not be reached or sent an unverifiable answer"),
+    )
+}
+"""The refusals every JSON route may answer with, declared in the OpenAPI document."""
 
 
 def error_response(exc: AccordError) -> JSONResponse:

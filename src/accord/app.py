@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 import accord.attachments.replication  # registers the chunk message kind
 import accord.cases.replication  # registers the case message kinds
 import accord.cyber.taxii.replication  # noqa: F401  (STIX objects shared through TAXII)
 from accord import __version__
-from accord.api import error_response
+from accord.api import ERRORS, error_response
 from accord.attachments.routes import router as attachments_router
 from accord.attachments.service import MAX_ATTACHMENT_BYTES
 from accord.audit.routes import router as audit_router
@@ -23,6 +25,7 @@ from accord.cases.routes import router as cases_router
 from accord.config import Settings
 from accord.core.errors import AccordError
 from accord.core.limits import BodySizeLimit
+from accord.core.ratelimit import RateLimit
 from accord.core.runtime import Runtime
 from accord.cyber.taxii.routes import router as taxii_router
 from accord.dialogue.routes import router as dialogue_router
@@ -31,6 +34,7 @@ from accord.federation.workers import Workers
 from accord.identity import routes as identity_routes
 from accord.web import STATIC
 from accord.web import router as web_router
+from accord.web.security import SECURITY_HEADERS, SESSION_COOKIE, SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             content={"error": "invalid_input", "message": f"invalid request: {problems}"},
         )
 
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        # Unknown paths, wrong methods, unparsable bodies: the same shape as every refusal.
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={
+                "error": HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"),
+                "message": str(exc.detail),
+            },
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(_request: Request, exc: Exception) -> JSONResponse:
+        # Answered outside the middleware stack, so the security headers are added here.
+        log.error("request failed", exc_info=exc)
+        return JSONResponse(
+            status_code=500,
+            content={
+                "error": "internal_error",
+                "message": "the node failed on this request (it is logged); try again, and tell "
+                "the administrator if it happens again",
+            },
+            headers=SECURITY_HEADERS,
+        )
+
     @app.get("/healthz", tags=["node"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -82,14 +112,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimit,
         limit=settings.max_request_bytes,
         exempt_prefixes=("/federation/",),
-        larger={"/attachments": MAX_ATTACHMENT_BYTES + 1024 * 1024},
+        larger={
+            suffix: MAX_ATTACHMENT_BYTES + 1024 * 1024 for suffix in ("/attachments", "/attach")
+        },
     )
-    app.include_router(cases_router)
-    app.include_router(attachments_router)
-    app.include_router(audit_router)
-    app.include_router(dialogue_router)
-    app.include_router(identity_routes.router)
-    app.include_router(federation_routes.api)
+    app.add_middleware(
+        RateLimit,
+        rate=settings.rate_limit_per_second,
+        burst=settings.rate_limit_burst,
+        session_cookie=SESSION_COOKIE,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: also on the refusals of the two above
+    app.include_router(cases_router, responses=ERRORS)
+    app.include_router(attachments_router, responses=ERRORS)
+    app.include_router(audit_router, responses=ERRORS)
+    app.include_router(dialogue_router, responses=ERRORS)
+    app.include_router(identity_routes.router, responses=ERRORS)
+    app.include_router(federation_routes.api, responses=ERRORS)
     app.include_router(federation_routes.wire)
     app.include_router(taxii_router)
     app.include_router(web_router)

@@ -18,6 +18,12 @@ class Settings(BaseSettings):
     replay_window_seconds: int = Field(default=300, ge=1)
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_envelopes_per_request: int = Field(default=200, ge=1)
+    rate_limit_per_second: float = Field(
+        default=100.0,
+        ge=0,
+        description="requests a second per token, web session or address; 0: none",
+    )
+    rate_limit_burst: int = Field(default=1000, ge=1, description="requests at once before that")
     delivery_batch: int = Field(default=100, ge=1)
     delivery_max_bytes: int = Field(
         default=3 * 1024 * 1024, ge=64 * 1024, description="keep under the peer's request limit"

@@ -230,3 +230,13 @@ def test_open_deadlines_as_the_case_goes() -> None:
     assert _open_deadlines(*located, "report_located", "arrange_return") == {"hand_over"}
     assert _open_deadlines(*located, "report_located", "arrange_return", "hand_over") == set()
     assert _open_deadlines(*located, "withdraw") == set()
+
+
+@pytest.mark.parametrize("field", ["nationalities", "languages_spoken_ids", "arrest_warrants"])
+def test_notice_list_field_that_is_not_a_list_is_invalid_input(field: str) -> None:
+    """Found by fuzzing: `"nationalities": 5` escaped as TypeError."""
+    from accord.cases.definitions.fugitive import notice_from_interpol
+
+    notice: dict[str, Any] = {"name": "ZHANG", "arrest_warrants": [{"charge": "fraud"}], field: 5}
+    with pytest.raises(InvalidInput, match=f"{field} must be a list"):
+        notice_from_interpol(notice)

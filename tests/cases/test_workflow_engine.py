@@ -7,8 +7,17 @@ from datetime import timedelta
 import pytest
 from pydantic import BaseModel
 
+from accord.cases.definitions.common import Note
 from accord.cases.enums import Priority, Side
-from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow, fold
+from accord.cases.workflow import (
+    Action,
+    DeadlineRule,
+    State,
+    Who,
+    Workflow,
+    fold,
+    json_schema,
+)
 from accord.core.errors import DeclarationError, InvalidInput, WorkflowViolation
 
 
@@ -153,3 +162,10 @@ def test_fold_opens_and_closes_deadlines_by_priority() -> None:
         ],
     )
     assert done.state == "z" and done.final and not done.deadlines
+
+
+def test_json_schema_is_the_model_schema_and_each_caller_gets_its_own_copy() -> None:
+    first = json_schema(Note)
+    assert first == Note.model_json_schema()
+    first["properties"].clear()
+    assert json_schema(Note) == Note.model_json_schema()

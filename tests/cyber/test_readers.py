@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from accord.core.errors import InvalidInput
 from accord.cyber.matching.readers import LogFormat, LogReader, event_time
 
 ZEEK_HTTP = (
@@ -96,3 +99,36 @@ def test_event_time_from_epoch_or_iso() -> None:
     moment = event_time({"timestamp": "2024-05-01T10:00:00Z"})
     assert moment is not None and moment.hour == 10
     assert event_time({"uid": "x"}) is None
+
+
+@pytest.mark.parametrize("separator", ["\\xZZ", "", "é"])
+def test_zeek_separator_that_names_none_is_invalid_input(tmp_path: Path, separator: str) -> None:
+    """Found by fuzzing: a broken #separator escaped as UnicodeDecodeError or ValueError."""
+    path = tmp_path / "conn.log"
+    path.write_text(f"#separator {separator}\n#fields\tts\n1\n")
+    with pytest.raises(InvalidInput, match="names no separator"):
+        rows_of(LogReader(path, LogFormat.ZEEK))
+
+
+@pytest.mark.parametrize("first", [b"null", b" true", b"[]"])
+def test_jsonl_block_starting_with_a_non_object_is_read_line_by_line(
+    tmp_path: Path, first: bytes
+) -> None:
+    """Found by fuzzing: pyarrow's JSON reader crashed the process on a block starting `null`."""
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(first + b'\n{"dst_ip": "192.0.2.1"}\n')
+    reader = LogReader(path, LogFormat.JSONL)
+    assert [r["dst_ip"] for r in rows_of(reader)] == ["192.0.2.1"]
+    assert reader.bad_count == 1 and "not a JSON object" in reader.bad_lines[0].reason
+
+
+def test_csv_field_past_the_csv_limit_is_reported_not_raised(tmp_path: Path) -> None:
+    """Found by fuzzing: a field of more than 128 KiB escaped as csv.Error."""
+    path = tmp_path / "log.csv"
+    path.write_bytes(b'client_ip,url\n10.0.0.1,"' + b"x" * 200_000 + b'"\n10.0.0.2,-\n')
+    reader = LogReader(path, LogFormat.CSV)
+    assert [r["client_ip"] for r in rows_of(reader)] in (["10.0.0.1", "10.0.0.2"], ["10.0.0.2"])
+    huge_header = tmp_path / "header.csv"
+    huge_header.write_bytes(b'"' + b"x" * 200_000 + b'"\n1\n')
+    with pytest.raises(InvalidInput, match="not a CSV header"):
+        rows_of(LogReader(huge_header, LogFormat.CSV))

@@ -12,6 +12,7 @@ from accord.api import RuntimeDep, require
 from accord.audit import service
 from accord.audit.models import AuditEntry
 from accord.core.permissions import Permission
+from accord.core.schemas import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -24,7 +25,7 @@ def entries(
     _auditor: Auditor,
     action: str | None = None,
     actor: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """Audit entries, newest first: who, what, which case, when, from where."""

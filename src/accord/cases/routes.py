@@ -33,7 +33,7 @@ from accord.cases.schemas import (
 from accord.core.labels import Lang
 from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
-from accord.core.schemas import Page
+from accord.core.schemas import MAX_OFFSET, Page
 from accord.federation.client import asker
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -99,7 +99,7 @@ def list_cases(
     due_within_hours: float | None = Query(
         None, ge=0, le=24 * 365, description="only cases with a deadline due within (0: overdue)"
     ),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[CaseOut]:
     """Cases this officer may see; `due_within_hours` lists what is overdue or due soon."""

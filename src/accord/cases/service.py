@@ -33,7 +33,14 @@ from accord.cases.schemas import (
     VerifyOut,
     WireEvent,
 )
-from accord.cases.workflow import OPEN_ACTION, CaseFold, OpenDeadline, Workflow, fold
+from accord.cases.workflow import (
+    OPEN_ACTION,
+    CaseFold,
+    OpenDeadline,
+    Workflow,
+    fold,
+    json_schema,
+)
 from accord.core.canonical import contains_nul
 from accord.core.clock import iso, new_id, parse_iso, utcnow
 from accord.core.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
@@ -119,6 +126,16 @@ def case_log(session: Session, *, reference: str) -> list[CaseEvent]:
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
         )
     )
+
+
+def last_events(session: Session, *, cases: list[Case]) -> dict[UUID, CaseEvent]:
+    """The latest event of each case, by case id, in one query (a case's head is its last)."""
+    heads = [case.head_hash for case in cases if case.event_count]
+    if not heads:
+        return {}
+    return {
+        e.case_id: e for e in session.scalars(select(CaseEvent).where(CaseEvent.hash.in_(heads)))
+    }
 
 
 def pending_actions(session: Session, *, case: Case) -> list[PendingAction]:
@@ -711,7 +728,7 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
                     en=a.en,
                     zh=a.zh,
                     target=a.target,
-                    payload_schema=a.payload.model_json_schema(),
+                    payload_schema=json_schema(a.payload),
                 )
                 for a in workflow.available(case.state, side)
             ]

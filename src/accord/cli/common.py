@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from accord.config import Settings
+from accord.core import jsontext
 from accord.core.errors import InvalidInput
 from accord.core.runtime import Runtime
 
@@ -53,7 +54,7 @@ def read_json(source: str) -> dict[str, Any]:
             text = source
         else:
             text = Path(source).read_text(encoding="utf-8")
-        value = json.loads(text)
+        value = jsontext.loads(text)
     except FileNotFoundError:
         raise InvalidInput(f"no such file: {source}") from None
     except json.JSONDecodeError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,15 +24,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+BUSY_SECONDS = 60
+"""How long a write transaction waits for another to finish before giving up."""
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_SECONDS})
         _tune_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _tune_sqlite(engine: Engine) -> None:
+    # One write transaction at a time per process, queued here: a waiting thread wakes as soon
+    # as the writer before it checks its connection back in. Left to SQLite's busy handler,
+    # waiting writers sleep up to 100 ms between tries, so under load the lock sat idle while
+    # they slept and requests waited seconds. Other processes still queue on busy_timeout.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from the sqlite3 module so that every
@@ -41,17 +53,36 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
-        else:
+            return
+        held = connection.connection.info  # the pooled connection's, until it is checked in
+        if not held.get(_WRITER):
+            if not writer.acquire(timeout=BUSY_SECONDS):
+                raise sqlite3.OperationalError(
+                    f"database is locked: another write transaction of this process held it "
+                    f"for {BUSY_SECONDS} s"
+                )
+            held[_WRITER] = True
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            del held[_WRITER]
+            writer.release()
+            raise
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_WRITER, False):
+            writer.release()
 
 
+_WRITER = "accord_writer"
 READ_ONLY = "accord_read_only"
 
 

@@ -17,6 +17,7 @@ import stix2.patterns as sp
 from stix2.pattern_visitor import create_pattern_object
 
 from accord.cases.enums import HandlingCode
+from accord.core import jsontext
 from accord.core.errors import Forbidden, InvalidInput
 from accord.core.labels import register_labels
 
@@ -305,7 +306,7 @@ def parse_bundle(source: bytes | str | Mapping[str, Any], *, validate: bool = Tr
         data: Any = source
     else:
         try:
-            data = json.loads(source)
+            data = jsontext.loads(source)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"the bundle is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("type") != "bundle":

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
 from accord.core.clock import utcnow
+from accord.core.errors import InvalidInput
 from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
 from accord.dialogue import brief, service
@@ -139,7 +140,10 @@ def scorecard(
 ) -> dict[str, Any]:
     """Per area and side, each figure with the cases behind it, and the previous period."""
     until = _utc(end) if end else utcnow()
-    since = _utc(start) if start else until - timedelta(days=90)
+    try:
+        since = _utc(start) if start else until - timedelta(days=90)
+    except OverflowError:
+        raise InvalidInput(f"no 90 days before {until}: give a later end") from None
     with runtime.reading() as session:
         nodes = [runtime.node.name, *(p.name for p in list_peers(session))]
         return service.scorecard(session, nodes=nodes, start=since, end=until)

@@ -266,11 +266,25 @@ def case_records(session: Session) -> list[CaseRecord]:
 
 
 def scorecard(
-    session: Session, *, nodes: list[str], start: datetime, end: datetime
+    session: Session,
+    *,
+    nodes: list[str],
+    start: datetime,
+    end: datetime,
+    records: list[CaseRecord] | None = None,
 ) -> dict[str, Any]:
-    """Per area and per side, this period and the one before it (for the trend)."""
-    records = case_records(session)
-    previous_start = start - (end - start)
+    """Per area and per side, this period and the one before it (for the trend); `records`
+    are `case_records(session)` when the caller has them already."""
+    if start >= end:
+        raise InvalidInput(f"the period starts ({start}) after it ends ({end}); swap them")
+    try:
+        previous_start = start - (end - start)
+    except OverflowError:
+        raise InvalidInput(
+            f"the period {start} to {end} is too long to compare with the one before it"
+        ) from None
+    if records is None:
+        records = case_records(session)
     by_area: dict[str, list[CaseRecord]] = defaultdict(list)
     for record in records:
         by_area[record.area].append(record)
@@ -295,9 +309,16 @@ def scorecard(
     }
 
 
-def stuck_cases(session: Session, *, nodes: list[str], now: datetime) -> dict[str, list[Any]]:
+def stuck_cases(
+    session: Session,
+    *,
+    nodes: list[str],
+    now: datetime,
+    records: list[CaseRecord] | None = None,
+) -> dict[str, list[Any]]:
     """For each side, the cases waiting on it beyond a deadline, oldest first."""
-    records = case_records(session)
+    if records is None:
+        records = case_records(session)
     return {
         node: [
             {"reference": ref, "deadline": name, "due": due.isoformat()}

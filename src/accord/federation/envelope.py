@@ -12,6 +12,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.public import Box, PrivateKey, PublicKey
 from nacl.signing import VerifyKey
 
+from accord.core import jsontext
 from accord.core.canonical import canonical_bytes
 from accord.federation.keys import NodeIdentity, PeerKeys, b64, unb64
 from accord.federation.schemas import Envelope
@@ -92,7 +93,7 @@ def open_body(node: NodeIdentity, peer: PeerKeys, envelope: Envelope) -> dict[st
     except (CryptoError, binascii.Error, ValueError):
         raise EnvelopeRefused("body does not decrypt with our key and the sender's") from None
     try:
-        body = json.loads(plaintext.decode("utf-8"))
+        body = jsontext.loads(plaintext.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EnvelopeRefused(f"body is not JSON: {exc}") from None
     if not isinstance(body, dict):

@@ -6,19 +6,20 @@ import json
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, require
+from accord.api import ErrorOut, RuntimeDep, require
 from accord.audit import service as audit
+from accord.core import jsontext
 from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
 from accord.federation import inbox, outbox
 from accord.federation.peers import add_peer, list_peers
-from accord.federation.schemas import NodeCard
+from accord.federation.schemas import Envelope, NodeCard, ReceiptBatch
 
 wire = APIRouter(prefix="/federation/v1", tags=["federation"])
 api = APIRouter(prefix="/api/v1", tags=["federation"])
@@ -57,7 +58,44 @@ def _refuse_oversize(runtime: Runtime, remote: str | None, limit: int) -> JSONRe
     return JSONResponse(status_code=413, content={"error": "payload_too_large", "message": reason})
 
 
-@wire.post("/envelopes")
+# The wire routes read their bodies themselves (size first, then JSON, then each envelope, each
+# refusal quarantined), so their OpenAPI shapes are declared here rather than inferred.
+_ENVELOPE = Envelope.model_json_schema()
+_REFUSALS = {
+    400: "Not JSON, not a batch, a malformed envelope, the wrong addressee or a stale sent_at",
+    401: "A signature that does not verify with the sender's pinned key",
+    403: "A sender this node has not pinned as a peer",
+    413: "Too many bytes or envelopes in one request",
+    429: "Too many requests from this address",
+}
+
+
+class QueryRefusal(BaseModel):
+    error: str
+    message: str | None = None
+
+
+@wire.post(
+    "/envelopes",
+    responses={
+        200: {"model": ReceiptBatch, "description": "One signed receipt per envelope"},
+        **{status: {"model": ErrorOut, "description": why} for status, why in _REFUSALS.items()},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["envelopes"],
+                        "properties": {"envelopes": {"type": "array", "items": _ENVELOPE}},
+                    }
+                }
+            },
+        }
+    },
+)
 async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """Receive a batch of envelopes; answer with one signed receipt each, after storing them."""
     limit = runtime.settings.max_request_bytes
@@ -71,7 +109,7 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
         window = timedelta(seconds=runtime.settings.replay_window_seconds)
         with runtime.transaction() as session:
             try:
-                document = json.loads(raw)
+                document = jsontext.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 return inbox.refuse_request(
                     session,
@@ -115,7 +153,20 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
     return JSONResponse(content={"receipts": outcome.receipts})
 
 
-@wire.post("/query")
+@wire.post(
+    "/query",
+    responses={
+        200: {"description": "The signed answer"},
+        409: {"model": QueryRefusal, "description": "A query already answered (replay)"},
+        422: {"model": QueryRefusal, "description": "A body that is not a valid query"},
+        **{
+            status: {"model": QueryRefusal, "description": why} for status, why in _REFUSALS.items()
+        },
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE}}}
+    },
+)
 async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A signed question from a peer (e.g. `case.head`), answered with a signed reply."""
     limit = 64 * 1024
@@ -128,7 +179,7 @@ async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
         window = timedelta(seconds=runtime.settings.replay_window_seconds)
         with runtime.transaction() as session:
             try:
-                document = json.loads(raw)
+                document = jsontext.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 outcome = inbox.refuse_request(
                     session,
@@ -223,7 +274,7 @@ def pin_peer(card: NodeCard, runtime: RuntimeDep, admin: PeerAdmin) -> PeerOut:
 
 @api.get("/federation/quarantine")
 def quarantine(
-    runtime: RuntimeDep, _viewer: FederationReader, limit: int = 100
+    runtime: RuntimeDep, _viewer: FederationReader, limit: int = Query(100, ge=1, le=1000)
 ) -> list[QuarantineOut]:
     with runtime.reading() as session:
         return [
@@ -237,7 +288,7 @@ def quarantine(
                 reason=q.reason,
                 remote_addr=q.remote_addr,
             )
-            for q in inbox.quarantined(session, limit=min(limit, 1000))
+            for q in inbox.quarantined(session, limit=limit)
         ]
 
 

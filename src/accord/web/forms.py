@@ -16,6 +16,8 @@ from functools import cache
 from typing import Any, Literal, Protocol
 
 from accord.cases.schemas import CaseHeader
+from accord.cases.workflow import json_schema
+from accord.core import jsontext
 from accord.core.errors import InvalidInput
 from accord.core.labels import Lang, label
 from accord.web.i18n import field_label
@@ -246,7 +248,7 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
             continue
         elif kind == "json":
             try:
-                payload[name] = json.loads(text)
+                payload[name] = jsontext.loads(text)
             except json.JSONDecodeError as exc:
                 raise InvalidInput(
                     f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
@@ -336,7 +338,7 @@ def _show(
 
 def header_schema(opening: Schema) -> Schema:
     """The opening event's schema, with the case type's details in place of a free dict."""
-    schema = CaseHeader.model_json_schema()
+    schema = json_schema(CaseHeader)
     defs = {**schema.get("$defs", {}), **opening.get("$defs", {})}
     details = {k: v for k, v in opening.items() if k != "$defs"}
     return {**schema, "properties": {**schema["properties"], "details": details}, "$defs": defs}

@@ -16,6 +16,7 @@ from accord.accounts.models import User, WebSession
 from accord.accounts.service import Principal, principal_of, resolve_session
 from accord.core.errors import Forbidden
 from accord.core.labels import Lang
+from accord.core.limits import ASGIApp, Message, Receive, Scope, Send
 from accord.core.runtime import Runtime
 from accord.web.i18n import LANG_COOKIE, pick_language
 
@@ -34,6 +35,44 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# The OpenAPI pages (/docs, /redoc) are FastAPI's, with inline script and assets fetched from a
+# CDN: they still may not be framed, but the rest of the policy would leave them blank.
+DOCS_CSP = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """The headers of a response to `path`; static files may be cached, nothing else."""
+    headers = dict(SECURITY_HEADERS)
+    if path in DOCS_PATHS:
+        headers["Content-Security-Policy"] = DOCS_CSP
+    if path.startswith("/static/"):
+        del headers["Cache-Control"]
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
+class SecurityHeaders:
+    """The security headers on every response (API, TAXII, federation, static files, 404s and
+    refusals of the size and rate limits); a header the route set itself is kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(str(scope.get("path", "")))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class LoginRequired(Exception):

@@ -267,6 +267,13 @@ FUGITIVE = Workflow(
 )
 
 
+def _listed(data: dict[str, Any], field: str) -> list[Any]:
+    value = data.get(field) or []
+    if not isinstance(value, list):
+        raise InvalidInput(f"{field} must be a list, not {type(value).__name__}")
+    return value
+
+
 def notice_from_interpol(data: dict[str, Any]) -> dict[str, Any]:
     """Opening details from a notice in INTERPOL's public notice JSON (its field names)."""
     if not isinstance(data, dict):
@@ -274,9 +281,7 @@ def notice_from_interpol(data: dict[str, Any]) -> dict[str, Any]:
     missing = [f for f in ("name", "arrest_warrants") if not data.get(f)]
     if missing:
         raise InvalidInput(f"notice lacks {', '.join(missing)}")
-    warrants = data.get("arrest_warrants") or []
-    if not isinstance(warrants, list):
-        raise InvalidInput("arrest_warrants must be a list")
+    warrants = _listed(data, "arrest_warrants")
     birth = str(data.get("date_of_birth") or "").replace("/", "-")
     sex = str(data.get("sex_id") or "").upper()
     details: dict[str, Any] = {
@@ -285,7 +290,7 @@ def notice_from_interpol(data: dict[str, Any]) -> dict[str, Any]:
         "forename": str(data.get("forename") or ""),
         "date_of_birth": birth,
         "place_of_birth": str(data.get("place_of_birth") or ""),
-        "nationalities": [str(c).upper() for c in data.get("nationalities") or []],
+        "nationalities": [str(c).upper() for c in _listed(data, "nationalities")],
         "sex": sex if sex in ("M", "F") else ("U" if sex else ""),
         "arrest_warrants": [
             {
@@ -297,7 +302,7 @@ def notice_from_interpol(data: dict[str, Any]) -> dict[str, Any]:
             if isinstance(w, dict)
         ],
         "distinguishing_marks": str(data.get("distinguishing_marks") or ""),
-        "languages_spoken": [str(c) for c in data.get("languages_spoken_ids") or []],
+        "languages_spoken": [str(c) for c in _listed(data, "languages_spoken_ids")],
     }
     return FUGITIVE.validate_opening(details)
 

@@ -8,6 +8,7 @@ import bisect
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
+from accord.core import jsontext
 from accord.core.errors import InvalidInput
 from accord.core.labels import register_labels
 from accord.cyber.matching.index import FieldKind
@@ -77,6 +79,8 @@ BLOCK_SIZE = 8 << 20
 # Lines are found again by counting newlines in pieces of this size (see `Batch.lines_at`).
 PIECE_SIZE = 1 << 14
 MAX_REPORTED = 1000
+# A line whose first character (after blanks) does not open a JSON object.
+_NOT_AN_OBJECT = re.compile(rb"(?:^|\n)[ \t\r]*[^{\s]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +216,7 @@ class LogReader:
         row: dict[str, Any]
         if self.format is LogFormat.JSONL:
             try:
-                value = json.loads(text)
+                value = jsontext.loads(text)
             except json.JSONDecodeError as exc:
                 self.bad(number, f"not JSON: {exc.msg} at column {exc.colno}")
                 return None
@@ -221,11 +225,15 @@ class LogReader:
                 return None
             row = value
         else:
-            cells = (
-                next(csv.reader([text]), [])
-                if self.format is LogFormat.CSV
-                else text.split(self.separator)
-            )
+            try:
+                cells = (
+                    next(csv.reader([text]), [])
+                    if self.format is LogFormat.CSV
+                    else text.split(self.separator)
+                )
+            except csv.Error as exc:
+                self.bad(number, f"not CSV: {exc}")
+                return None
             if len(cells) != len(self.header):
                 self.bad(number, f"{len(cells)} fields where the header has {len(self.header)}")
                 return None
@@ -285,7 +293,12 @@ class LogReader:
         for block, first, count in blocks:
             if not self.header:
                 head, _, block = block.partition(b"\n")
-                self.header = next(csv.reader([head.decode("utf-8", "replace").strip()]), [])
+                try:
+                    self.header = next(csv.reader([head.decode("utf-8", "replace").strip()]), [])
+                except csv.Error as exc:  # a field longer than csv's limit (found by fuzzing)
+                    raise InvalidInput(
+                        f"{self.path}: the first line is not a CSV header ({exc})"
+                    ) from None
                 first += 1
                 count -= 1
                 if not self.header:
@@ -324,13 +337,25 @@ class LogReader:
     def _zeek_directive(self, line: str) -> None:
         name, _, value = line.partition(" " if line.startswith("#separator") else self.separator)
         if name == "#separator":
-            self.separator = value.encode("ascii").decode("unicode_escape")
+            try:
+                separator = value.encode("ascii").decode("unicode_escape")
+            except UnicodeError:  # not ASCII, or a broken escape such as \xZZ
+                separator = ""
+            if not separator:
+                raise InvalidInput(
+                    f"{self.path}: #separator {value!r} names no separator; Zeek writes \\x09"
+                )
+            self.separator = separator
         elif name == "#fields":
             self.header = value.split(self.separator)
 
     def _read_columns(self, block: bytes, wanted: list[str]) -> pa.Table:
         """The wanted fields of every line as string columns; ArrowInvalid if any line is bad."""
         if self.format is LogFormat.JSONL:
+            # pyarrow 26 kills the process (SIGSEGV) on a block whose first line is `null` or
+            # `true` (found by fuzzing): only blocks of objects go to it, the rest line by line.
+            if _NOT_AN_OBJECT.search(block):
+                raise pa.ArrowInvalid("a line that is not a JSON object")
             schema = pa.schema([(name, pa.string()) for name in wanted])
             return pa_json.read_json(
                 io.BytesIO(block),

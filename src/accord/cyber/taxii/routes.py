@@ -9,7 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -126,7 +128,31 @@ class TaxiiRoute(APIRoute):
         return taxii_handler
 
 
-router = APIRouter(prefix="/taxii2", tags=["taxii"], route_class=TaxiiRoute)
+class TaxiiResponse(JSONResponse):
+    """Declares the TAXII media type in the OpenAPI document; the routes build their own."""
+
+    media_type = TAXII_MEDIA_TYPE
+
+
+class TaxiiErrorOut(BaseModel):
+    """A TAXII 2.1 error message (§3.6.1)."""
+
+    title: str
+    description: str
+    http_status: str
+
+
+router = APIRouter(
+    prefix="/taxii2",
+    tags=["taxii"],
+    route_class=TaxiiRoute,
+    default_response_class=TaxiiResponse,
+    responses={
+        status: {"model": TaxiiErrorOut, "description": title}
+        for status, title in {**_TITLES, 429: "Too many requests"}.items()
+        if status != 422
+    },
+)
 COLLECTION = f"/{API_ROOT}/collections/{{collection_id}}"
 
 Analyst = Annotated[Principal, Depends(require(Permission.CYBER_ANALYSE))]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, and_, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from accord.core import jsontext
 from accord.core.clock import iso, new_id, parse_iso
 from accord.core.errors import Forbidden, InvalidInput, NotFound
 from accord.cyber.stix import validate_object
@@ -342,7 +343,7 @@ def _detail(obj: Any, position: int, message: str | None = None) -> dict[str, An
 def envelope_objects(body: bytes) -> list[Any]:
     """The `objects` of a posted envelope (TAXII 2.1 §3.7); InvalidInput if it is none."""
     try:
-        envelope = json.loads(body)
+        envelope = jsontext.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the request body is not JSON: {exc}") from None
     if not isinstance(envelope, dict):

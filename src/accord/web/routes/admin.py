@@ -16,6 +16,7 @@ from accord.audit.models import AuditEntry
 from accord.core.errors import AccordError
 from accord.core.labels import label
 from accord.core.permissions import Permission, Role
+from accord.core.schemas import MAX_OFFSET
 from accord.federation.peers import list_peers
 from accord.web.forms import Option
 from accord.web.pages import WebRoute, render, see_other, tr
@@ -152,7 +153,7 @@ def audit_log(
         if action:
             query = query.where(AuditEntry.action.startswith(action))
         if before is not None:
-            query = query.where(AuditEntry.id < before)
+            query = query.where(AuditEntry.id < min(before, MAX_OFFSET))
         entries = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
         total = session.scalar(select(func.count(AuditEntry.id))) or 0
         problems = audit.verify(session)

@@ -28,12 +28,13 @@ from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.models import Case, CaseEvent
 from accord.cases.schemas import CaseCreate, CaseDetail
-from accord.cases.workflow import OPEN_ACTION, Action, Workflow
+from accord.cases.workflow import OPEN_ACTION, Action, Workflow, json_schema
 from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput
 from accord.core.labels import Lang, label
 from accord.core.permissions import Permission
 from accord.core.runtime import Runtime
+from accord.core.schemas import MAX_OFFSET
 from accord.cyber import sightings
 from accord.federation.peers import list_peers
 from accord.web.forms import (
@@ -214,10 +215,12 @@ def dashboard(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response
                         }
                     )
         deadlines.sort(key=lambda d: d["due_at"])
-        activity = []
-        for case in recent_cases[:10]:
-            last = service.case_log(session, reference=case.reference)[-1]
-            activity.append(_event_line(case, last, lang))
+        latest = service.last_events(session, cases=recent_cases[:10])
+        activity = [
+            _event_line(case, latest[case.id], lang)
+            for case in recent_cases[:10]
+            if case.id in latest
+        ]
         audited(
             session,
             me.principal,
@@ -281,7 +284,7 @@ def case_list(
     me.principal.require(Permission.CASE_READ)
     lang = me.lang
     limit = 50
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     with runtime.transaction() as session:
         rows, total = service.list_cases(
             session,
@@ -528,13 +531,11 @@ def _case_context(
     detail = service.describe(session, case=case, node_name=node_name)
     workflow = workflow_for(case.case_type)
     events = service.case_log(session, reference=reference)
-    schemas: dict[str, dict[str, Any]] = {
-        OPEN_ACTION: header_schema(workflow.opening.model_json_schema())
-    }
+    schemas: dict[str, dict[str, Any]] = {OPEN_ACTION: header_schema(json_schema(workflow.opening))}
     timeline = []
     for event in events:
         if event.action not in schemas:
-            schemas[event.action] = workflow.action(event.action).payload.model_json_schema()
+            schemas[event.action] = json_schema(workflow.action(event.action).payload)
         payload = event.payload
         if event.action == OPEN_ACTION:
             payload = {k: v for k, v in payload.items() if k in HEADER_SHOWN}

@@ -86,11 +86,16 @@ def _figure(card: dict[str, Any], area: str, node: str, name: str) -> dict[str, 
 
 
 def _scorecard(runtime: RuntimeDep, days: int) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    if days not in PERIODS:
+        raise InvalidInput(f"period {days} days: choose one of {', '.join(map(str, PERIODS))}")
     end = utcnow()
     with runtime.reading() as session:
         nodes = [runtime.node.name, *(p.name for p in list_peers(session))]
-        card = service.scorecard(session, nodes=nodes, start=end - timedelta(days=days), end=end)
-        waiting = service.stuck_cases(session, nodes=nodes, now=end)
+        records = service.case_records(session)  # every event of every case: read it once
+        card = service.scorecard(
+            session, nodes=nodes, start=end - timedelta(days=days), end=end, records=records
+        )
+        waiting = service.stuck_cases(session, nodes=nodes, now=end, records=records)
     return card, waiting, nodes
 
 
@@ -98,8 +103,6 @@ def _scorecard(runtime: RuntimeDep, days: int) -> tuple[dict[str, Any], dict[str
 def dialogue(request: Request, runtime: RuntimeDep, me: OfficerDep, days: int = 90) -> Response:
     """The scorecard of the last `days`, the stuck cases of each side and the rounds."""
     me.principal.require(Permission.DIALOGUE_READ)
-    if days not in PERIODS:
-        raise InvalidInput(f"period {days} days: choose one of {', '.join(map(str, PERIODS))}")
     lang = me.lang
     _ = tr(lang)
     card, waiting, nodes = _scorecard(runtime, days)
