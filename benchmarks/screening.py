@@ -124,12 +124,28 @@ class Person:
     english: str
 
 
-def _id_number(rng: random.Random, born: date, sex: str) -> str:
+def _id_number(rng: random.Random, born: date, sex: str, issued: set[str]) -> str:
     weights = [pow(2, 17 - i, 11) for i in range(17)]
     seq = rng.randrange(0, 500) * 2 + (1 if sex == "M" else 0)
-    first = f"{rng.choice(REGIONS)}{born:%Y%m%d}{seq:03d}"
-    total = sum(int(d) * w for d, w in zip(first, weights, strict=True))
-    return first + "10X98765432"[total % 11]
+    region = rng.choice(REGIONS)
+    while True:
+        first = f"{region}{born:%Y%m%d}{seq:03d}"
+        total = sum(int(d) * w for d, w in zip(first, weights, strict=True))
+        number = first + "10X98765432"[total % 11]
+        # Two people never share a card: the next free sequence number of the same sex (no
+        # random draw, so the rest of the data set does not move).
+        if number not in issued:
+            issued.add(number)
+            return number
+        seq = (seq + 2) % 1000
+
+
+def _passport(rng: random.Random, issued: set[str]) -> str:
+    letter, number = "EGK"[rng.randrange(3)], rng.randrange(10**7, 10**8)
+    while f"{letter}{number}" in issued:  # one passport number per person
+        number = number + 1 if number + 1 < 10**8 else 10**7
+    issued.add(f"{letter}{number}")
+    return f"{letter}{number}"
 
 
 class Population:
@@ -141,6 +157,7 @@ class Population:
         self.given_weights = [1 / (rank + 3) ** 0.9 for rank in range(len(GIVEN))]
         self.cantonese = dict(GIVEN)
         self.passports: set[str] = set()
+        self.id_numbers: set[str] = set()
 
     def person(self) -> Person:
         rng = self.rng
@@ -150,8 +167,8 @@ class Population:
         born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 56))
         sex = rng.choice("MF")
         nationality = rng.choices([n for n, _ in NATIONALITIES], [w for _, w in NATIONALITIES])[0]
-        id_number = _id_number(rng, born, sex) if nationality == "CN" else ""
-        passport = f"{'EGK'[rng.randrange(3)]}{rng.randrange(10**7, 10**8)}"
+        id_number = _id_number(rng, born, sex, self.id_numbers) if nationality == "CN" else ""
+        passport = _passport(rng, self.passports)
         english = rng.choice(ENGLISH) if nationality != "CN" and rng.random() < 0.3 else ""
         return Person(surname, given, born, sex, nationality, id_number, passport, english)
 
@@ -414,13 +431,83 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
-def run_accord(folder: str, queue: Any) -> None:
-    from accord.identity.screening import screen_files
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """Memory of a process and all its descendants (Linux /proc), in kB: the sum of their
+    proportional set sizes (a page shared by the forked workers counted once overall) and
+    the sum of their resident sizes (shared pages counted in each process)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("PPid:"):
+                children.setdefault(int(line.split()[1]), []).append(int(entry.name))
+                break
+    pss = rss = 0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                pss += int(line.split()[1])
+            elif line.startswith("Rss:"):
+                rss += int(line.split()[1])
+    return pss, rss
+
+
+class TreeMemory:
+    """Peak resident memory of this process and its children together (the screening workers
+    are forked children; ru_maxrss would count one process only), sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0  # proportional set sizes
+        self.peak_rss_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            pss, rss = _tree_memory_kb(os.getpid())
+            self.peak_kb = max(self.peak_kb, pss)
+            self.peak_rss_kb = max(self.peak_rss_kb, rss)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_accord(folder: str, queue: Any, workers: int | None = None) -> None:
+    from accord.identity.screening import default_workers, screen_files
 
     root = Path(folder)
-    start = time.perf_counter()
-    summary = screen_files(root / "watchlist.csv", root / "queries.csv", root / "accord.csv")
-    elapsed = time.perf_counter() - start
+    workers = default_workers(root / "watchlist.csv") if workers is None else workers
+    start, cpu = time.perf_counter(), _cpu_seconds()
+    with TreeMemory() as memory:
+        summary = screen_files(
+            root / "watchlist.csv", root / "queries.csv", root / "accord.csv", workers=workers
+        )
+    elapsed, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     predicted: dict[str, str] = {}
     with (root / "accord.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -429,7 +516,11 @@ def run_accord(folder: str, queue: Any) -> None:
     queue.put({
         **evaluate(predicted, root),
         "seconds": round(elapsed, 1),
-        "peak_memory_mb": round(_peak_mb()),
+        "cpu_seconds": round(cpu, 1),
+        "workers": workers,
+        "peak_memory_mb": round(memory.peak_kb / 1024),
+        "peak_rss_sum_mb": round(memory.peak_rss_kb / 1024),
+        "peak_rss_main_mb": round(_peak_mb()),
         "possible_rows": summary.possibles,
         "problems": summary.problems,
     })  # fmt: skip
@@ -535,10 +626,10 @@ def run_splink(folder: str, queue: Any) -> None:
     })  # fmt: skip
 
 
-def _in_child(target: Any, folder: Path) -> dict[str, Any]:
+def _in_child(target: Any, folder: Path, *args: Any) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=target, args=(str(folder), queue))
+    process = context.Process(target=target, args=(str(folder), queue, *args))
     process.start()
     result: dict[str, Any]
     try:
@@ -568,15 +659,35 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-splink", action="store_true", help="run Accord only")
     parser.add_argument("--data-dir", type=Path, help="keep the generated files here")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="screen the files already in --data-dir (generated with the same sizes and seed)",
+    )  # fmt: skip
+    parser.add_argument("--workers", type=int, help="Accord processes (default: one per core)")
+    parser.add_argument(
+        "--errors", type=int, default=0, metavar="N",
+        help="also print N of Accord's missed and N of its wrong matches, with their records",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="accord-screening-") as tmp:
         folder = args.data_dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        data = generate(args.watchlist, args.queries, args.seed, folder)
-        data["generated_s"] = round(time.perf_counter() - started, 1)
-        report: dict[str, Any] = {"data": data, "accord": _in_child(run_accord, folder)}
+        marker = folder / "generated.json"
+        wanted = {"watchlist": args.watchlist, "queries": args.queries, "seed": args.seed}
+        if args.reuse and marker.exists() and json.loads(marker.read_text())["args"] == wanted:
+            data = json.loads(marker.read_text())["data"]
+            data["reused"] = True
+        else:
+            data = generate(args.watchlist, args.queries, args.seed, folder)
+            data["generated_s"] = round(time.perf_counter() - started, 1)
+            marker.write_text(json.dumps({"args": wanted, "data": data}))
+        load_before = os.getloadavg()
+        report: dict[str, Any] = {
+            "data": data,
+            "accord": _in_child(run_accord, folder, args.workers),
+        }
         if not args.no_splink:
             report["splink"] = _in_child(run_splink, folder)
         accord = report["accord"]
@@ -587,14 +698,78 @@ def main() -> None:
         if args.watchlist >= 1_000_000 and args.queries >= 100_000:
             report["targets"]["seconds<=120"] = accord.get("seconds", 1e9) <= 120
             report["targets"]["peak_memory<=4GB"] = accord.get("peak_memory_mb", 1e9) <= 4096
+        if args.errors:
+            report["accord_errors"] = errors(folder, args.errors)
         report["machine"] = {
             "platform": platform.platform(),
             "python": sys.version.split()[0],
             "cpus": os.cpu_count(),
             "processor": _cpu(),
+            # Other work on a shared machine slows every figure: the load average (1, 5, 15
+            # minutes) before and after, and how long a fixed pure-Python loop takes now.
+            "load_average_before": [round(x, 1) for x in load_before],
+            "load_average_after": [round(x, 1) for x in os.getloadavg()],
+            "python_loop_us": _loop_microseconds(),
             "date": date.today().isoformat(),
         }
         print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _loop_microseconds() -> float:
+    """Best of five timings of sum(range(1000)): about 10 µs on an idle modern core."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(1000))", number=1000, repeat=5)) * 1000, 1)
+
+
+def errors(folder: Path, n: int) -> dict[str, list[dict[str, Any]]]:
+    """Some missed matches (the query, its record, and Accord's best candidates) and some wrong
+    matches (the query, the record matched, the explanation), for reading the causes."""
+
+    def rows(name: str) -> dict[str, dict[str, str]]:
+        with (folder / name).open(encoding="utf-8") as f:
+            return {r["id"]: r for r in csv.DictReader(f)}
+
+    def brief(r: dict[str, str]) -> str:
+        fields = ("name", "name_native", "birth_date", "sex", "nationality", "id_number",
+                  "passport_number")  # fmt: skip
+        return " | ".join(f"{k}={r[k]}" for k in fields if r[k])
+
+    watchlist, queries = rows("watchlist.csv"), rows("queries.csv")
+    with (folder / "truth.csv").open(encoding="utf-8") as f:
+        truth = {r["query_id"]: r for r in csv.DictReader(f)}
+    found: dict[str, list[dict[str, str]]] = {}
+    with (folder / "accord.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            found.setdefault(r["query_id"], []).append(r)
+    missed, wrong = [], []
+    for q, t in truth.items():
+        if not any(c["decision"] == "match" and c["candidate_id"] == t["watchlist_id"]
+                   for c in found.get(q, [])):  # fmt: skip
+            missed.append({
+                "cases": t["cases"], "query": brief(queries[q]),
+                "record": brief(watchlist[t["watchlist_id"]]),
+                "candidates": [
+                    f"{c['score']} {'TRUE ' if c['candidate_id'] == t['watchlist_id'] else ''}"
+                    f"{c['explanation']}" for c in found.get(q, [])[:3]
+                ],
+            })  # fmt: skip
+    for q, candidates in found.items():
+        for c in candidates:
+            if (
+                c["decision"] == "match"
+                and truth.get(q, {}).get("watchlist_id") != c["candidate_id"]
+            ):
+                wrong.append({
+                    "query": brief(queries[q]), "on_list": q in truth,
+                    "matched": brief(watchlist[c["candidate_id"]]),
+                    "explanation": f"{c['score']} {c['explanation']}",
+                })  # fmt: skip
+    sample = random.Random(1)
+    return {
+        "missed": sample.sample(missed, min(n, len(missed))),
+        "wrong": sample.sample(wrong, min(n, len(wrong))),
+    }
 
 
 if __name__ == "__main__":

@@ -175,3 +175,36 @@ def test_an_identity_card_number_outweighs_a_different_spelling() -> None:
     found = screener.screen(query)
     assert found[0].candidate_id == "w" and found[0].decision is Decision.MATCH
     assert "identity card: 11010519491231002X = 11010519491231002X" in found[0].explanation
+
+
+def test_a_name_without_any_surname_reading_does_not_weigh_as_an_unseen_surname() -> None:
+    # Western names have no Chinese surname reading; their frequency is unknown, not zero.
+    index = WatchlistIndex.build(_watchlist(common=50))
+    model = Model(index.frequencies)
+    q = profile(person("q", "John Smith"))
+    assert compare_name(q, profile(person("c", "SMITH John"))) is Level.REORDERED
+    assert model.table(q).rows[0][Level.REORDERED].bits < 6
+
+
+def test_loose_keys_meet_full_names_but_not_each_other() -> None:
+    index = WatchlistIndex.build(
+        [person("w1", "ZHANG Wei", "张伟"), person("w2", "Dana Zhang Xiaoming")]
+    )
+    found = [
+        index.profiles[i].record.id
+        for i in index.candidates(profile(person("q", "Dana Zhang Wei")))
+    ]
+    # Dana Zhang Wei meets 张伟 (leaving Dana out) but not Dana Zhang Xiaoming, with whom it
+    # shares a name only once each leaves a token out.
+    assert found == ["w1"]
+
+
+def test_common_name_blocks_are_read_within_a_year_either_side() -> None:
+    records = [person(f"z{i}", "ZHANG Wei", "张伟", f"{1950 + i}-01-01") for i in range(40)]
+    records.append(person("no-year", "Zhang Wei"))
+    index = WatchlistIndex.build(records)
+    found = {
+        index.profiles[i].record.id
+        for i in index.candidates(profile(person("q", "张伟", birth="1970-06-01")))
+    }
+    assert found == {"z19", "z20", "z21", "no-year"}

@@ -142,3 +142,11 @@ def test_joined_wade_giles_and_cantonese_tokens_are_segmented() -> None:
 def test_a_non_chinese_name_keys_on_its_sorted_tokens() -> None:
     assert parse_name("John Smith").keys == frozenset({"john smith"})
     assert shares_key("Smith John", "John Smith")
+
+
+def test_a_given_name_spelt_like_the_capitalised_surname_stays_a_given_name() -> None:
+    # Hong Kong style LAM Lam Yeung (林林阳): the second Lam is not part of the surname.
+    name = parse_name("LAM Lam Yeung")
+    assert name.surnames == frozenset({"lin"})
+    first = name.primary
+    assert first is not None and (first.surname, first.given) == (("lin",), ("lin", "yang"))

@@ -161,3 +161,63 @@ def test_the_screen_command(tmp_path: Path) -> None:
     assert "screened 5 persons against 4 records: 3 matches" in result.output
     assert "m.problems.csv" in result.output
     assert matches(read_csv(out)) == {"Q1": "W1", "Q2": "W3", "Q3": "W4"}
+
+
+def test_a_line_that_is_not_utf8_is_reported_and_the_rest_read(tmp_path: Path) -> None:
+    """Found by fuzzing: one bad byte in a JSON lines file stopped it with UnicodeDecodeError."""
+    from accord.identity.screening import read_records
+
+    path = tmp_path / "people.jsonl"
+    path.write_bytes(b'{"id": "1", "name": "ZHANG Wei"}\n\xff\n{"id": "2", "name": "LI Na"}\n')
+    problems: list[tuple[str, object]] = []
+    records = list(read_records(path, "fuzz", problems))  # type: ignore[arg-type]
+    assert [r.id for r in records] == ["1", "2"]
+    assert "row 2: not UTF-8 text" in str(problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("people.csv", b"id,name\n\xff\xfe,x\n", "not UTF-8"),
+        ("people.csv", b'id,name\n"' + b"x" * 200_000 + b'",y\n', "not CSV"),
+        ("people.parquet", b"PAR1garbagePAR1", "not a Parquet file"),
+    ],
+)
+def test_unreadable_files_are_invalid_input(
+    tmp_path: Path, name: str, data: bytes, words: str
+) -> None:
+    """Found by fuzzing: these escaped as UnicodeDecodeError, csv.Error and ArrowInvalid."""
+    from accord.identity.screening import read_records
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InvalidInput, match=words):
+        list(read_records(path, "fuzz", []))
+
+
+def test_a_partial_birth_date_is_completed_from_the_identity_card() -> None:
+    row = {"id": "1", "name": "Li Na", "birth_date": "1949", "id_number": "11010519491231002X"}
+    record, problems = person_from_row(row, 3)
+    assert record is not None and str(record.birth) == "1949-12-31"
+    assert problems == []
+
+
+def test_screening_in_several_processes_writes_what_one_process_writes(tmp_path: Path) -> None:
+    watchlist = [
+        {**row, "id": f"{row['id']}-{i}", "birth_date": f"{1950 + i}-0{1 + i % 9}-1{i % 10}"}
+        for i in range(30)
+        for row in WATCHLIST
+    ]
+    queries = [{**q, "id": f"{q['id']}-{i}", "birth_date": w["birth_date"]}
+               for i, (q, w) in enumerate(zip(QUERIES * 20, watchlist, strict=False))]  # fmt: skip
+    w = write_csv(tmp_path / "w.csv", watchlist)
+    q = write_csv(tmp_path / "q.csv", queries)
+    one = screen_files(w, q, tmp_path / "one.csv", workers=1)
+    three = screen_files(w, q, tmp_path / "three.csv", workers=3)
+    assert (one.watchlist_records, one.queries, one.matches) == (
+        three.watchlist_records, three.queries, three.matches,
+    )  # fmt: skip
+    assert one.matches > 0
+    ordered = sorted(map(tuple, (r.values() for r in read_csv(tmp_path / "one.csv"))))
+    assert ordered == sorted(map(tuple, (r.values() for r in read_csv(tmp_path / "three.csv"))))
+    assert read_csv(tmp_path / "one.problems.csv") == read_csv(tmp_path / "three.problems.csv")

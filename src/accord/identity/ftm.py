@@ -13,9 +13,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from accord.core import jsontext
 from accord.core.errors import InvalidInput
 from accord.identity.names.normalise import has_han
-from accord.identity.records import PersonRecord, RowProblem, person_from_row
+from accord.identity.records import PersonRecord, RowProblem, person_from_row, text_lines
 
 SCHEMA = "Person"
 
@@ -157,21 +158,23 @@ def read_entities(
     file of FtM entities."""
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
-    with path.open(encoding="utf-8-sig") as f:
-        for line, text in enumerate(f, start=1):
-            if not text.strip():
-                continue
-            try:
-                entity: Any = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield (
-                    line,
-                    None,
-                    [_skip(line, "", "", f"not JSON ({exc.msg} at column {exc.colno})")],
-                )
-                continue
-            fields, problems = entity_fields(entity, line)
-            yield line, fields, problems
+    for line, text in text_lines(path):
+        if text is None:
+            yield line, None, [_skip(line, "", "", "not UTF-8 text")]
+            continue
+        if not text.strip():
+            continue
+        try:
+            entity: Any = jsontext.loads(text)
+        except json.JSONDecodeError as exc:
+            yield (
+                line,
+                None,
+                [_skip(line, "", "", f"not JSON ({exc.msg} at column {exc.colno})")],
+            )
+            continue
+        fields, problems = entity_fields(entity, line)
+        yield line, fields, problems
 
 
 def read_records(

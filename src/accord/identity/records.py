@@ -3,10 +3,12 @@ that one bad value costs only that value (or, without id or name, that row)."""
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from accord.core.errors import InvalidInput
 from accord.identity.documents import ResidentId, normalise_passport, parse_resident_id
@@ -74,6 +76,19 @@ def parse_partial_date(text: str) -> PartialDate:
     if not 1880 <= year <= date.today().year:
         raise InvalidInput(f"{text!r}: the year {year} is not a plausible year of birth")
     return PartialDate(year, month, day)
+
+
+def text_lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """(line number from 1, the line as text, or None where it is not UTF-8: that line is
+    reported, the others are read); a BOM is dropped."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +171,9 @@ def person_from_row(
 
     if resident_id is not None:
         encoded = resident_id.birth_date
-        if birth is None:
+        if birth is None or (not birth.is_full and _consistent(birth, encoded)):
+            # The card gives the whole date where the record gives none, or only its year or
+            # month: 1980 and a card born 1980-05-01 are one person born 1980-05-01.
             birth = PartialDate(encoded.year, encoded.month, encoded.day)
         elif not _consistent(birth, encoded):
             problems.append(

@@ -3,20 +3,24 @@ Parquet), with scores, decisions and explanations; bad rows are reported, never 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from accord.core import jsontext
 from accord.core.errors import InvalidInput
 from accord.identity import ftm
-from accord.identity.linkage.compare import Profile, compare, profile
+from accord.identity.linkage.compare import compare, profile
 from accord.identity.linkage.explain import explanation
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.linkage.score import Model, Parameters, posteriors
-from accord.identity.records import FIELDS, PersonRecord, RowProblem, person_from_row
+from accord.identity.records import FIELDS, PersonRecord, RowProblem, person_from_row, text_lines
 
 OUTPUT_COLUMNS = ("query_id", "candidate_id", "score", "decision", "explanation")
 PROBLEM_COLUMNS = ("source", "row", "id", "field", "action", "message")
@@ -55,6 +59,16 @@ class CandidateMatch:
     explanation: str
 
 
+@dataclass(frozen=True, slots=True)
+class ShardCandidates:
+    """What one part of the watchlist says about a query: log2 of the sum of its candidates'
+    likelihood ratios (None without candidates), and those candidates that could reach the
+    `possible` threshold, as (bits, candidate id, explanation), best first."""
+
+    log2_total: float | None
+    best: list[tuple[float, str, str]]
+
+
 class Screener:
     """A watchlist ready to screen against: its index and the scoring model over it."""
 
@@ -73,34 +87,57 @@ class Screener:
     def screen(self, record: PersonRecord) -> list[CandidateMatch]:
         """The query's candidates worth a reviewer's look, best first; at most one is a match
         (scores of one query's candidates sum to at most 1, and a match needs more than 0.5)."""
+        return self.decide(record.id, [self.shard_candidates(record)])
+
+    def shard_candidates(self, record: PersonRecord) -> ShardCandidates:
+        """The query scored against this index alone. With the watchlist split over several
+        indexes (one per process, sharing one set of frequencies), `decide` merges them."""
         q = profile(record)
         found = self.index.candidates(q)
         if not found:
-            return []
+            return ShardCandidates(None, [])
         profiles = self.index.profiles
         table = self.model.table(q)
-        scored: list[tuple[Profile, float]] = []
-        for i in found:
-            c = profiles[i]
-            scored.append((c, table.bits(compare(q, c))))
-        scores = posteriors(self._prior, [bits for _, bits in scored])
+        scored = [(table.bits(compare(q, profiles[i])), i) for i in found]
+        top = max(bits for bits, _ in scored)
+        log2_total = top + math.log2(sum(2.0 ** (bits - top) for bits, _ in scored))
+        # Scores against this shard alone are upper bounds of the final ones (other shards only
+        # add competitors), so what cannot reach `possible` here never will.
+        scores = posteriors(self._prior, [bits for bits, _ in scored])
         ranked = sorted(zip(scored, scores, strict=True), key=lambda pair: -pair[1])
-        results: list[CandidateMatch] = []
-        for (c, _), score in ranked[: self.thresholds.per_query]:
+        best: list[tuple[float, str, str]] = []
+        for (bits, i), score in ranked[: self.thresholds.per_query]:
             if score < self.thresholds.possible:
                 break
-            decision = Decision.MATCH if score >= self.thresholds.match else Decision.POSSIBLE
+            c = profiles[i]
             weights = table.weights(compare(q, c))
-            results.append(
-                CandidateMatch(
-                    query_id=record.id,
-                    candidate_id=c.record.id,
-                    score=round(score, 4),
-                    decision=decision,
-                    explanation=explanation(weights, q, c, prior_bits=self._prior),
-                )
-            )
-        return results
+            best.append((bits, c.record.id, explanation(weights, q, c, prior_bits=self._prior)))
+        return ShardCandidates(log2_total, best)
+
+    def decide(self, query_id: str, shards: list[ShardCandidates]) -> list[CandidateMatch]:
+        return decide(query_id, shards, prior_bits=self._prior, thresholds=self.thresholds)
+
+
+def decide(
+    query_id: str, shards: list[ShardCandidates], *, prior_bits: float, thresholds: Thresholds
+) -> list[CandidateMatch]:
+    """Scores, decisions and explanations from every shard's candidates: the probability that
+    the query is each candidate, all the watchlist's candidates competing."""
+    totals = [s.log2_total for s in shards if s.log2_total is not None]
+    if not totals:
+        return []
+    top = max(totals)
+    # odds of "none of them" and of each shard, relative to the largest shard's sum
+    denominator = 2.0 ** min(-prior_bits - top, 1000.0) + sum(2.0 ** (t - top) for t in totals)
+    entries = sorted((e for s in shards for e in s.best), key=lambda e: -e[0])
+    results: list[CandidateMatch] = []
+    for bits, candidate_id, text in entries[: thresholds.per_query]:
+        score = 2.0 ** (bits - top) / denominator
+        if score < thresholds.possible:
+            break
+        decision = Decision.MATCH if score >= thresholds.match else Decision.POSSIBLE
+        results.append(CandidateMatch(query_id, candidate_id, round(score, 4), decision, text))
+    return results
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -128,12 +165,20 @@ def count_rows(path: Path) -> int:
     """Rows in a file, for the progress bar (a fast pass: lines, or Parquet's footer)."""
     kind = file_format(path)
     if kind == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except (pa.ArrowException, OSError) as exc:
+            raise _not_parquet(path, exc) from None
     with path.open("rb") as f:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
     return max(lines - 1, 0) if kind == "csv" else lines
+
+
+def _not_parquet(path: Path, exc: Exception) -> InvalidInput:
+    return InvalidInput(f"{path}: not a Parquet file that can be read ({exc})")
 
 
 def _check_columns(path: Path, columns: list[str]) -> None:
@@ -155,36 +200,59 @@ def read_rows(path: Path, kind: str | None = None) -> Iterator[tuple[int, dict[s
     if kind == "ftm":
         raise InvalidInput(f"{path}: FollowTheMoney entities are read as records, not rows")
     if kind == "csv":
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            _check_columns(path, list(reader.fieldnames or []))
-            for row, fields in enumerate(reader, start=1):
-                yield row, dict(fields)
+        row = 0
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                reader = csv.DictReader(f)
+                _check_columns(path, list(reader.fieldnames or []))
+                for row, fields in enumerate(reader, start=1):
+                    yield row, dict(fields)
+        # A CSV file is read as one text: past a bad byte or an unclosed quote nothing is sure.
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"{path}: not UTF-8 text (byte {exc.start} of a block after row {row}); "
+                "save the file as UTF-8"
+            ) from None
+        except csv.Error as exc:
+            raise InvalidInput(f"{path}: after row {row}: not CSV ({exc})") from None
     elif kind == "jsonl":
-        with path.open(encoding="utf-8-sig") as f:
-            row = 0
-            for line in f:
-                if not line.strip():
-                    continue
-                row += 1
-                try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield row, f"row {row}: not JSON ({exc.msg} at column {exc.colno})"
-                    continue
-                if not isinstance(value, dict):
-                    yield row, f"row {row}: expected a JSON object"
-                    continue
-                yield row, value
+        row = 0
+        for _, line in text_lines(path):
+            if line is not None and not line.strip():
+                continue
+            row += 1
+            if line is None:
+                yield row, f"row {row}: not UTF-8 text"
+                continue
+            try:
+                value = jsontext.loads(line)
+            except json.JSONDecodeError as exc:
+                yield row, f"row {row}: not JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(value, dict):
+                yield row, f"row {row}: expected a JSON object"
+                continue
+            yield row, value
     else:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        parquet = pq.ParquetFile(path)
-        names = list(parquet.schema_arrow.names)
+        try:
+            parquet = pq.ParquetFile(path)
+            names = list(parquet.schema_arrow.names)
+        except (pa.ArrowException, OSError) as exc:
+            raise _not_parquet(path, exc) from None
         _check_columns(path, names)
         columns = [c for c in FIELDS if c in names]
         row = 0
-        for batch in parquet.iter_batches(batch_size=8192, columns=columns):
+        batches = parquet.iter_batches(batch_size=8192, columns=columns)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as exc:
+                raise _not_parquet(path, exc) from None
+            if batch is None:
+                break
             for fields in batch.to_pylist():
                 row += 1
                 yield row, fields
@@ -249,6 +317,22 @@ def load_watchlist(
     return index
 
 
+# Below this many watchlist rows one process screens: forking and merging would cost more.
+SHARD_FROM = 50_000
+
+
+def default_workers(watchlist: Path) -> int:
+    """One process per available core (at most four) for a large watchlist, else one."""
+    from accord.identity.bulk import can_shard
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2 or not watchlist.is_file() or not can_shard(watchlist):
+        return 1  # a missing file is reported by the reader, with its usual message
+    if count_rows(watchlist) < SHARD_FROM:
+        return 1
+    return min(cores or 1, 4)
+
+
 def screen_files(
     watchlist: Path,
     queries: Path,
@@ -257,32 +341,49 @@ def screen_files(
     parameters: Parameters | None = None,
     thresholds: Thresholds | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> ScreeningSummary:
     """Screen every record of `queries` against `watchlist`; write candidates to `out` (CSV) and
-    any bad rows of either file to `<out>.problems.csv`."""
+    any bad rows of either file to `<out>.problems.csv`. `workers` processes share the
+    watchlist (by default one per core for a large watchlist; see `bulk`)."""
     file_format(queries)  # refuse an unknown format before the (long) watchlist load
     problems: list[tuple[str, RowProblem]] = []
-    index = load_watchlist(watchlist, problems, progress)
-    screener = Screener(index, parameters=parameters, thresholds=thresholds)
-    summary = ScreeningSummary(watchlist_records=len(index))
-    total = count_rows(queries) if progress else None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(OUTPUT_COLUMNS)
-        for done, record in enumerate(read_records(queries, "input", problems), start=1):
-            for found in screener.screen(record):
-                writer.writerow(
-                    (found.query_id, found.candidate_id, f"{found.score:.4f}", found.decision,
-                     found.explanation)
-                )  # fmt: skip
-                if found.decision is Decision.MATCH:
-                    summary.matches += 1
-                else:
-                    summary.possibles += 1
-            summary.queries = done
-            if progress and done % 500 == 0:
-                progress("input", done, total)
+    workers = default_workers(watchlist) if workers is None else workers
+    with contextlib.ExitStack() as stack:
+        results: Iterator[list[CandidateMatch]]
+        if workers > 1:
+            from accord.identity.bulk import ShardedWatchlist
+
+            shards = stack.enter_context(
+                ShardedWatchlist(watchlist, workers, parameters=parameters, thresholds=thresholds)
+            )
+            shards.load(progress)
+            problems += [("watchlist", p) for p in shards.problems]
+            summary = ScreeningSummary(watchlist_records=shards.records)
+            results = shards.screen(read_records(queries, "input", problems))
+        else:
+            index = load_watchlist(watchlist, problems, progress)
+            screener = Screener(index, parameters=parameters, thresholds=thresholds)
+            summary = ScreeningSummary(watchlist_records=len(index))
+            results = map(screener.screen, read_records(queries, "input", problems))
+        total = count_rows(queries) if progress else None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(OUTPUT_COLUMNS)
+            for done, candidates in enumerate(results, start=1):
+                for found in candidates:
+                    writer.writerow(
+                        (found.query_id, found.candidate_id, f"{found.score:.4f}",
+                         found.decision, found.explanation)
+                    )  # fmt: skip
+                    if found.decision is Decision.MATCH:
+                        summary.matches += 1
+                    else:
+                        summary.possibles += 1
+                summary.queries = done
+                if progress and done % 500 == 0:
+                    progress("input", done, total)
     if progress:
         progress("input", summary.queries, summary.queries)
     summary.problems = len(problems)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from sys import intern
 
 from rapidfuzz.fuzz import ratio
 
@@ -46,32 +49,57 @@ class Profile:
 
     record: PersonRecord
     name: ParsedName
-    pairs: frozenset[str]  # "surname|given" readings, order kept
-    bags: frozenset[str]  # "surname|sorted given syllables"
-    surnames: frozenset[str]
+    # Tuples of distinct interned strings, not frozensets: a set of one string costs 216 bytes,
+    # a tuple 48, and a million records hold three of them each.
+    pairs: tuple[str, ...]  # "surname|given" readings, order kept
+    bags: tuple[str, ...]  # "surname|sorted given syllables"
+    surnames: tuple[str, ...]
     # surname → joined given names of the cheapest readings with it, for fuzzy comparison
     givens: dict[str, tuple[str, ...]]
 
 
 def profile(record: PersonRecord) -> Profile:
-    name = parse_name(record.name, record.name_native)
-    pairs = frozenset(f"{' '.join(r.surname)}|{''.join(r.given)}" for r in name.readings)
-    bags = frozenset(f"{' '.join(r.surname)}|{' '.join(sorted(r.given))}" for r in name.readings)
+    return Profile(record, *_name_parts(record.name, record.name_native))
+
+
+NameParts = tuple[
+    ParsedName, tuple[str, ...], tuple[str, ...], tuple[str, ...], dict[str, tuple[str, ...]]
+]
+
+
+@lru_cache(maxsize=1_000_000)
+def _name_parts(name: str, native: str) -> NameParts:
+    """What comparison needs of a name, computed once per distinct name and shared by every
+    record that carries it (strings interned, so a million records hold each key once)."""
+    parsed = parse_name(name, native)
+    pairs = _distinct(f"{' '.join(r.surname)}|{''.join(r.given)}" for r in parsed.readings)
+    bags = _distinct(
+        intern(f"{' '.join(r.surname)}|{' '.join(sorted(r.given))}") for r in parsed.readings
+    )
     givens: dict[str, list[str]] = {}
-    for r in name.readings[:8]:
+    for r in parsed.readings[:8]:
         if r.given:
             given = "".join(r.given)
-            listed = givens.setdefault(" ".join(r.surname), [])
+            listed = givens.setdefault(intern(" ".join(r.surname)), [])
             if given not in listed:
                 listed.append(given)
     frozen = {s: tuple(g) for s, g in givens.items()}
-    return Profile(record, name, pairs, bags, name.surnames, frozen)
+    surnames = _distinct(parsed.surnames)
+    return parsed, pairs, bags, surnames, frozen
+
+
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({intern(v) for v in values}))
+
+
+def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return any(value in b for value in a)
 
 
 def compare_name(q: Profile, c: Profile) -> Level:
-    if q.pairs & c.pairs:
+    if _meet(q.pairs, c.pairs):
         return Level.EXACT
-    if q.bags & c.bags or q.name.keys & c.name.keys:
+    if _meet(q.bags, c.bags) or not q.name.keys.isdisjoint(c.name.keys):
         return Level.REORDERED
     if not q.name.readings or not c.name.readings:
         # Neither name is Chinese: compare the other tokens (English names) as they are.
@@ -81,7 +109,7 @@ def compare_name(q: Profile, c: Profile) -> Level:
             joined = ratio(" ".join(q.name.other), " ".join(c.name.other))
             return Level.SIMILAR if joined >= SIMILAR_GIVEN else Level.DIFFERENT
         return Level.DIFFERENT
-    shared = q.surnames & c.surnames
+    shared = [s for s in q.surnames if s in c.surnames]
     if not shared:
         return Level.DIFFERENT
     for surname in shared:

@@ -1,9 +1,12 @@
 """Blocking: an in-memory inverted index from name keys, birth years and document numbers to
-watchlist records, so a query is compared with a few candidates instead of every record."""
+watchlist records, so a query is compared with a few candidates instead of every record.
+
+Postings are compact arrays of record numbers (4 bytes each, not Python lists of ints) and the
+keys are interned strings shared with the name layer, so a million records fit in a few GB."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from array import array
 from collections.abc import Iterable
 
 from accord.identity.linkage.compare import Profile, profile
@@ -13,11 +16,31 @@ from accord.identity.records import PartialDate, PersonRecord
 # A block larger than this (a very common name with no year to narrow it) is read only this far:
 # such a query cannot single anyone out by name anyway.
 MAX_BLOCK = 2_000
-_NO_YEAR = "?"
+_NO_YEAR = 0
 
 
 def _surname_date_keys(p: Profile, birth: PartialDate) -> list[str]:
     return [f"{s}|{birth}" for s in p.surnames]
+
+
+# Most blocks hold one record (a rare name, a document number): those are stored as the bare
+# record number; an array of 4-byte numbers costs 80 bytes before its first element.
+Postings = dict[str, "int | array[int]"]
+
+
+def _post(postings: Postings, key: str, i: int) -> None:
+    found = postings.get(key)
+    if found is None:
+        postings[key] = i
+    elif isinstance(found, int):
+        postings[key] = array("i", (found, i))
+    else:
+        found.append(i)
+
+
+def _block(postings: Postings, key: str) -> array[int] | tuple[int, ...]:
+    found = postings.get(key, ())
+    return (found,) if isinstance(found, int) else found
 
 
 class WatchlistIndex:
@@ -26,30 +49,41 @@ class WatchlistIndex:
     def __init__(self) -> None:
         self.profiles: list[Profile] = []
         self.frequencies = Frequencies()
-        self._by_name_year: dict[str, list[int]] = defaultdict(list)
-        self._by_name: dict[str, list[int]] = defaultdict(list)
-        self._by_surname_date: dict[str, list[int]] = defaultdict(list)
-        self._by_document: dict[str, list[int]] = defaultdict(list)
+        self._years = array("h")  # birth year of each record, 0 when unknown
+        # Full name keys, and the "loose" keys of names with three or more tokens (one token
+        # left out). A query's full keys meet both; its loose keys meet full keys only: two
+        # names that agree only once each drops a token (Zhang Xiao Ming, Zhang Xiao Hong) are
+        # not a block worth reading.
+        self._by_name: Postings = {}
+        self._by_loose_name: Postings = {}
+        self._by_surname_date: Postings = {}
+        # keyed by the record's own number strings: no new string per record
+        self._by_resident_id: Postings = {}
+        self._by_passport: Postings = {}
 
     def __len__(self) -> int:
         return len(self.profiles)
 
     def add(self, record: PersonRecord) -> None:
-        p = profile(record)
+        self.add_profile(profile(record))
+
+    def add_profile(self, p: Profile) -> None:
+        record = p.record
         i = len(self.profiles)
         self.profiles.append(p)
         self.frequencies.add(p)
-        year = str(record.birth.year) if record.birth else _NO_YEAR
-        for key in p.name.keys | p.name.loose_keys:
-            self._by_name_year[f"{key}|{year}"].append(i)
-            self._by_name[key].append(i)
+        self._years.append(record.birth.year if record.birth else _NO_YEAR)
+        for key in p.name.keys:
+            _post(self._by_name, key, i)
+        for key in p.name.loose_keys:
+            _post(self._by_loose_name, key, i)
         if record.birth is not None and record.birth.is_full:
             for key in _surname_date_keys(p, record.birth):
-                self._by_surname_date[key].append(i)
+                _post(self._by_surname_date, key, i)
         if record.resident_id is not None:
-            self._by_document[f"id:{record.resident_id.number}"].append(i)
+            _post(self._by_resident_id, record.resident_id.number, i)
         if record.passport is not None:
-            self._by_document[f"pp:{record.passport}"].append(i)
+            _post(self._by_passport, record.passport, i)
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord]) -> WatchlistIndex:
@@ -58,29 +92,36 @@ class WatchlistIndex:
             index.add(record)
         return index
 
+    def _name_block(
+        self, postings: array[int] | tuple[int, ...], birth: PartialDate | None
+    ) -> Iterable[int]:
+        if not postings or birth is None:
+            return postings[:MAX_BLOCK]
+        years = self._years
+        near = (_NO_YEAR, birth.year - 1, birth.year, birth.year + 1)
+        return [i for i in postings if years[i] in near]
+
     def candidates(self, q: Profile) -> list[int]:
         """Records sharing a block with the query: a name key and a birth year within one year
         (or no year on either side), a surname and the full date of birth (also with day and
         month swapped), or a document number."""
         found: set[int] = set()
         birth = q.record.birth
-        for key in q.name.keys | q.name.loose_keys:
-            if birth is None:
-                found.update(self._by_name.get(key, ())[:MAX_BLOCK])
-                continue
-            for year in (birth.year - 1, birth.year, birth.year + 1):
-                found.update(self._by_name_year.get(f"{key}|{year}", ()))
-            found.update(self._by_name_year.get(f"{key}|{_NO_YEAR}", ()))
+        for key in q.name.keys:
+            found.update(self._name_block(_block(self._by_name, key), birth))
+            found.update(self._name_block(_block(self._by_loose_name, key), birth))
+        for key in q.name.loose_keys:
+            found.update(self._name_block(_block(self._by_name, key), birth))
         if birth is not None and birth.is_full:
             dates = [birth]
             if birth.day is not None and birth.month is not None and birth.day <= 12:
                 dates.append(PartialDate(birth.year, birth.day, birth.month))
             for date in dates:
                 for key in _surname_date_keys(q, date):
-                    found.update(self._by_surname_date.get(key, ())[:MAX_BLOCK])
+                    found.update(_block(self._by_surname_date, key)[:MAX_BLOCK])
         record = q.record
         if record.resident_id is not None:
-            found.update(self._by_document.get(f"id:{record.resident_id.number}", ()))
+            found.update(_block(self._by_resident_id, record.resident_id.number))
         if record.passport is not None:
-            found.update(self._by_document.get(f"pp:{record.passport}", ()))
+            found.update(_block(self._by_passport, record.passport))
         return sorted(found)

@@ -100,6 +100,13 @@ class Frequencies:
         if profile.record.nationality:
             self.nationalities[profile.record.nationality] += 1
 
+    def merge(self, other: Frequencies) -> None:
+        """Add the counts of another part of the watchlist (a shard held by another process)."""
+        self.records += other.records
+        self.pairs.update(other.pairs)
+        self.surnames.update(other.surnames)
+        self.nationalities.update(other.nationalities)
+
     @classmethod
     def of(cls, profiles: Iterable[Profile]) -> Frequencies:
         tables = cls()
@@ -133,7 +140,9 @@ class Model:
             return fixed
         f = self.frequencies
         if feature is Feature.NAME:
-            surname_share = f.share(f.surnames, q.surnames)
+            # A name read without any surname (no token is one) says nothing of its surname's
+            # frequency: its agreements weigh as if the surname were universal, not unseen.
+            surname_share = f.share(f.surnames, q.surnames) if q.surnames else 1.0
             if level is Level.EXACT:
                 return f.share(f.pairs, q.pairs)
             if level is Level.REORDERED:

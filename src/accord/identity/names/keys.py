@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import lru_cache
+from sys import intern
 
 from accord.identity.names.normalise import han_part, latin_tokens, upper_tokens
 from accord.identity.names.romanise import (
@@ -216,7 +217,7 @@ def _latin_name(text: str) -> LatinParse:
     return _latin_parse(tokens, upper_tokens(text) & frozenset(tokens))
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=65_536)
 def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinParse:
     chinese = [t for t in tokens if t not in ENGLISH_GIVEN_NAMES and is_chinese_token(t)]
     other = tuple(t for t in tokens if t not in chinese)
@@ -226,17 +227,19 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
     keys: dict[str, int] = {}
     loose: dict[str, int] = {}
     readings: dict[tuple[Syllables, Syllables], int] = {}
-    seen: list[list[TokenOptions]] = []
+    seen: list[tuple[TokenOptions, ...]] = []
     for system in System:
-        options = [token_readings(token, system) for token in chinese]
-        if options in seen:
-            continue  # a plain pinyin name reads the same in every system
+        options = tuple(token_readings(token, system) for token in chinese)
+        if any(_no_cheaper(options, earlier) for earlier in seen):
+            # A plain pinyin name reads the same in every system (at a fallback cost elsewhere):
+            # the other systems would only repeat its readings at a higher cost.
+            continue
         seen.append(options)
-        _add_keys(keys, options)
+        _add_keys(keys, _key_combinations(options, KEYS_PER_SYSTEM))
         if len(chinese) >= 3:
             # One token may be an unknown Western name that spells pinyin: key without it.
             for i in range(len(chinese)):
-                _add_keys(loose, options[:i] + options[i + 1 :], limit=1)
+                _add_keys(loose, _key_combinations(options[:i] + options[i + 1 :], 1))
         _add_readings(readings, capitals, chinese, options)
     ranked = sorted(readings.items(), key=lambda kv: (kv[1], kv[0]))[:MAX_READINGS]
     return (
@@ -247,60 +250,103 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
     )
 
 
+def _no_cheaper(options: tuple[TokenOptions, ...], earlier: tuple[TokenOptions, ...]) -> bool:
+    """Whether every token reads as in `earlier`, none of them more cheaply."""
+    for mine, theirs in zip(options, earlier, strict=True):
+        if mine is theirs:
+            continue
+        if len(mine) != len(theirs):
+            return False
+        for (syllables, cost), (their_syllables, their_cost) in zip(mine, theirs, strict=True):
+            if syllables != their_syllables or cost < their_cost:
+                return False
+    return True
+
+
 def _best(keys: dict[str, int]) -> frozenset[str]:
-    return frozenset(k for k, _ in sorted(keys.items(), key=lambda kv: (kv[1], kv[0]))[:MAX_KEYS])
+    ranked = sorted(keys.items(), key=lambda kv: (kv[1], kv[0]))[:MAX_KEYS]
+    return frozenset(intern(k) for k, _ in ranked)
 
 
 TokenOptions = tuple[tuple[Syllables, int], ...]
+Combinations = tuple[tuple[Syllables, int], ...]
 
 
-def _add_keys(
-    keys: dict[str, int], options: list[TokenOptions], limit: int = KEYS_PER_SYSTEM
-) -> None:
-    for combination in itertools.islice(itertools.product(*(o[:4] for o in options)), limit):
-        key = order_free_key(tuple(s for syllables, _ in combination for s in syllables))
-        cost = sum(c for _, c in combination)
-        keys[key] = min(cost, keys.get(key, cost))
+@lru_cache(maxsize=100_000)
+def _combinations(options: tuple[TokenOptions, ...], per_token: int, limit: int) -> Combinations:
+    """The first `limit` ways to read the tokens in turn (each token's `per_token` likeliest
+    readings), as their syllables end to end with the summed cost. Shared by every name whose
+    tokens read alike, so computed once."""
+    found = []
+    for combination in itertools.islice(
+        itertools.product(*(o[:per_token] for o in options)), limit
+    ):
+        syllables: list[str] = []
+        cost = 0
+        for part, part_cost in combination:
+            syllables += part
+            cost += part_cost
+        found.append((tuple(syllables), cost))
+    return tuple(found)
+
+
+@lru_cache(maxsize=100_000)
+def _key_combinations(options: tuple[TokenOptions, ...], limit: int) -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (intern(order_free_key(syllables)), cost)
+        for syllables, cost in _combinations(options, 4, limit)
+    )
+
+
+def _add_keys(keys: dict[str, int], found: tuple[tuple[str, int], ...]) -> None:
+    for key, cost in found:
+        if cost < keys.get(key, cost + 1):
+            keys[key] = cost
 
 
 def _add_readings(
     readings: dict[tuple[Syllables, Syllables], int],
     capitals: frozenset[str],
     chinese: list[str],
-    options: list[TokenOptions],
+    options: tuple[TokenOptions, ...],
 ) -> None:
     """Readings with the surname first or last (ZHANG Wei, Wei Zhang), or the tokens written in
     capitals, or a compound surname split in two (Au Yeung, Ou Yang)."""
     n = len(chinese)
     positions: list[tuple[int, int]] = []  # surname tokens [start, end)
-    marked = [i for i, token in enumerate(chinese) if token in capitals]
-    if marked and marked == list(range(marked[0], marked[-1] + 1)):
+    # A token in capitals marks the surname where it first appears: in LAM Lam Yeung the
+    # second Lam is a given name spelt like the surname.
+    marked = sorted({chinese.index(token) for token in capitals if token in chinese})
+    by_capitals = bool(marked) and marked == list(range(marked[0], marked[-1] + 1))
+    if by_capitals:
         positions.append((marked[0], marked[-1] + 1))
-    else:
-        positions.append((0, 1))
-        if n >= 2:
-            positions.append((n - 1, n))
-        if n >= 3:
-            positions += [(0, 2), (n - 2, n)]
-    for start, end in positions:
-        given_options = options[:start] + options[end:]
-        givens = [
-            (tuple(s for syllables, _ in combo for s in syllables), sum(c for _, c in combo))
-            for combo in itertools.islice(itertools.product(*(o[:3] for o in given_options)), 8)
-        ]
-        for surname_combo in itertools.product(*(o[:4] for o in options[start:end])):
-            surname = tuple(s for syllables, _ in surname_combo for s in syllables)
+    positions.append((0, 1))
+    if n >= 2:
+        positions.append((n - 1, n))
+    if n >= 3:
+        positions += [(0, 2), (n - 2, n)]
+    readings_from_capitals = False
+    for number, (start, end) in enumerate(positions):
+        if number and by_capitals and readings_from_capitals:
+            break  # the capitals gave a surname; other positions only when they give none
+        surnames = []
+        for surname, surname_cost in _combinations(options[start:end], 4, 64):
             known = " ".join(surname) in SURNAME_READINGS
             if end - start == 2 and not known:
                 continue  # two tokens are a surname only if they make a compound one
-            cost = sum(c for _, c in surname_combo) + (0 if known else UNKNOWN_SURNAME_COST)
+            surnames.append((surname, surname_cost + (0 if known else UNKNOWN_SURNAME_COST)))
+        if not surnames:
+            continue
+        givens = _combinations(options[:start] + options[end:], 3, 8)
+        readings_from_capitals = number == 0
+        for surname, cost in surnames:
             for given, given_cost in givens:
                 total = cost + given_cost
                 if total < readings.get((surname, given), total + 1):
                     readings[(surname, given)] = total
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=65_536)
 def parse_name(name: str, native: str = "") -> ParsedName:
     """Parse a person's name as given (any script) with its native-script form if there is one.
     Readings of both forms are pooled: a record's Latin and Hanzi names describe one person."""

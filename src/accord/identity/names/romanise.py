@@ -205,6 +205,7 @@ def token_readings(token: str, system: System) -> tuple[tuple[Syllables, int], .
     return tuple(ranked[:MAX_TOKEN_READINGS])
 
 
+@lru_cache(maxsize=200_000)
 def is_chinese_token(token: str) -> bool:
     return any(_readings_in(token, system) for system in System)
 
