@@ -20,7 +20,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import random
 import resource
 import sys
@@ -37,6 +36,9 @@ from accord.cyber.matching.index import IndicatorIndex
 from accord.cyber.matching.readers import BLOCK_SIZE, DEFAULT_FIELDS, LogFormat
 from accord.cyber.matching.suppression import SuppressionList
 from accord.cyber.stix import IndicatorPattern, observables_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, or imported
+from benchmarks.exchange import machine
 
 TARGET_LINES_PER_S = 1_000_000
 TARGET_INDEX_MB = 300
@@ -308,12 +310,7 @@ def main() -> None:
                     "lines_per_cpu_s": per_core >= TARGET_LINES_PER_S,
                     "index_mb": index_mb <= TARGET_INDEX_MB,
                 },
-                "machine": {
-                    "python": sys.version.split()[0],
-                    "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(),
-                },
+                "machine": machine(),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
             },
             indent=2,

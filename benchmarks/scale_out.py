@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -46,6 +45,9 @@ from accord.cli.scenarios import MLA_OPENING, MLA_STEPS
 from accord.config import Settings
 from accord.core.runtime import Runtime
 from accord.federation.models import InboxItem, OutboxItem
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, or imported
+from benchmarks.exchange import machine
 
 PG_ADMIN_URL = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENVELOPES_PATH = "/federation/v1/envelopes"
@@ -375,24 +377,6 @@ def run_once(
         "items_per_s": round(items / elapsed, 1),
         "delivered_per_worker": delivered_by(rig.worker_logs),
         **result,
-    }
-
-
-def machine() -> dict[str, Any]:
-    processor = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                processor = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "processor": processor or platform.machine(),
-        "loadavg_at_end": [round(x, 2) for x in load] if load else None,
     }
 
 

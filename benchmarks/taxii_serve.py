@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,6 +41,9 @@ from accord.cli.demo import free_port, pin, prepare_node, start_node
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
 from accord.cyber.taxii.models import TaxiiObject
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, or imported
+from benchmarks.exchange import machine
 
 TARGET_PULL_PER_S = 10_000
 TARGET_VS_MEDALLION = 100
@@ -397,12 +398,7 @@ def main() -> None:
                     "vs_medallion": ratio_pull >= TARGET_VS_MEDALLION,
                     "flat_page_time": accord_pull["page_ms"]["last_over_first"] <= 1.5,
                 },
-                "machine": {
-                    "python": sys.version.split()[0],
-                    "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(),
-                },
+                "machine": machine(),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
             },
             indent=2,

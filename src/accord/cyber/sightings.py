@@ -9,6 +9,7 @@ Sightings bundle is attached beside them.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from collections.abc import Callable, Sequence
@@ -184,22 +185,19 @@ def report_sightings(
     sightings = build_sightings(report, markings=marking_refs_of(indicators))
     bundle_sha = ""
     if sightings:
-        text = sightings_bundle(sightings).serialize(pretty=True) + "\n"
-        attached = attachments.attach(
+        content = (sightings_bundle(sightings).serialize(pretty=True) + "\n").encode()
+        bundle_sha = hashlib.sha256(content).hexdigest()
+        attachments.attach(
             session,
             node=node,
             reference=reference,
-            content=io.BytesIO(text.encode()),
+            content=io.BytesIO(content),
             filename=f"sightings-{iso(report.started)[:19].replace(':', '')}.json",
             media_type=STIX_MEDIA_TYPE,
             handling_code=HandlingCode(case.handling_code),
             description=f"STIX Sightings of {len(sightings)} indicators",
             officer=officer,
         )
-        assert attached.event is not None or attached.pending is not None
-        bundle_sha = attached.event.payload["sha256"] if attached.event else ""
-        if attached.pending is not None:
-            bundle_sha = attached.pending.payload["sha256"]
     payload = {
         "started_at": iso(report.started),
         "lines": report.lines,
