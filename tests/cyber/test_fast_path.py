@@ -213,12 +213,31 @@ def test_urls_on_an_indicator_host_are_looked_up_whole(tmp_path: Path) -> None:
     assert report.hits[indicator_id(5)].count == 2 and report.hit_lines == 2
 
 
-def test_lines_at_cuts_out_the_rows_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "PIECE_SIZE", 16)
-    block = b"".join(b"line %d %s\n" % (i, b"x" * (i % 7)) for i in range(100))
+def test_lines_at_cuts_out_the_rows_asked_for() -> None:
+    block = b"".join(b"line %d %s\r\n" % (i, b"x" * (i % 7)) for i in range(100)) + b"\n"
     import pyarrow as pa
 
-    batch = readers.Batch(pa.table({"n": list(range(100))}), {}, 1, block)
-    rows = [0, 1, 15, 16, 17, 50, 98, 99]
+    batch = readers.Batch(pa.table({"n": list(range(101))}), {}, 1, block)
+    rows = [0, 1, 15, 16, 17, 50, 98, 99, 100]
     assert batch.lines_at(rows) == [block.split(b"\n")[r] for r in rows]
     assert batch.lines == block.split(b"\n")[:-1]
+    assert batch.lines_at([]) == []
+
+
+def test_zeek_directives_inside_a_block_split_it_into_runs(tmp_path: Path) -> None:
+    # Two logs concatenated: a second #fields line with another column order in mid-block.
+    head = "#separator \\x09\n#fields\tts\tdst_ip\tquery\n"
+    other = "#fields\tquery\tts\tdst_ip\n"
+    lines = [f"1700000000.{i}\t10.0.0.{i}\tsite{i}.example" for i in range(5)]
+    swapped = [f"site{i}.example\t1700000001.{i}\t10.0.1.{i}" for i in range(5)]
+    path = tmp_path / "conn.log"
+    path.write_text(head + "\n".join(lines) + "\n#close\tx\n" + other + "\n".join(swapped) + "\n")
+    reader = readers.LogReader(path, LogFormat.ZEEK)
+    batches = list(reader.batches())
+    assert [b.first_line for b in batches] == [3, 10]
+    assert [b.table["query"].to_pylist() for b in batches] == [
+        [f"site{i}.example" for i in range(5)],
+        [f"site{i}.example" for i in range(5)],
+    ]
+    assert batches[1].lines_at([0, 4]) == [swapped[0].encode(), swapped[4].encode()]
+    assert reader.lines_read == 10

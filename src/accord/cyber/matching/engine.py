@@ -37,10 +37,13 @@ from accord.cyber.stix import ObservableKind, build_sighting
 # A value the index could not read; it makes the lines holding it bad lines.
 BAD: tuple[Match, ...] = (Match(-1, ObservableKind.IPV4, ""),)
 CACHE_LIMIT = 400_000
-# A logged URL in plain form (a port, if any, in range: a bad one makes a bad value), its host in
-# the one group; other URLs are looked up whole.
+# A logged URL's head (`scheme://authority`, up to the path, query or fragment), cut out by a
+# simple RE2 pattern; the few distinct heads of a block are then read in Python. A plain head (a
+# port, if any, in range: a bad one makes a bad value) gives the URL's host; URLs with another
+# head are looked up whole.
+_URL_HEAD = r"^(?P<head>[^/?#]*//[^/?#]*)"
 _PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-_URL_HOST = rf"^(?i:https?|ftp)://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*){_PORT}(?:[/?#]|$)"
+_PLAIN_HEAD = re.compile(rf"(?i:https?|ftp)://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*){_PORT}")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _STIX_TYPE_OF_FIELD = {
     FieldKind.DOMAIN: "domain-name",
@@ -187,13 +190,31 @@ class Matcher:
         if found is not NO_MATCH:
             self._hot[kind].add(value)
 
-    def match_row(self, row: Row, *, reader: LogReader, line: int, report: MatchReport) -> None:
+    def match_row(
+        self,
+        row: Row,
+        *,
+        reader: LogReader,
+        line: int,
+        report: MatchReport,
+        hot: Mapping[str, tuple[FieldKind, set[str]]] | None = None,
+    ) -> None:
+        """Match one line. `hot`, if given, holds per field every value of the block that can
+        hit or is bad (`candidate_rows` found them, with each field's kind): the values of other
+        fields, and other values, are known misses."""
         moment = event_time(row)
         found: dict[int, Match] = {}
-        for name, kind in self.field_kinds.items():
+        fields = self.field_kinds if hot is None else hot
+        for name in fields:
             value = row.get(name)
             if value is None or value in NO_VALUE:
                 continue
+            if hot is None:
+                kind = self.field_kinds[name]
+            else:
+                kind, values = hot[name]
+                if value not in values:
+                    continue
             matches = self.verdict(kind, value)
             if matches is BAD:
                 reader.bad(line, f"{value[:80]!r} is not a valid {kind.value}", name)
@@ -231,16 +252,22 @@ class Matcher:
 
     # -- blocks: the fast path ----------------------------------------------------------------
 
-    def candidate_rows(self, batch: Batch) -> list[int]:
-        """Rows of the block holding a value that hits, is bad, or anchors a complex pattern."""
+    def candidate_rows(
+        self, batch: Batch
+    ) -> tuple[list[int], dict[str, tuple[FieldKind, set[str]]] | None]:
+        """Rows of the block holding a value that hits, is bad, or anchors a complex pattern,
+        and those values per field (None when every row is a candidate: patterns that no
+        value anchors must see every line)."""
         rows: set[int] = set()
         table = batch.table
+        if self.index.unanchored:
+            for name in batch.fields:
+                rows.update(pc.indices_nonzero(pc.is_valid(table[name])).to_pylist())
+            return sorted(rows), None
+        hot_by_field: dict[str, tuple[FieldKind, set[str]]] = {}
         for name, kind in batch.fields.items():
             column = table[name]
             if column.null_count == len(column):
-                continue
-            if self.index.unanchored:
-                rows.update(pc.indices_nonzero(pc.is_valid(column)).to_pylist())
                 continue
             if kind is FieldKind.URL:
                 hot = self._hot_urls(column)
@@ -252,9 +279,10 @@ class Matcher:
                     column = column.filter(pc.invert(idle))
                 hot = self._hot_values(kind, _distinct(column))
             if hot:
+                hot_by_field[name] = (kind, hot)
                 mask = pc.is_in(table[name], value_set=pa.array(list(hot), pa.string()))
                 rows.update(pc.indices_nonzero(mask).to_pylist())
-        return sorted(rows)
+        return sorted(rows), hot_by_field
 
     def _hot_values(self, kind: FieldKind, distinct: set[str]) -> set[str]:
         """The values among `distinct` that hit or are bad, each decided once and remembered."""
@@ -281,11 +309,9 @@ class Matcher:
         """URLs that hit or are bad. Most logged URLs are plain (`scheme://host/...`) and most
         are unique (query strings): those are decided by their host, which is far less varied;
         only URLs on a host that hits or that a URL indicator names are looked up whole."""
-        host = pc.struct_field(pc.extract_regex(column, pattern=_URL_HOST), [0])
+        host, hosts = _url_hosts(column)
         odd = column.filter(pc.and_(pc.is_valid(column), pc.is_null(host)))
         hot = self._hot_values(FieldKind.URL, _distinct(odd)) if len(odd) else set()
-        host = pc.ascii_lower(host)
-        hosts = _distinct(host)
         if not hosts:
             return hot
         hot_hosts = self._hot_values(FieldKind.DOMAIN, hosts)
@@ -296,15 +322,15 @@ class Matcher:
         return hot
 
     def match_batch(self, batch: Batch, *, reader: LogReader, report: MatchReport) -> None:
-        rows = self.candidate_rows(batch)
+        rows, hot = self.candidate_rows(batch)
         if not rows:
             return
-        numbers = batch.line_numbers
+        numbers = batch.numbers
         for row_index, raw in zip(rows, batch.lines_at(rows), strict=True):
-            line = numbers[row_index]
+            line = numbers[row_index] if numbers is not None else batch.first_line + row_index
             row = reader.parse_line(raw, line)
             if row is not None:
-                self.match_row(row, reader=reader, line=line, report=report)
+                self.match_row(row, reader=reader, line=line, report=report, hot=hot)
 
     def run(
         self,
@@ -336,6 +362,19 @@ def _distinct(column: pa.ChunkedArray | pa.Array) -> set[str]:
     values = set(pc.unique(column).to_pylist())
     values.discard(None)
     return values
+
+
+def _url_hosts(column: pa.ChunkedArray) -> tuple[pa.Array, set[str]]:
+    """Each URL's host (null where the URL is not plain), and the distinct hosts."""
+    heads = pc.struct_field(pc.extract_regex(column, pattern=_URL_HEAD), [0])
+    encoded = pc.dictionary_encode(heads.combine_chunks())
+    hosts: list[str | None] = []
+    for head in encoded.dictionary.to_pylist():
+        plain = _PLAIN_HEAD.fullmatch(head)
+        hosts.append(plain["host"] if plain else None)
+    distinct = set(hosts)
+    distinct.discard(None)
+    return pa.array(hosts, pa.string()).take(encoded.indices), distinct  # type: ignore[return-value]
 
 
 def untouched_ipv4_pattern(index: IndicatorIndex, suppression: SuppressionList) -> str | None:
