@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -84,14 +86,27 @@ def test_csv_line_with_too_many_fields_is_reported(tmp_path: Path) -> None:
     ]
 
 
-def test_lines_spanning_block_boundaries_are_read_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipe", [False, True], ids=["file", "pipe"])
+def test_lines_spanning_block_boundaries_are_read_whole(tmp_path: Path, pipe: bool) -> None:
+    # Lines of every length around the block size (one four blocks long), the last without its
+    # newline; a regular file is read again from the last whole line, a pipe carries it over.
+    lines = [f'{{"dst_ip": "192.0.2.{i % 250}", "pad": "{"x" * (i % 97)}"}}' for i in range(300)]
+    lines[150] = lines[150][:-1] + ', "long": "' + "y" * 250 + '"}'
+    text = "\n".join(lines)
     path = tmp_path / "log.jsonl"
-    path.write_text("".join(f'{{"dst_ip": "192.0.2.{i}"}}\n' for i in range(200)))
+    if pipe:
+        os.mkfifo(path)
+        writer = threading.Thread(target=path.write_text, args=(text,))
+        writer.start()
+    else:
+        path.write_text(text)
     reader = LogReader(path, LogFormat.JSONL, block_size=64)
     batches = list(reader.batches())
-    assert sum(b.table.num_rows for b in batches) == 200
-    assert [n for b in batches for n in b.line_numbers] == list(range(1, 201))
-    assert reader.bytes_read == path.stat().st_size
+    if pipe:
+        writer.join()
+    assert [line.decode() for b in batches for line in b.lines] == lines
+    assert [n for b in batches for n in b.line_numbers] == list(range(1, 301))
+    assert reader.bytes_read == len(text.encode()) and reader.lines_read == 300
 
 
 def test_event_time_from_epoch_or_iso() -> None:

@@ -266,17 +266,29 @@ class LogReader:
         line = 1
         carry = b""
         with self.path.open("rb") as handle:
+            # A regular file is read again from the last whole line (no copy to join the part
+            # line to the next read); a pipe keeps the part line and joins it.
+            seekable = handle.seekable()
             while True:
                 data = handle.read(self.block_size)
                 if not data:
                     break
-                self.bytes_read += len(data)
-                data = carry + data
+                if carry:
+                    data = carry + data
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
+                    self.bytes_read += len(data) - len(carry)
                     carry = data
                     continue
-                block, carry = data[:cut], data[cut:]
+                self.bytes_read += cut - len(carry)
+                if cut == len(data):
+                    block, carry = data, b""
+                elif seekable:
+                    handle.seek(cut - len(data), io.SEEK_CUR)
+                    block, carry = data[:cut], b""
+                else:
+                    block, carry = data[:cut], data[cut:]
+                    self.bytes_read += len(carry)
                 newlines = newline_offsets(block)
                 yield block, line, newlines
                 line += len(newlines)
@@ -363,7 +375,7 @@ class LogReader:
                 raise pa.ArrowInvalid("a line that is not a JSON object")
             schema = pa.schema([(name, pa.string()) for name in wanted])
             return pa_json.read_json(
-                io.BytesIO(block),
+                pa.BufferReader(block),
                 read_options=pa_json.ReadOptions(use_threads=False, block_size=len(block) + 1),
                 parse_options=pa_json.ParseOptions(
                     explicit_schema=schema, unexpected_field_behavior="ignore"
@@ -376,7 +388,7 @@ class LogReader:
             return "skip"
 
         table = pa_csv.read_csv(
-            io.BytesIO(block),
+            pa.BufferReader(block),
             read_options=pa_csv.ReadOptions(
                 use_threads=False, block_size=len(block) + 1, column_names=self.header
             ),
