@@ -113,3 +113,28 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
     )
     assert isinstance(result.exception, InvalidInput)
     assert "syslog" in result.exception.message
+
+
+def test_only_the_named_fields_are_checked_without_the_default_list(tmp_path: Path) -> None:
+    indicators = write_bundle(tmp_path / "bundle.json")
+    log = write_jsonl(
+        tmp_path / "proxy.jsonl",
+        [{"query": "evil.example", "peer": "203.0.113.7"}, {"peer": "8.8.8.8"}],
+    )
+    out = tmp_path / "s.json"
+    base = ["cyber", "match", "-i", str(indicators), "-l", str(log), "-f", "jsonl", "-o", str(out)]
+    result = CliRunner().invoke(
+        app, [*base, "--no-default-fields", "--field", "peer=ip", "--no-default-suppression"]
+    )
+    assert result.exit_code == 0, result.output
+    sightings = [o for o in json.loads(out.read_text())["objects"] if o["type"] == "sighting"]
+    # `query` is a default field name: left out, evil.example is not sighted.
+    assert sorted((s["sighting_of_ref"], s["count"]) for s in sightings) == [
+        (indicator_id(1), 1),
+        (indicator_id(3), 1),
+    ]
+    refused = CliRunner().invoke(app, [*base, "--no-default-fields"])
+    assert refused.exit_code != 0
+    assert "--no-default-fields needs at least one --field" in refused.output + str(
+        refused.exception
+    )

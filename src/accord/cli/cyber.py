@@ -25,12 +25,15 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Cyber: STIX indicators, log matching, sightings.", no_args_is_help=True)
 
 
-def _field_kinds(specs: list[str]) -> dict[str, FieldKind]:
-    """The default field names and kinds, with the operator's --field additions."""
+def _field_kinds(specs: list[str], *, defaults: bool = True) -> dict[str, FieldKind]:
+    """The default field names and kinds (unless `defaults` is false), with the operator's
+    --field additions."""
     from accord.cyber.matching.index import FieldKind
     from accord.cyber.matching.readers import DEFAULT_FIELDS
 
-    kinds = dict(DEFAULT_FIELDS)
+    if not defaults and not specs:
+        raise InvalidInput("--no-default-fields needs at least one --field NAME=KIND")
+    kinds = dict(DEFAULT_FIELDS) if defaults else {}
     for spec in specs:
         name, _, kind = spec.partition("=")
         try:
@@ -62,6 +65,11 @@ def match(
     ),
     field: list[str] = typer.Option(
         [], "--field", help="NAME=KIND: also check field NAME as ip|domain|url|hash|email"
+    ),
+    no_default_fields: bool = typer.Option(
+        False,
+        help="check only the --field names, not the default list of common field names "
+        "(JSON lines are read about twice as fast with the few fields a log has)",
     ),
     quick: bool = typer.Option(
         False, help="check only what matching needs in the bundle (for feeds of millions)"
@@ -99,7 +107,11 @@ def match(
     for path in suppress:
         suppression.add_file(path)
     index = IndicatorIndex.build(bundle.indicators, suppression.key_entry)
-    matcher = Matcher(index, suppression=suppression, field_kinds=_field_kinds(field))
+    matcher = Matcher(
+        index,
+        suppression=suppression,
+        field_kinds=_field_kinds(field, defaults=not no_default_fields),
+    )
     console.print(
         f"{len(index)} indicators indexed ({len(index.complex)} complex), "
         f"{len(index.rejected)} rejected, {len(index.suppressed)} values suppressed, "
