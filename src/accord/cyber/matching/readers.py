@@ -78,10 +78,10 @@ NO_VALUE = frozenset({"", "-", "(empty)"})
 # Large blocks: each pyarrow call and each set operation is paid once per block, not per line.
 BLOCK_SIZE = 8 << 20
 MAX_REPORTED = 1000
-# A line whose first character (after blanks) does not open a JSON object.
 _NEWLINE = ord("\n")
-_DIRECTIVE = ord("#")
+_DIRECTIVE = ord("#")  # a Zeek header or footer line starts with it
 _OPEN_BRACE = ord("{")
+# A line whose first character (after blanks) does not open a JSON object.
 _NOT_AN_OBJECT = re.compile(rb"(?:^|\n)[ \t\r]*[^{\s]")
 
 
