@@ -497,6 +497,11 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+# The operating curve: what `accord screen --match T` would give, from the same output (the best
+# candidate of each query is its match when its score reaches T; the default T is 0.85).
+MATCH_THRESHOLDS = (0.95, 0.85, 0.7, 0.6, 0.5, 0.4)
+
+
 def run_accord(folder: str, queue: Any, workers: int | None = None) -> None:
     from accord.identity.screening import default_workers, screen_files
 
@@ -509,12 +514,22 @@ def run_accord(folder: str, queue: Any, workers: int | None = None) -> None:
         )
     elapsed, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     predicted: dict[str, str] = {}
+    best: dict[str, tuple[float, str]] = {}  # each query's best candidate, match or possible
     with (root / "accord.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if row["decision"] == "match":
                 predicted[row["query_id"]] = row["candidate_id"]
+            score = float(row["score"])
+            if score > best.get(row["query_id"], (-1.0, ""))[0]:
+                best[row["query_id"]] = (score, row["candidate_id"])
+    curve = {}
+    for threshold in MATCH_THRESHOLDS:
+        chosen = {q: c for q, (score, c) in best.items() if score >= threshold}
+        found = evaluate(chosen, root)
+        curve[f"{threshold:.2f}"] = {k: found[k] for k in ("precision", "recall", "f1")}
     queue.put({
         **evaluate(predicted, root),
+        "by_match_threshold": curve,
         "seconds": round(elapsed, 1),
         "cpu_seconds": round(cpu, 1),
         "workers": workers,
