@@ -10,6 +10,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
+from accord.cases.enums import OutcomeStatus
 from accord.cli import scenarios
 from accord.dialogue import brief
 from accord.dialogue.brief import GUEST_COLOUR, HOST_COLOUR
@@ -95,3 +96,39 @@ def test_the_html_embeds_svg_charts_and_links_nothing_outside(played: tuple[Node
     assert html.count('src="data:image/svg+xml;base64,') == 4
     assert "http://" not in html and "https://" not in html
     assert "商定成果" in html and "第3轮" in html
+
+
+def _card(medians: dict[str, float | None]) -> dict[str, object]:
+    def figures(node: str) -> dict[str, object]:
+        values = {"received": 1, "first_response_median_days": medians[node]}
+        return {"current": {k: {"value": v} for k, v in values.items()}}
+
+    return {"areas": {"cybercrime": {node: figures(node) for node in medians}}}
+
+
+def test_scaled_durations_read_in_the_unit_of_the_largest() -> None:
+    same = str
+    assert brief._scaled([[2.0, 0.5]], same) == ([[2.0, 0.5]], "days")
+    assert brief._scaled([[3 / 24]], same) == ([[3.0]], "hours")
+    assert brief._scaled([[4 / 1440]], same) == ([[4.0]], "minutes")
+    assert brief._scaled([[2 / 86400, 0.0]], same) == ([[2.0, 0.0]], "seconds")
+
+
+@pytest.mark.parametrize(
+    ("medians", "empty"),
+    [
+        # Answered within seconds (as in the demo): a chart in seconds, not "no response".
+        ({"us": 2 / 86400, "cn": None}, False),
+        ({"us": 0.0, "cn": None}, False),
+        ({"us": None, "cn": None}, True),
+    ],
+)
+def test_the_response_chart_is_empty_only_without_any_response(
+    medians: dict[str, float | None], empty: bool
+) -> None:
+    counts = {node: dict.fromkeys((s.value for s in OutcomeStatus), 0) for node in medians}
+    charts = brief.charts(_card(medians), counts, list(medians), "en")
+    response = charts[1].svg
+    assert ("No response yet." in response) is empty
+    if not empty:
+        assert "seconds" in response  # the unit of the x axis

@@ -175,3 +175,10 @@ def test_assets_returned_are_summed_exactly_per_currency() -> None:
     us = side_figures([record], node=US, start=START, end=END)
     assert us.assets_returned["USD"].value == "0.30" and us.assets_returned["EUR"].value == "5"
     assert us.assets_returned["USD"].cases == ["S"]
+
+
+def test_the_cli_prints_a_zero_figure_and_a_dash_only_for_none() -> None:
+    from accord.cli.dialogue import _shown
+
+    # A refusal rate of 0 or a response within the minute is a figure, not "no data".
+    assert [_shown(v) for v in (0.0, 0, 0.25, None)] == ["0.0", "0", "0.25", "—"]

@@ -178,6 +178,11 @@ def _date(text: str) -> datetime:
         raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _shown(value: object) -> str:
+    """A figure as printed: a dash when there is none (a zero is a figure)."""
+    return "—" if value is None else str(value)
+
+
 @app.command("scorecard")
 def scorecard(
     ctx: typer.Context,
@@ -213,9 +218,9 @@ def scorecard(
                 node,
                 str(now["sent"]["value"]),
                 str(now["received"]["value"]),
-                str(now["first_response_median_days"]["value"] or "—"),
-                str(now["completion_rate"]["value"] or "—"),
-                str(now["refusal_rate"]["value"] or "—"),
+                _shown(now["first_response_median_days"]["value"]),
+                _shown(now["completion_rate"]["value"]),
+                _shown(now["refusal_rate"]["value"]),
                 str(now["overdue"]["value"]),
             )
     console.print(f"scorecard {since:%Y-%m-%d} – {until:%Y-%m-%d}")

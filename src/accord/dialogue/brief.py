@@ -141,7 +141,13 @@ def charts(
         for node in nodes
     ]
     statuses = list(OutcomeStatus)
-    response, response_unit = _scaled(per_area("first_response_median_days"), _)
+    medians = [
+        [card["areas"][a][node]["current"]["first_response_median_days"]["value"] for a in areas]
+        for node in nodes
+    ]
+    response, response_unit = _scaled([[float(v or 0) for v in row] for row in medians], _)
+    # A response within the second is a response: the chart is empty only without any.
+    answered = any(v is not None for row in medians for v in row)
     return [
         Chart(
             _("Requests received, by area"),
@@ -149,7 +155,7 @@ def charts(
         ),
         Chart(
             _("Median time to first response, by area"),
-            _bars(names, response, nodes, response_unit, _("No response yet.")),
+            _bars(names, response, nodes, response_unit, _("No response yet."), data=answered),
         ),
         Chart(
             _("Open requests by age (backlog)"),
@@ -175,8 +181,11 @@ def _bars(
     names: Sequence[str],
     unit: str,
     empty: str,
+    *,
+    data: bool | None = None,
 ) -> str:
-    """Horizontal grouped bars: one group per category, one bar per side."""
+    """Horizontal grouped bars: one group per category, one bar per side. `empty` is written
+    across the chart when there is no data: no value above zero, unless `data` says."""
     fig, ax = figure(0.45 * max(len(categories), 3) + 1.4)
     height = 0.8 / max(len(series), 1)
     colours = [HOST_COLOUR, GUEST_COLOUR]
@@ -188,7 +197,7 @@ def _bars(
     ax.set_yticklabels(categories)
     ax.invert_yaxis()
     ax.set_xlabel(unit)
-    if not any(v for values in series for v in values):
+    if not (any(v for values in series for v in values) if data is None else data):
         ax.set_xlim(0, 1)
         ax.set_xticks([])
         ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", color="#666")
@@ -197,10 +206,11 @@ def _bars(
 
 
 def _scaled(days: list[list[float]], _: Callable[[str], str]) -> tuple[list[list[float]], str]:
-    """Durations in days, hours or minutes, whichever reads best for the largest."""
+    """Durations in days, hours, minutes or seconds, whichever reads best for the largest."""
     largest = max((v for values in days for v in values), default=0.0)
-    for unit, factor in (("days", 1.0), ("hours", 24.0), ("minutes", 1440.0)):
-        if largest * factor >= 1 or unit == "minutes":
+    units = (("days", 1.0), ("hours", 24.0), ("minutes", 1440.0), ("seconds", 86400.0))
+    for unit, factor in units:
+        if largest * factor >= 1 or unit == "seconds":
             return [[round(v * factor, 1) for v in values] for values in days], _(unit)
     raise AssertionError("unreachable")
 
