@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from accord.accounts.service import create_user, issue_token
+from accord.audit.models import AuditEntry
 from accord.cli.demo import RunningNode, pin, prepare_node, start_node
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
@@ -90,6 +91,7 @@ class TaxiiNode:
     analyst: str
     officer: str
     url: str
+    database_url: str
 
     def server(self, token: str | None = None) -> Server:
         return Server(f"{self.url}/taxii2/", auth=Bearer(token or self.analyst))
@@ -165,7 +167,7 @@ def taxii_node(
     token = _seed(settings.resolved_database_url)
     node = start_node(settings, card, staff, root)
     try:
-        yield TaxiiNode(node, token, staff.officer.token, node.url)
+        yield TaxiiNode(node, token, staff.officer.token, node.url, settings.resolved_database_url)
     finally:
         node.stop()
         if created:
@@ -230,6 +232,36 @@ def test_paging_with_limit_and_next_returns_every_last_version_once_in_order(
     assert seen == expected
     last_of_1 = next(o for p in pages for o in p["objects"] if o["id"] == stix_id("indicator", 1))
     assert last_of_1["modified"] == "2024-06-01T00:00:00.000Z"
+
+
+def test_every_read_is_audited_with_who_what_and_how_much(taxii_node: TaxiiNode) -> None:
+    one = stix_id("indicator", 21)
+    reads = [
+        (f"collections/{FROM_CN}/objects/?limit=3&match[type]=indicator", "taxii.get_objects"),
+        (f"collections/{FROM_CN}/objects/{one}/", "taxii.get_object"),
+        (f"collections/{FROM_CN}/objects/{one}/versions/", "taxii.get_versions"),
+        (f"collections/{FROM_CN}/manifest/?limit=2", "taxii.get_manifest"),
+    ]
+    engine = make_engine(taxii_node.database_url)
+    try:
+        with session_factory(engine)() as session:
+            before = session.scalar(select(func.max(AuditEntry.id))) or 0
+        for path, _ in reads:
+            assert taxii_node.get(path).status_code == 200
+        with session_factory(engine)() as session:
+            entries = session.scalars(
+                select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)
+            ).all()
+    finally:
+        engine.dispose()
+    found = [(e.actor, e.action, e.subject, e.detail["entries"]) for e in entries]
+    assert found == [
+        ("chen", "taxii.get_objects", FROM_CN, 3),
+        ("chen", "taxii.get_object", f"{FROM_CN}/{one}", 1),
+        ("chen", "taxii.get_versions", f"{FROM_CN}/{one}", 1),
+        ("chen", "taxii.get_manifest", FROM_CN, 2),
+    ]
+    assert entries[0].detail["query"] == "limit=3&match[type]=indicator"
 
 
 def test_pages_carry_the_date_added_of_their_first_and_last_object(taxii_node: TaxiiNode) -> None:

@@ -20,6 +20,7 @@ from accord.api import RuntimeDep, audited, require
 from accord.core.clock import iso
 from accord.core.errors import AccordError, InvalidInput
 from accord.core.permissions import Permission
+from accord.core.runtime import Runtime
 from accord.cyber.taxii import service
 from accord.cyber.taxii.service import ObjectFilter, Page, VersionMatch
 
@@ -158,13 +159,31 @@ COLLECTION = f"/{API_ROOT}/collections/{{collection_id}}"
 Analyst = Annotated[Principal, Depends(require(Permission.CYBER_ANALYSE))]
 
 
+# Who reads what, for the audit entry of a read: (runtime, analyst, request, action, subject:
+# the collection, or the collection and object id).
+Read = tuple[Runtime, Principal, Request, str, str]
+MAX_AUDITED_QUERY = 500
+
+
 def _params(request: Request) -> dict[str, str]:
     """Query parameters; a repeated one (match[type]=a&match[type]=b) reads as a list (a,b)."""
     query = request.query_params
     return {name: ",".join(query.getlist(name)) for name in query}
 
 
-def _paged(page: Page, content: bytes) -> Response:
+def _paged(page: Page, content: bytes, read: Read) -> Response:
+    """A page of a collection as the response; the read is audited first: who read which
+    collection (and object), how many entries came back, with which query."""
+    runtime, analyst, request, action, subject = read
+    with runtime.transaction() as session:
+        audited(
+            session,
+            analyst,
+            action,
+            request,
+            subject=subject,
+            detail={"entries": len(page.rows), "query": request.url.query[:MAX_AUDITED_QUERY]},
+        )
     headers = {}
     if page.first_added and page.last_added:
         headers["X-TAXII-Date-Added-First"] = iso(page.first_added)
@@ -233,7 +252,7 @@ def collection(collection_id: str, runtime: RuntimeDep, _analyst: Analyst) -> Re
 
 @router.get(f"{COLLECTION}/manifest/")
 def manifest(
-    collection_id: str, request: Request, runtime: RuntimeDep, _analyst: Analyst
+    collection_id: str, request: Request, runtime: RuntimeDep, analyst: Analyst
 ) -> Response:
     """TAXII 2.1 §5.3 Get Object Manifests: added_after, limit, next and every match[]."""
     params = _params(request)
@@ -248,12 +267,13 @@ def manifest(
             limit=service.parse_limit(params.get("limit")),
         )
     records = [service.manifest_record(row) for row in page.rows]
-    return _paged(page, _list_json(page, "objects", records))
+    read = (runtime, analyst, request, "taxii.get_manifest", collection_id)
+    return _paged(page, _list_json(page, "objects", records), read)
 
 
 @router.get(f"{COLLECTION}/objects/")
 def get_objects(
-    collection_id: str, request: Request, runtime: RuntimeDep, _analyst: Analyst
+    collection_id: str, request: Request, runtime: RuntimeDep, analyst: Analyst
 ) -> Response:
     """TAXII 2.1 §5.4 Get Objects: added_after, limit, next, match[id|type|version|spec_version].
 
@@ -270,7 +290,8 @@ def get_objects(
             after=service.parse_next(params.get("next")),
             limit=service.parse_limit(params.get("limit")),
         )
-    return _paged(page, service.envelope_json(page))
+    read = (runtime, analyst, request, "taxii.get_objects", collection_id)
+    return _paged(page, service.envelope_json(page), read)
 
 
 @router.post(f"{COLLECTION}/objects/", status_code=202)
@@ -310,7 +331,7 @@ async def add_objects(
 
 @router.get(f"{COLLECTION}/objects/{{object_id}}/")
 def get_object(
-    collection_id: str, object_id: str, request: Request, runtime: RuntimeDep, _analyst: Analyst
+    collection_id: str, object_id: str, request: Request, runtime: RuntimeDep, analyst: Analyst
 ) -> Response:
     """TAXII 2.1 §5.6 Get An Object: its last version, or those match[version] names."""
     params = _params(request)
@@ -331,12 +352,13 @@ def get_object(
             after=service.parse_next(params.get("next")),
             limit=service.parse_limit(params.get("limit")),
         )
-    return _paged(page, service.envelope_json(page))
+    read = (runtime, analyst, request, "taxii.get_object", f"{collection_id}/{object_id}")
+    return _paged(page, service.envelope_json(page), read)
 
 
 @router.get(f"{COLLECTION}/objects/{{object_id}}/versions/")
 def versions(
-    collection_id: str, object_id: str, request: Request, runtime: RuntimeDep, _analyst: Analyst
+    collection_id: str, object_id: str, request: Request, runtime: RuntimeDep, analyst: Analyst
 ) -> Response:
     """TAXII 2.1 §5.8 Get Object Versions: added_after, limit, next, match[spec_version]."""
     params = _params(request)
@@ -360,4 +382,8 @@ def versions(
             limit=service.parse_limit(params.get("limit")),
         )
     stamps = [service.stix_timestamp(row.version) for row in page.rows]
-    return _paged(page, _list_json(page, "versions", stamps))
+    return _paged(
+        page,
+        _list_json(page, "versions", stamps),
+        (runtime, analyst, request, "taxii.get_versions", f"{collection_id}/{object_id}"),
+    )
