@@ -122,7 +122,8 @@ def _syllable_tables() -> dict[System, dict[str, dict[str, int]]]:
             readings = tables[system].setdefault(variant, {})
             readings[syllable] = min(rank, readings.get(syllable, rank))
 
-    for syllable in PINYIN_SYLLABLES:
+    # Sorted: ties of rank keep this order downstream, so it must not depend on string hashing.
+    for syllable in sorted(PINYIN_SYLLABLES):
         add(System.PINYIN, syllable, syllable, 0)
         # Passports and most databases drop the apostrophes of Wade-Giles (Ch'en → Chen).
         add(System.WADE_GILES, _wade_giles(syllable), syllable, 0)
