@@ -79,7 +79,7 @@ def _name_parts(name: str, native: str) -> NameParts:
     givens: dict[str, list[str]] = {}
     for r in parsed.readings[:8]:
         if r.given:
-            given = "".join(r.given)
+            given = intern("".join(r.given))
             listed = givens.setdefault(intern(" ".join(r.surname)), [])
             if given not in listed:
                 listed.append(given)
@@ -99,7 +99,7 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 def compare_name(q: Profile, c: Profile) -> Level:
     if _meet(q.pairs, c.pairs):
         return Level.EXACT
-    if _meet(q.bags, c.bags) or not q.name.keys.isdisjoint(c.name.keys):
+    if _meet(q.bags, c.bags) or _meet(q.name.keys, c.name.keys):
         return Level.REORDERED
     if not q.name.readings or not c.name.readings:
         # Neither name is Chinese: compare the other tokens (English names) as they are.
