@@ -381,7 +381,7 @@ def parse_name(name: str, native: str = "") -> ParsedName:
         han_surname=han_surname,
         han_given=han_given,
         readings=tuple(list(unique.values())[:MAX_READINGS]),
-        keys=tuple(sorted(keys)),
-        loose_keys=tuple(sorted(loose - keys)),
+        keys=tuple(sorted(intern(k) for k in keys)),
+        loose_keys=tuple(sorted(intern(k) for k in loose - keys)),
         other=other,
     )
