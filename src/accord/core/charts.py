@@ -3,10 +3,30 @@ shown), in the fonts that also cover Chinese."""
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
 FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
+CJK_FAMILY = "Noto Sans CJK"
+
+
+@functools.cache
+def cjk_fonts() -> int:
+    """Make sure matplotlib knows the Noto CJK fonts: its font list is cached on first use, so
+    fonts installed after that (`apt-get install fonts-noto-cjk` on a machine that had drawn a
+    chart before) would be missing and Chinese drawn as empty boxes. Returns how many font files
+    were added (0 when matplotlib already had them, or none is installed)."""
+    from matplotlib import font_manager
+
+    if any(f.name.startswith(CJK_FAMILY) for f in font_manager.fontManager.ttflist):
+        return 0
+    added = 0
+    for path in font_manager.findSystemFonts():
+        if "NotoSansCJK" in path.replace("-", "").replace("_", ""):
+            font_manager.fontManager.addfont(path)
+            added += 1
+    return added
 
 
 def figure(height: float, width: float = 7.5) -> Any:
@@ -16,6 +36,7 @@ def figure(height: float, width: float = 7.5) -> Any:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    cjk_fonts()
     plt.rcParams.update(
         {
             "font.family": FONTS,
