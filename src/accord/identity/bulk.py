@@ -5,6 +5,7 @@ merged, so that time and memory per process fall with the number of processes.""
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import queue
 import zlib
 from collections.abc import Iterable, Iterator
@@ -90,9 +91,13 @@ def _serve_shard(
     thresholds: Thresholds,
 ) -> None:
     index, problems = _build_shard(path, shard, shards, results)
-    results.put(("built", shard, index.frequencies, problems))
+    # The counts travel pickled and are unpickled only by the shards: the parent relays them
+    # as bytes (as objects they would take it hundreds of MB for a million records).
+    counts = pickle.dumps(index.frequencies, protocol=pickle.HIGHEST_PROTOCOL)
+    results.put(("built", shard, index.frequencies.records, counts, problems))
+    del counts
     for other in tasks.get():  # the other shards' counts: u values and the prior are global
-        index.frequencies.merge(other)
+        index.frequencies.merge(pickle.loads(other))
     screener = Screener(index, parameters=parameters, thresholds=thresholds)
     while (batch := tasks.get()) is not None:
         number, records = batch
@@ -162,7 +167,7 @@ class ShardedWatchlist:
 
     def load(self, progress: Progress | None = None) -> None:
         """Wait until every shard has built its index; share the counts between them."""
-        partial: dict[int, Frequencies] = {}
+        partial: dict[int, bytes] = {}  # each shard's counts, pickled
         loaded = dict.fromkeys(range(self.shards), 0)
         while len(partial) < self.shards:
             message = self._next()
@@ -171,14 +176,14 @@ class ShardedWatchlist:
                 if progress:
                     progress("watchlist", sum(loaded.values()), None)
             else:
-                _, shard, frequencies, problems = message
-                partial[shard] = frequencies
-                loaded[shard] = frequencies.records
+                _, shard, records, counts, problems = message
+                partial[shard] = counts
+                loaded[shard] = records
                 self.problems += problems
         for shard in range(self.shards):
             self._tasks[shard].put([f for other, f in partial.items() if other != shard])
         total = Frequencies()
-        total.records = sum(f.records for f in partial.values())
+        total.records = sum(loaded.values())
         self.records = total.records
         self._prior = Model(total, self.parameters).prior_bits()
         self.problems.sort(key=lambda p: p.row)
