@@ -92,7 +92,7 @@ def _serve_shard(
 ) -> None:
     index, problems = _build_shard(path, shard, shards, results)
     # The counts travel pickled and are unpickled only by the shards: the parent relays them
-    # as bytes (as objects they would take it hundreds of MB for a million records).
+    # as bytes (unpickled there, they would cost it hundreds of MB for a million records).
     counts = pickle.dumps(index.frequencies, protocol=pickle.HIGHEST_PROTOCOL)
     results.put(("built", shard, index.frequencies.records, counts, problems))
     del counts
