@@ -348,16 +348,18 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def _log_tails(root: Path) -> str:
+def log_tails(root: Path, last: int = 20) -> str:
+    """The last lines of every node log under `root`, to print when a run fails."""
     tails: list[str] = []
     for log in sorted(root.glob("*.log")):
-        lines = log.read_text(errors="replace").splitlines()[-20:]
+        lines = log.read_text(errors="replace").splitlines()[-last:]
         if lines:
             tails.append(f"--- {log.name} (last {len(lines)} lines)\n" + "\n".join(lines))
     return "\n".join(tails)
 
 
-def _sigterm(_signum: int, _frame: FrameType | None) -> None:
+def sigterm(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM as SystemExit, so that `finally` blocks stop the nodes."""
     raise SystemExit(143)
 
 
@@ -380,7 +382,7 @@ def run(events: int, echo_seconds: float, poll_ms: float) -> dict[str, Any]:
         echo, url = start_echo_server(root)
         echo_per_s, echo_requests = echo_rate(url, body, echo_seconds)
     except BaseException:
-        print(_log_tails(root), file=sys.stderr)
+        print(log_tails(root), file=sys.stderr)
         raise
     finally:
         if echo is not None:
@@ -450,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.events < 1 or args.echo_seconds <= 0 or args.poll_ms <= 0:
         parser.error("--events must be at least 1, --echo-seconds and --poll-ms positive")
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm)
     try:
         report = run(args.events, args.echo_seconds, args.poll_ms)
     except (BenchFailure, DemoFailure) as exc:

@@ -37,7 +37,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -51,7 +50,7 @@ from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, or imported
-from benchmarks.exchange import cpu_seconds, cpu_used, machine
+from benchmarks.exchange import cpu_seconds, cpu_used, log_tails, machine, sigterm
 
 TARGET_PAGE_P95_MS = 300.0
 PASSWORD_BYTES = 12
@@ -699,19 +698,6 @@ def report(
     }
 
 
-def _sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(143)
-
-
-def _log_tails(root: Path) -> str:
-    tails: list[str] = []
-    for log in sorted(root.glob("*.log")):
-        lines = log.read_text(errors="replace").splitlines()[-30:]
-        if lines:
-            tails.append(f"--- {log.name} (last {len(lines)} lines)\n" + "\n".join(lines))
-    return "\n".join(tails)
-
-
 def run(
     *,
     officers: int,
@@ -751,7 +737,7 @@ def run(
             )
         )
     except BaseException:
-        print(_log_tails(root), file=sys.stderr)
+        print(log_tails(root, last=30), file=sys.stderr)
         raise
     finally:
         for node in nodes:
@@ -788,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--officers must be at least 2, --seconds and --baseline-seconds positive")
     if args.seed_cases < 1 or args.think_ms < 0 or args.exchange_every <= 0:
         parser.error("--seed-cases at least 1, --think-ms >= 0, --exchange-every positive")
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm)
     try:
         result = run(
             officers=args.officers,

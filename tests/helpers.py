@@ -3,20 +3,23 @@ them through the real seal → inbox → process path (only the HTTP hop is left
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from accord.accounts.service import create_user, issue_token
 from accord.cases import service
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.scenarios import MLA_OPENING, MLA_STEPS
 from accord.config import Settings
 from accord.core.clock import iso, new_id, utcnow
+from accord.core.permissions import Role
 from accord.core.runtime import Runtime
 from accord.federation import inbox
 from accord.federation.delivery import seal_item
@@ -37,6 +40,29 @@ class Node:
     @property
     def name(self) -> str:
         return self.identity.name
+
+
+def role_tokens(
+    session: Session,
+    roles: Iterable[Role],
+    *,
+    prefix: str,
+    unit: str,
+    password: str = "correct horse battery staple",
+) -> dict[Role, str]:
+    """One officer per role (`<prefix>-<role>`), each with an API token named after `prefix`."""
+    tokens: dict[Role, str] = {}
+    for role in roles:
+        user = create_user(
+            session,
+            username=f"{prefix}-{role.value.replace('_', '-')}",
+            display_name=role.value,
+            role=role,
+            unit=unit,
+            password=password,
+        )
+        tokens[role] = issue_token(session, name=prefix, user=user)
+    return tokens
 
 
 def make_node(root: Path, url: str, name: str, country: str) -> Node:

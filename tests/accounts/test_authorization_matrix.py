@@ -13,11 +13,11 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from accord.accounts.service import create_user, issue_token
 from accord.app import create_app
 from accord.config import Settings
 from accord.core.permissions import Role
 from accord.federation.node import init_node
+from tests.helpers import role_tokens
 
 L, R, A, D, U, M = (
     Role.LIAISON_OFFICER,
@@ -77,20 +77,15 @@ def client(
     settings = Settings(data_dir=root / "node", run_workers=False)
     init_node(settings, name="US-DOJ", country="US", endpoint="http://127.0.0.1:9")
     app = create_app(settings)
-    tokens: dict[Role, str] = {}
     with TestClient(app) as test_client:
-        runtime = app.state.runtime
-        with runtime.transaction() as session:
-            for role in Role:
-                user = create_user(
-                    session,
-                    username=f"u-{role.value}",
-                    display_name=role.value,
-                    role=role,
-                    unit="central-authority",
-                    password="correct horse battery",
-                )
-                tokens[role] = issue_token(session, name="matrix", user=user)
+        with app.state.runtime.transaction() as session:
+            tokens = role_tokens(
+                session,
+                Role,
+                prefix="u",
+                unit="central-authority",
+                password="correct horse battery",
+            )
         yield test_client, tokens
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from accord.accounts.service import create_user, issue_token
 from accord.cli.demo import RunningNode, pin, prepare_node, start_node
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
 from accord.federation.keys import NodeIdentity
 from accord.federation.node import init_node
+from tests.helpers import role_tokens
 
 
 def examples(default: int) -> int:
@@ -48,16 +48,8 @@ def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     engine = make_engine(settings.resolved_database_url)
     try:
         with unit_of_work(session_factory(engine)) as session:
-            for role in (Role.ANALYST, Role.DIALOGUE_COORDINATOR, Role.AUDITOR, Role.ADMINISTRATOR):
-                user = create_user(
-                    session,
-                    username=f"hostile-{role.value.replace('_', '-')}",
-                    display_name=role.value,
-                    role=role,
-                    unit=settings.intake_unit,
-                    password="correct horse battery staple",
-                )
-                tokens[role] = issue_token(session, name="hostile", user=user)
+            roles = (Role.ANALYST, Role.DIALOGUE_COORDINATOR, Role.AUDITOR, Role.ADMINISTRATOR)
+            tokens |= role_tokens(session, roles, prefix="hostile", unit=settings.intake_unit)
     finally:
         engine.dispose()
     node = start_node(settings, card, staff, root)

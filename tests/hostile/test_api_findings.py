@@ -8,27 +8,19 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from accord.accounts.service import create_user, issue_token
 from accord.core.permissions import Role
+from tests.helpers import role_tokens
 from tests.hostile.test_limits_and_headers import make_app
 
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[Role, str]]]:
     app, config = make_app(tmp_path_factory.mktemp("findings"))
-    tokens: dict[Role, str] = {}
     with TestClient(app) as client:
         with app.state.runtime.transaction() as session:
-            for role in Role:
-                user = create_user(
-                    session,
-                    username=f"f-{role.value.replace('_', '-')}",
-                    display_name=role.value,
-                    role=role,
-                    unit=config.intake_unit,
-                    password="correct horse battery",
-                )
-                tokens[role] = issue_token(session, name="findings", user=user)
+            tokens = role_tokens(
+                session, Role, prefix="f", unit=config.intake_unit, password="correct horse battery"
+            )
         yield client, tokens
 
 

@@ -4,13 +4,12 @@ refused with 429 and Retry-After. Sign-in has its own, stricter throttle per acc
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from accord.core.limits import ASGIApp, Receive, Scope, Send
+from accord.core.limits import ASGIApp, Receive, Scope, Send, refuse
 
 
 @dataclass
@@ -67,25 +66,14 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         seconds = max(1, math.ceil(wait))
-        body = json.dumps(
-            {
-                "error": "too_many_requests",
-                "message": f"more than {self.burst} requests at once or {self.rate:g} a second "
-                f"from this {kind}; wait {seconds} s (Retry-After) and send again",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(seconds).encode()),
-                ],
-            }
+        await refuse(
+            send,
+            429,
+            "too_many_requests",
+            f"more than {self.burst} requests at once or {self.rate:g} a second "
+            f"from this {kind}; wait {seconds} s (Retry-After) and send again",
+            ((b"retry-after", str(seconds).encode()),),
         )
-        await send({"type": "http.response.body", "body": body})
 
     def take(self, key: str) -> float:
         """Take one token from the caller's bucket: 0 if there was one, else the seconds until
