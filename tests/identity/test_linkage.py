@@ -208,3 +208,32 @@ def test_common_name_blocks_are_read_within_a_year_either_side() -> None:
         for i in index.candidates(profile(person("q", "张伟", birth="1970-06-01")))
     }
     assert found == {"z19", "z20", "z21", "no-year"}
+
+
+def test_candidate_bits_equal_the_weights_of_each_comparison() -> None:
+    """The fast path (names compared once per distinct name) sums what `compare` and `bits`
+    give, candidate by candidate, including namesakes that differ in every other field."""
+    records = [
+        person("a", "ZHANG Wei", "张伟", "1980-05-01", sex="M", nationality="CN"),
+        person("b", "Zhang Wei", "张伟", "1980-01-05", sex="F", nationality="HK"),
+        person("c", "Cheung Wai", "", "1980", passport="K1234567"),
+        person("d", "ZHANG Wei", "章伟", "", sex="M"),
+        person("e", "Wei Zhang", "", "1981-05-01", nationality="CN", passport="E7654321"),
+        person("f", "ZHANG Weiming", "张伟明", "1980-05", sex="M"),
+        person("g", "Li Na", "李娜", "1980-05-01", sex="F", nationality="CN"),
+        person("h", "Michael Smith", "", "1980-05-01"),
+    ]
+    index = WatchlistIndex.build(records)
+    model = Model(index.frequencies)
+    queries = [
+        person("q1", "Zhang Wei", "张伟", "1980-05-01", sex="M", nationality="CN",
+               passport="K1234567"),  # fmt: skip
+        person("q2", "Cheung Wai", "", ""),
+        person("q3", "Michael Smith", "", "1980-05-01", sex="M"),
+    ]
+    for record in queries:
+        q = profile(record)
+        table = model.table(q)
+        expected = [table.bits(compare(q, c)) for c in index.profiles]
+        assert table.candidate_bits(q, index.profiles) == expected
+        assert len(set(expected)) >= 3  # the fields do tell the candidates apart

@@ -98,7 +98,9 @@ class Screener:
             return ShardCandidates(None, [])
         profiles = self.index.profiles
         table = self.model.table(q)
-        scored = [(table.bits(compare(q, profiles[i])), i) for i in found]
+        scored = list(
+            zip(table.candidate_bits(q, (profiles[i] for i in found)), found, strict=True)
+        )
         top = max(bits for bits, _ in scored)
         log2_total = top + math.log2(sum(2.0 ** (bits - top) for bits, _ in scored))
         # Scores against this shard alone are upper bounds of the final ones (other shards only

@@ -92,32 +92,46 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({intern(v) for v in values}))
 
 
-def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    return any(value in b for value in a)
+class NameMatcher:
+    """A query's name, ready to be compared with many candidates: its readings and keys held
+    as sets, so that each candidate's tuples are looked up in them (in C) rather than every
+    pair of strings compared."""
+
+    __slots__ = ("bags", "keys", "pairs", "query")
+
+    def __init__(self, q: Profile) -> None:
+        self.query = q
+        self.pairs = frozenset(q.pairs)
+        self.bags = frozenset(q.bags)
+        self.keys = frozenset(q.name.keys)
+
+    def level(self, c: Profile) -> Level:
+        if not self.pairs.isdisjoint(c.pairs):
+            return Level.EXACT
+        if not self.bags.isdisjoint(c.bags) or not self.keys.isdisjoint(c.name.keys):
+            return Level.REORDERED
+        q = self.query
+        if not q.name.readings or not c.name.readings:
+            # Neither name is Chinese: compare the other tokens (English names) as they are.
+            if q.name.other and q.name.other == c.name.other:
+                return Level.EXACT
+            if q.name.other and c.name.other:
+                joined = ratio(" ".join(q.name.other), " ".join(c.name.other))
+                return Level.SIMILAR if joined >= SIMILAR_GIVEN else Level.DIFFERENT
+            return Level.DIFFERENT
+        shared = [s for s in q.surnames if s in c.surnames]
+        if not shared:
+            return Level.DIFFERENT
+        for surname in shared:
+            for a in q.givens.get(surname, ()):
+                for b in c.givens.get(surname, ()):
+                    if ratio(a, b) >= SIMILAR_GIVEN:
+                        return Level.SIMILAR
+        return Level.SURNAME_ONLY
 
 
 def compare_name(q: Profile, c: Profile) -> Level:
-    if _meet(q.pairs, c.pairs):
-        return Level.EXACT
-    if _meet(q.bags, c.bags) or _meet(q.name.keys, c.name.keys):
-        return Level.REORDERED
-    if not q.name.readings or not c.name.readings:
-        # Neither name is Chinese: compare the other tokens (English names) as they are.
-        if q.name.other and q.name.other == c.name.other:
-            return Level.EXACT
-        if q.name.other and c.name.other:
-            joined = ratio(" ".join(q.name.other), " ".join(c.name.other))
-            return Level.SIMILAR if joined >= SIMILAR_GIVEN else Level.DIFFERENT
-        return Level.DIFFERENT
-    shared = [s for s in q.surnames if s in c.surnames]
-    if not shared:
-        return Level.DIFFERENT
-    for surname in shared:
-        for a in q.givens.get(surname, ()):
-            for b in c.givens.get(surname, ()):
-                if ratio(a, b) >= SIMILAR_GIVEN:
-                    return Level.SIMILAR
-    return Level.SURNAME_ONLY
+    return NameMatcher(q).level(c)
 
 
 def compare_native(q: Profile, c: Profile, name_level: Level) -> Level:

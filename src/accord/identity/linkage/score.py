@@ -14,7 +14,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from accord.identity.linkage.compare import Feature, Level, Levels, Profile
+from accord.identity.linkage.compare import (
+    Feature,
+    Level,
+    Levels,
+    NameMatcher,
+    Profile,
+    compare_birth,
+    compare_native,
+)
 
 MAX_BITS = 60.0
 
@@ -188,6 +196,45 @@ class QueryTable:
             if level is not Level.MISSING:
                 total += row[level]
         return total
+
+    def candidate_bits(self, q: Profile, candidates: Iterable[Profile]) -> list[float]:
+        """`bits(compare(q, c))` of each candidate, the names compared once per distinct name:
+        a common name's namesakes share one parsed name, and a query meets dozens of them."""
+        names, natives, births, sexes, nationalities, resident_ids, passports = self._bits
+        by_name: dict[int, float] = {}
+        matcher = NameMatcher(q)
+        record = q.record
+        birth, sex, nationality = record.birth, record.sex, record.nationality
+        resident_id = record.resident_id.number if record.resident_id else None
+        passport = record.passport
+        found = []
+        for c in candidates:
+            # Keyed by identity: records with one (name, native) share one parsed name, and every
+            # candidate stays alive (and its id unique) while the query is scored.
+            total = by_name.get(id(c.name))
+            if total is None:
+                level = matcher.level(c)
+                total = names[level]
+                native = compare_native(q, c, level)
+                if native is not Level.MISSING:
+                    total += natives[native]
+                by_name[id(c.name)] = total
+            other = c.record
+            if birth is not None and other.birth is not None:
+                total += births[compare_birth(birth, other.birth)]
+            if sex is not None and other.sex is not None:
+                total += sexes[Level.EXACT if sex == other.sex else Level.DIFFERENT]
+            if nationality is not None and other.nationality is not None:
+                total += nationalities[
+                    Level.EXACT if nationality == other.nationality else Level.DIFFERENT
+                ]
+            if resident_id is not None and other.resident_id is not None:
+                same = resident_id == other.resident_id.number
+                total += resident_ids[Level.EXACT if same else Level.DIFFERENT]
+            if passport is not None and other.passport is not None:
+                total += passports[Level.EXACT if passport == other.passport else Level.DIFFERENT]
+            found.append(total)
+        return found
 
     def weights(self, levels: Levels) -> list[Weight]:
         return [
