@@ -226,8 +226,9 @@ def test_candidate_bits_equal_the_weights_of_each_comparison() -> None:
     index = WatchlistIndex.build(records)
     model = Model(index.frequencies)
     queries = [
-        person("q1", "Zhang Wei", "张伟", "1980-05-01", sex="M", nationality="CN",
-               passport="K1234567"),  # fmt: skip
+        person(
+            "q1", "Zhang Wei", "张伟", "1980-05-01", sex="M", nationality="CN", passport="K1234567"
+        ),
         person("q2", "Cheung Wai", "", ""),
         person("q3", "Michael Smith", "", "1980-05-01", sex="M"),
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from accord.core import jsontext
 from accord.core.errors import InvalidInput
+from accord.core.heap import collector_paused
 from accord.identity import ftm
 from accord.identity.linkage.compare import compare, profile
 from accord.identity.linkage.explain import explanation
@@ -303,17 +304,20 @@ def load_watchlist(
     total = count_rows(path) if progress else None
     index = WatchlistIndex()
     seen: set[str] = set()
-    for done, record in enumerate(read_records(path, "watchlist", problems), start=1):
-        if record.id in seen:
-            message = f"id {record.id!r} appears twice in the watchlist; the later row is skipped"
-            problems.append(
-                ("watchlist", RowProblem(done, record.id, "id", message, "row skipped"))
-            )
-            continue
-        seen.add(record.id)
-        index.add(record)
-        if progress and done % 1000 == 0:
-            progress("watchlist", done, total)
+    with collector_paused():
+        for done, record in enumerate(read_records(path, "watchlist", problems), start=1):
+            if record.id in seen:
+                message = (
+                    f"id {record.id!r} appears twice in the watchlist; the later row is skipped"
+                )
+                problems.append(
+                    ("watchlist", RowProblem(done, record.id, "id", message, "row skipped"))
+                )
+                continue
+            seen.add(record.id)
+            index.add(record)
+            if progress and done % 1000 == 0:
+                progress("watchlist", done, total)
     if progress:
         progress("watchlist", len(index), len(index))
     return index

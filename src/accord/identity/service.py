@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.core.clock import new_id, utcnow
 from accord.core.db import unit_of_work
 from accord.core.errors import InvalidInput, NotFound
+from accord.core.heap import collector_paused
 from accord.identity import ftm
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.models import ScreeningJob, WatchlistEntry
@@ -166,11 +167,12 @@ def screener(session: Session) -> Screener:
         if cached is not None and cached[0] == stamp:
             return cached[1]
     index = WatchlistIndex()
-    for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id)):
-        fields = {f: getattr(entry, f) for f in FIELDS if f != "id"}
-        record, _ = person_from_row({**fields, "id": entry.record_id}, entry.id)
-        if record is not None:
-            index.add(record)
+    with collector_paused():
+        for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id)):
+            fields = {f: getattr(entry, f) for f in FIELDS if f != "id"}
+            record, _ = person_from_row({**fields, "id": entry.record_id}, entry.id)
+            if record is not None:
+                index.add(record)
     built = Screener(index)
     with _cache_lock:
         _cache[key] = (stamp, built)

@@ -229,14 +229,14 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
     keys: dict[str, int] = {}
     loose: dict[str, int] = {}
     readings: dict[tuple[Syllables, Syllables], int] = {}
-    seen: list[tuple[TokenOptions, ...]] = []
+    seen: list[System] = []
     for system in System:
-        options = tuple(token_readings(token, system) for token in chinese)
-        if any(_no_cheaper(options, earlier) for earlier in seen):
+        if any(all(_no_cheaper(t, system, earlier) for t in chinese) for earlier in seen):
             # A plain pinyin name reads the same in every system (at a fallback cost elsewhere):
             # the other systems would only repeat its readings at a higher cost.
             continue
-        seen.append(options)
+        seen.append(system)
+        options = tuple(token_readings(token, system) for token in chinese)
         _add_keys(keys, _key_combinations(options, KEYS_PER_SYSTEM))
         if len(chinese) >= 3:
             # One token may be an unknown Western name that spells pinyin: key without it.
@@ -252,16 +252,17 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
     )
 
 
-def _no_cheaper(options: tuple[TokenOptions, ...], earlier: tuple[TokenOptions, ...]) -> bool:
-    """Whether every token reads as in `earlier`, none of them more cheaply."""
-    for mine, theirs in zip(options, earlier, strict=True):
-        if mine is theirs:
-            continue
-        if len(mine) != len(theirs):
+@lru_cache(maxsize=100_000)
+def _no_cheaper(token: str, system: System, earlier: System) -> bool:
+    """Whether `system` reads the token as `earlier` does, no reading more cheaply."""
+    mine, theirs = token_readings(token, system), token_readings(token, earlier)
+    if mine is theirs:
+        return True
+    if len(mine) != len(theirs):
+        return False
+    for (syllables, cost), (their_syllables, their_cost) in zip(mine, theirs, strict=True):
+        if syllables != their_syllables or cost < their_cost:
             return False
-        for (syllables, cost), (their_syllables, their_cost) in zip(mine, theirs, strict=True):
-            if syllables != their_syllables or cost < their_cost:
-                return False
     return True
 
 
