@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from accord.cli.root import app
 from accord.core.errors import InvalidInput
 from accord.identity.records import person_from_row
-from accord.identity.screening import OUTPUT_COLUMNS, screen_files
+from accord.identity.screening import OUTPUT_COLUMNS, read_rows, screen_files
 
 WATCHLIST = [
     {"id": "W1", "name": "ZHANG Wei", "name_native": "张伟", "birth_date": "1980-05-01",
@@ -221,3 +221,25 @@ def test_screening_in_several_processes_writes_what_one_process_writes(tmp_path:
     ordered = sorted(map(tuple, (r.values() for r in read_csv(tmp_path / "one.csv"))))
     assert ordered == sorted(map(tuple, (r.values() for r in read_csv(tmp_path / "three.csv"))))
     assert read_csv(tmp_path / "one.problems.csv") == read_csv(tmp_path / "three.problems.csv")
+
+
+def test_csv_rows_read_as_dict_reader_reads_them_and_kept_by_id(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "id,name,birth_date\n"
+        "a1,ZHANG Wei,1980\n"
+        "\n"  # a blank line is no row
+        "a2,LI Na\n"  # short: birth_date None
+        " a3 ,WANG Fang,1990,extra,more\n"  # long: the extra values under None
+        "a4,CHEN Jie,2001-02-03\n",
+        encoding="utf-8",
+    )
+    with path.open(encoding="utf-8", newline="") as f:
+        expected = [dict(r) for r in csv.DictReader(f)]
+    assert [fields for _, fields in read_rows(path)] == expected
+    assert [row for row, _ in read_rows(path)] == [1, 2, 3, 4]
+    kept = list(read_rows(path, keep=lambda record_id: record_id in {"a2", "a3"}))
+    assert [(row, fields["id"]) for row, fields in kept if isinstance(fields, dict)] == [
+        (2, "a2"),
+        (3, " a3 "),
+    ]

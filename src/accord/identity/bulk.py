@@ -47,25 +47,16 @@ def can_shard(watchlist: Path) -> bool:
     return "fork" in methods and file_format(watchlist) != "ftm"
 
 
-def _row_id(fields: dict[str, object]) -> str:
-    value = fields.get("id")
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return str(value).strip()
-
-
 def _build_shard(
     path: Path, shard: int, shards: int, results: Any
 ) -> tuple[WatchlistIndex, list[RowProblem]]:
     problems: list[RowProblem] = []
     index = WatchlistIndex()
     seen: set[str] = set()
-    for row, fields in read_rows(path):
+    for row, fields in read_rows(path, keep=lambda text: shard_of(text, shards) == shard):
         if isinstance(fields, str):
             if shard == 0:
                 problems.append(RowProblem(row, "", "", fields, "row skipped"))
-            continue
-        if shard_of(_row_id(fields), shards) != shard:
             continue
         record, found = person_from_row(fields, row)
         problems += found

@@ -114,7 +114,8 @@ class RowProblem:
     action: str  # "row skipped", "value ignored" or "value kept"
 
 
-def _text(raw: Mapping[str, object], field: str) -> str:
+def field_text(raw: Mapping[str, object], field: str) -> str:
+    """A field of a row as stripped text, "" when it is missing, empty or NaN."""
     value = raw.get(field)
     if value is None:
         return ""
@@ -129,7 +130,7 @@ def person_from_row(
     """Check a row's fields one by one. A record is returned unless `id` or `name` is missing;
     a bad optional value is left out and reported."""
     problems: list[RowProblem] = []
-    record_id, name = _text(raw, "id"), _text(raw, "name")
+    record_id, name = field_text(raw, "id"), field_text(raw, "name")
     for field, value in (("id", record_id), ("name", name)):
         if not value:
             message = f"row {row}: `{field}` is empty; every record needs an id and a name"
@@ -139,31 +140,31 @@ def person_from_row(
         problems.append(RowProblem(row, record_id, field, f"row {row}: {message}", "value ignored"))
 
     birth: PartialDate | None = None
-    if text := _text(raw, "birth_date"):
+    if text := field_text(raw, "birth_date"):
         try:
             birth = parse_partial_date(text)
         except InvalidInput as exc:
             ignore("birth_date", exc.message)
     sex: str | None = None
-    if text := _text(raw, "sex"):
+    if text := field_text(raw, "sex"):
         if text.casefold() in _SEX:
             sex = _SEX[text.casefold()]
         else:
             ignore("sex", f"sex {text!r} is not M, F or empty")
     nationality: str | None = None
-    if text := _text(raw, "nationality").upper():
+    if text := field_text(raw, "nationality").upper():
         if re.fullmatch(r"[A-Z]{2,3}", text):
             nationality = _ALPHA3.get(text, text)
         else:
             ignore("nationality", f"nationality {text!r} is not an ISO 3166 country code")
     resident_id: ResidentId | None = None
-    if text := _text(raw, "id_number"):
+    if text := field_text(raw, "id_number"):
         try:
             resident_id = parse_resident_id(text)
         except InvalidInput as exc:
             ignore("id_number", exc.message)
     passport: str | None = None
-    if text := _text(raw, "passport_number"):
+    if text := field_text(raw, "passport_number"):
         try:
             passport = normalise_passport(text)
         except InvalidInput as exc:
@@ -204,7 +205,7 @@ def person_from_row(
     record = PersonRecord(
         id=record_id,
         name=name,
-        name_native=_text(raw, "name_native"),
+        name_native=field_text(raw, "name_native"),
         birth=birth,
         sex=sex,
         nationality=nationality,

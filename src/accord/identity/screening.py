@@ -21,7 +21,14 @@ from accord.identity.linkage.compare import compare, profile
 from accord.identity.linkage.explain import explanation
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.linkage.score import Model, Parameters, posteriors
-from accord.identity.records import FIELDS, PersonRecord, RowProblem, person_from_row, text_lines
+from accord.identity.records import (
+    FIELDS,
+    PersonRecord,
+    RowProblem,
+    field_text,
+    person_from_row,
+    text_lines,
+)
 
 OUTPUT_COLUMNS = ("query_id", "candidate_id", "score", "decision", "explanation")
 PROBLEM_COLUMNS = ("source", "row", "id", "field", "action", "message")
@@ -193,10 +200,14 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         )
 
 
-def read_rows(path: Path, kind: str | None = None) -> Iterator[tuple[int, dict[str, object] | str]]:
+def read_rows(
+    path: Path, kind: str | None = None, *, keep: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, dict[str, object] | str]]:
     """(row number from 1, the row's fields) — or, for a row that cannot be read at all, the
     reason as text, so that the caller reports it and goes on. `kind` overrides the format
-    the file's name suggests (csv, jsonl or parquet; FtM files are read by `read_records`)."""
+    the file's name suggests (csv, jsonl or parquet; FtM files are read by `read_records`).
+    With `keep`, only rows whose id it accepts are given (and, in CSV, only theirs are made
+    into fields): a screening shard reads the whole file but keeps its own rows."""
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
     kind = kind or file_format(path)
@@ -206,10 +217,20 @@ def read_rows(path: Path, kind: str | None = None) -> Iterator[tuple[int, dict[s
         row = 0
         try:
             with path.open(encoding="utf-8-sig", newline="") as f:
-                reader = csv.DictReader(f)
-                _check_columns(path, list(reader.fieldnames or []))
-                for row, fields in enumerate(reader, start=1):
-                    yield row, dict(fields)
+                reader = csv.reader(f)
+                header = next(reader, [])
+                _check_columns(path, header)
+                at = header.index("id")
+                width = len(header)
+                for values in reader:
+                    if not values:
+                        continue  # a blank line is no row (as csv.DictReader has it)
+                    row += 1
+                    if keep is not None and not keep(
+                        values[at].strip() if at < len(values) else ""
+                    ):
+                        continue
+                    yield row, _csv_fields(header, width, values)
         # A CSV file is read as one text: past a bad byte or an unclosed quote nothing is sure.
         except UnicodeDecodeError as exc:
             raise InvalidInput(
@@ -235,7 +256,8 @@ def read_rows(path: Path, kind: str | None = None) -> Iterator[tuple[int, dict[s
             if not isinstance(value, dict):
                 yield row, f"row {row}: expected a JSON object"
                 continue
-            yield row, value
+            if keep is None or keep(field_text(value, "id")):
+                yield row, value
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -258,7 +280,19 @@ def read_rows(path: Path, kind: str | None = None) -> Iterator[tuple[int, dict[s
                 break
             for fields in batch.to_pylist():
                 row += 1
-                yield row, fields
+                if keep is None or keep(field_text(fields, "id")):
+                    yield row, fields
+
+
+def _csv_fields(header: list[str], width: int, values: list[str]) -> dict[str, object]:
+    """A CSV row's fields by column, as `csv.DictReader` gives them: a short row's missing
+    fields are None, a long row's extra values a list under the key None."""
+    fields: dict[str, object] = dict(zip(header, values, strict=False))
+    if len(values) < width:
+        fields.update(dict.fromkeys(header[len(values) :]))
+    elif len(values) > width:
+        fields[None] = values[width:]  # type: ignore[index]
+    return fields
 
 
 def read_records(
