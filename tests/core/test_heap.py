@@ -30,3 +30,14 @@ def test_a_collector_that_was_off_stays_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_frozen_objects_are_left_out_of_later_collections() -> None:
+    before = gc.get_freeze_count()
+    try:
+        with collector_paused(then_freeze=True):
+            built = [[i] for i in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= before + len(built)
+    finally:
+        gc.unfreeze()

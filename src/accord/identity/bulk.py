@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from accord.core.errors import AccordError
-from accord.core.heap import collector_paused, keep_out_of_collections
+from accord.core.heap import collector_paused
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.linkage.score import Frequencies, Model, Parameters
 from accord.identity.records import PersonRecord, RowProblem, person_from_row
@@ -82,9 +82,8 @@ def _serve_shard(
     parameters: Parameters | None,
     thresholds: Thresholds,
 ) -> None:
-    with collector_paused():
+    with collector_paused(then_freeze=True):  # this process only reads its index afterwards
         index, problems = _build_shard(path, shard, shards, results)
-    keep_out_of_collections()  # this process only reads its index from now on
     # The counts travel pickled and are unpickled only by the shards: the parent relays them
     # as bytes (unpickled there, they would cost it hundreds of MB for a million records).
     counts = pickle.dumps(index.frequencies, protocol=pickle.HIGHEST_PROTOCOL)
