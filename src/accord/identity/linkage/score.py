@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from accord.identity.linkage.compare import (
@@ -137,42 +137,75 @@ class Weight:
     u: float
 
 
+Row = tuple[dict[Level, Weight], dict[Level, float]]  # weights by level, and their bits
+
+
 class Model:
     def __init__(self, frequencies: Frequencies, parameters: Parameters | None = None) -> None:
         self.frequencies = frequencies
         self.parameters = parameters or Parameters()
+        # Rows whose u values do not depend on the query are weighed once.
+        self._fixed: dict[Feature, Row] = {}
+        for feature, fixed in self.parameters.u.items():
+            if all(value is not None for value in fixed.values()):
+                self._fixed[feature] = self._row(feature, self._u_of(feature, None))
+        self._no_nationality = self._row(Feature.NATIONALITY, lambda level: 1.0)
 
     def u(self, feature: Feature, level: Level, q: Profile) -> float:
-        fixed = self.parameters.u[feature][level]
-        if fixed is not None:
-            return fixed
+        return self._u_of(feature, q)(level)
+
+    def _u_of(self, feature: Feature, q: Profile | None) -> Callable[[Level], float]:
+        """The u of each level of a feature for this query, its shares of the watchlist looked
+        up once (no query: the u values that depend on none)."""
+        fixed = self.parameters.u[feature]
         f = self.frequencies
-        if feature is Feature.NAME:
+        by_level: dict[Level, float] = {}
+        if q is None:
+            pass
+        elif feature is Feature.NAME:
             # A name read without any surname (no token is one) says nothing of its surname's
             # frequency: its agreements weigh as if the surname were universal, not unseen.
             surname_share = f.share(f.surnames, q.surnames) if q.surnames else 1.0
-            if level is Level.EXACT:
-                return f.share(f.pairs, q.pairs)
-            if level is Level.REORDERED:
-                return surname_share * self.parameters.reordered_given_share
-            if level is Level.SIMILAR:
-                return surname_share * self.parameters.similar_given_share
-            return surname_share
-        assert feature is Feature.NATIONALITY and q.record.nationality
-        agree = f.share(f.nationalities, [q.record.nationality])
-        return agree if level is Level.EXACT else max(1.0 - agree, 0.01)
+            by_level = {
+                Level.EXACT: f.share(f.pairs, q.pairs),
+                Level.REORDERED: surname_share * self.parameters.reordered_given_share,
+                Level.SIMILAR: surname_share * self.parameters.similar_given_share,
+                Level.SURNAME_ONLY: surname_share,
+            }
+        elif feature is Feature.NATIONALITY and q.record.nationality:
+            agree = f.share(f.nationalities, [q.record.nationality])
+            by_level = {Level.EXACT: agree, Level.DIFFERENT: max(1.0 - agree, 0.01)}
+
+        def u(level: Level) -> float:
+            value = fixed[level]
+            if value is not None:
+                return value
+            if level not in by_level:
+                raise ValueError(f"no u for {feature} {level} without the query's value")
+            return by_level[level]
+
+        return u
+
+    def _row(self, feature: Feature, u_of: Callable[[Level], float]) -> Row:
+        row: dict[Level, Weight] = {}
+        for level, m in self.parameters.m[feature].items():
+            u = u_of(level)
+            bits = max(-MAX_BITS, min(MAX_BITS, math.log2(m / u)))
+            row[level] = Weight(feature, level, bits, u)
+        return row, {level: w.bits for level, w in row.items()}
 
     def table(self, q: Profile) -> QueryTable:
         """Every (feature, level) weight for one query: u values that depend on the query's
-        name or nationality are looked up once, not once per candidate."""
-        rows: list[dict[Level, Weight]] = []
+        name or nationality are looked up once, not once per candidate; the others once for
+        every query."""
+        rows: list[Row] = []
         for feature in Feature:
-            row: dict[Level, Weight] = {}
-            for level, m in self.parameters.m[feature].items():
-                needs_value = feature is Feature.NATIONALITY and not q.record.nationality
-                u = 1.0 if needs_value else self.u(feature, level, q)
-                bits = max(-MAX_BITS, min(MAX_BITS, math.log2(m / u)))
-                row[level] = Weight(feature, level, bits, u)
+            row = self._fixed.get(feature)
+            if row is None:
+                if feature is Feature.NATIONALITY and not q.record.nationality:
+                    row = self._no_nationality
+                else:
+                    row = self._row(feature, self._u_of(feature, q))
             rows.append(row)
         return QueryTable(rows)
 
@@ -186,9 +219,9 @@ class Model:
 class QueryTable:
     """The weights of one query's comparisons, by feature and level."""
 
-    def __init__(self, rows: list[dict[Level, Weight]]) -> None:
-        self.rows = rows
-        self._bits = [{level: w.bits for level, w in row.items()} for row in rows]
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = [weights for weights, _ in rows]
+        self._bits = [bits for _, bits in rows]
 
     def bits(self, levels: Levels) -> float:
         total = 0.0
