@@ -11,7 +11,7 @@ from accord.identity.linkage.compare import (
     compare_name,
     profile,
 )
-from accord.identity.linkage.index import WatchlistIndex
+from accord.identity.linkage.index import SORTED_BLOCK, WatchlistIndex
 from accord.identity.linkage.score import Frequencies, Model, posteriors
 from accord.identity.records import PartialDate, PersonRecord, parse_partial_date
 from accord.identity.screening import Decision, Screener
@@ -238,3 +238,29 @@ def test_candidate_bits_equal_the_weights_of_each_comparison() -> None:
         expected = [table.bits(compare(q, c)) for c in index.profiles]
         assert table.candidate_bits(q, index.profiles) == expected
         assert len(set(expected)) >= 3  # the fields do tell the candidates apart
+
+
+def test_a_large_name_block_is_read_by_year_and_grows_with_the_index() -> None:
+    """Blocks of SORTED_BLOCK records or more are sorted by year and read by bisection: the same
+    records as filtering the block, and a record added later is found too."""
+    records = [
+        person(f"z{i}", "ZHANG Wei", "张伟", f"{1950 + (i * 7) % 50}-01-01" if i % 9 else "")
+        for i in range(300)
+    ]
+    index = WatchlistIndex.build(records)
+    assert len(records) >= SORTED_BLOCK
+
+    def found(birth: str) -> set[str]:
+        q = profile(person("q", "张伟", birth=birth))
+        return {index.profiles[i].record.id for i in index.candidates(q)}
+
+    def expected(year: int) -> set[str]:
+        return {r.id for r in records if r.birth is None or abs(r.birth.year - year) <= 1}
+
+    for year in (1950, 1970, 1999, 2010):
+        assert found(f"{year}-06-01") == expected(year)
+    assert len(found("1970-06-01")) < len(records)
+    late = person("late", "Zhang Wei", "张伟", "1971-02-03")
+    index.add(late)
+    records.append(late)
+    assert "late" in found("1970-06-01") and found("1970-06-01") == expected(1970)

@@ -97,13 +97,16 @@ class NameMatcher:
     as sets, so that each candidate's tuples are looked up in them (in C) rather than every
     pair of strings compared."""
 
-    __slots__ = ("bags", "keys", "pairs", "query")
+    __slots__ = ("bags", "keys", "pairs", "query", "similar", "surnames")
 
     def __init__(self, q: Profile) -> None:
         self.query = q
         self.pairs = frozenset(q.pairs)
         self.bags = frozenset(q.bags)
         self.keys = frozenset(q.name.keys)
+        self.surnames = frozenset(q.surnames)
+        # surname → candidate given name → whether one of the query's is similar to it
+        self.similar: dict[str, dict[str, bool]] = {}
 
     def level(self, c: Profile) -> Level:
         if not self.pairs.isdisjoint(c.pairs):
@@ -119,14 +122,18 @@ class NameMatcher:
                 joined = ratio(" ".join(q.name.other), " ".join(c.name.other))
                 return Level.SIMILAR if joined >= SIMILAR_GIVEN else Level.DIFFERENT
             return Level.DIFFERENT
-        shared = [s for s in q.surnames if s in c.surnames]
+        shared = self.surnames.intersection(c.surnames)
         if not shared:
             return Level.DIFFERENT
         for surname in shared:
-            for a in q.givens.get(surname, ()):
-                for b in c.givens.get(surname, ()):
-                    if ratio(a, b) >= SIMILAR_GIVEN:
-                        return Level.SIMILAR
+            mine = q.givens.get(surname, ())
+            known = self.similar.setdefault(surname, {})
+            for b in c.givens.get(surname, ()):
+                similar = known.get(b)
+                if similar is None:
+                    similar = known[b] = any(ratio(a, b) >= SIMILAR_GIVEN for a in mine)
+                if similar:
+                    return Level.SIMILAR
         return Level.SURNAME_ONLY
 
 

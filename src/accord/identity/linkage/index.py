@@ -7,6 +7,7 @@ keys are interned strings shared with the name layer, so a million records fit i
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 from accord.identity.linkage.compare import Profile, profile
@@ -16,6 +17,8 @@ from accord.identity.records import PartialDate, PersonRecord
 # A block larger than this (a very common name with no year to narrow it) is read only this far:
 # such a query cannot single anyone out by name anyway.
 MAX_BLOCK = 2_000
+# A name block this large is sorted by birth year once, and read by year from then on.
+SORTED_BLOCK = 64
 _NO_YEAR = 0
 
 
@@ -60,6 +63,9 @@ class WatchlistIndex:
         # keyed by the record's own number strings: no new string per record
         self._by_resident_id: Postings = {}
         self._by_passport: Postings = {}
+        # Large name blocks (a common name), sorted by birth year when first read, so that a
+        # query reads the years it needs instead of filtering the block: (records, their years).
+        self._by_year: dict[tuple[bool, str], tuple[array[int], array[int]]] = {}
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -71,6 +77,8 @@ class WatchlistIndex:
         record = p.record
         i = len(self.profiles)
         self.profiles.append(p)
+        if self._by_year:
+            self._by_year.clear()  # a block may have grown
         self.frequencies.add(p)
         self._years.append(record.birth.year if record.birth else _NO_YEAR)
         for key in p.name.keys:
@@ -92,14 +100,25 @@ class WatchlistIndex:
             index.add(record)
         return index
 
-    def _name_block(
-        self, postings: array[int] | tuple[int, ...], birth: PartialDate | None
-    ) -> Iterable[int]:
+    def _name_block(self, loose: bool, key: str, birth: PartialDate | None) -> Iterable[int]:
+        """The records of a name block born within a year of `birth` or in an unknown year."""
+        postings = _block(self._by_loose_name if loose else self._by_name, key)
         if not postings or birth is None:
             return postings[:MAX_BLOCK]
-        years = self._years
-        near = (_NO_YEAR, birth.year - 1, birth.year, birth.year + 1)
-        return [i for i in postings if years[i] in near]
+        if len(postings) < SORTED_BLOCK:
+            years = self._years
+            near = (_NO_YEAR, birth.year - 1, birth.year, birth.year + 1)
+            return [i for i in postings if years[i] in near]
+        found = self._by_year.get((loose, key))
+        if found is None:
+            ordered = sorted(postings, key=self._years.__getitem__)
+            found = (array("i", ordered), array("h", (self._years[i] for i in ordered)))
+            self._by_year[(loose, key)] = found
+        records, years = found
+        unknown = bisect_right(years, _NO_YEAR)
+        start = bisect_left(years, birth.year - 1, lo=unknown)
+        end = bisect_right(years, birth.year + 1, lo=start)
+        return records[:unknown].tolist() + records[start:end].tolist()
 
     def candidates(self, q: Profile) -> list[int]:
         """Records sharing a block with the query: a name key and a birth year within one year
@@ -108,10 +127,10 @@ class WatchlistIndex:
         found: set[int] = set()
         birth = q.record.birth
         for key in q.name.keys:
-            found.update(self._name_block(_block(self._by_name, key), birth))
-            found.update(self._name_block(_block(self._by_loose_name, key), birth))
+            found.update(self._name_block(False, key, birth))
+            found.update(self._name_block(True, key, birth))
         for key in q.name.loose_keys:
-            found.update(self._name_block(_block(self._by_name, key), birth))
+            found.update(self._name_block(False, key, birth))
         if birth is not None and birth.is_full:
             dates = [birth]
             if birth.day is not None and birth.month is not None and birth.day <= 12:

@@ -137,7 +137,7 @@ class Weight:
     u: float
 
 
-Row = tuple[dict[Level, Weight], dict[Level, float]]  # weights by level, and their bits
+Row = tuple[Feature, dict[Level, float], dict[Level, float]]  # u and bits of each level
 
 
 class Model:
@@ -187,12 +187,12 @@ class Model:
         return u
 
     def _row(self, feature: Feature, u_of: Callable[[Level], float]) -> Row:
-        row: dict[Level, Weight] = {}
-        for level, m in self.parameters.m[feature].items():
-            u = u_of(level)
-            bits = max(-MAX_BITS, min(MAX_BITS, math.log2(m / u)))
-            row[level] = Weight(feature, level, bits, u)
-        return row, {level: w.bits for level, w in row.items()}
+        us = {level: u_of(level) for level in self.parameters.m[feature]}
+        bits = {
+            level: max(-MAX_BITS, min(MAX_BITS, math.log2(m / us[level])))
+            for level, m in self.parameters.m[feature].items()
+        }
+        return feature, us, bits
 
     def table(self, q: Profile) -> QueryTable:
         """Every (feature, level) weight for one query: u values that depend on the query's
@@ -220,8 +220,16 @@ class QueryTable:
     """The weights of one query's comparisons, by feature and level."""
 
     def __init__(self, rows: list[Row]) -> None:
-        self.rows = [weights for weights, _ in rows]
-        self._bits = [bits for _, bits in rows]
+        self._rows = rows
+        self._bits = [bits for _, _, bits in rows]
+
+    @property
+    def rows(self) -> list[dict[Level, Weight]]:
+        """Each feature's weights by level."""
+        return [
+            {level: Weight(feature, level, b, us[level]) for level, b in bits.items()}
+            for feature, us, bits in self._rows
+        ]
 
     def bits(self, levels: Levels) -> float:
         total = 0.0
@@ -271,8 +279,8 @@ class QueryTable:
 
     def weights(self, levels: Levels) -> list[Weight]:
         return [
-            row[level]
-            for row, level in zip(self.rows, levels, strict=True)
+            Weight(feature, level, bits[level], us[level])
+            for (feature, us, bits), level in zip(self._rows, levels, strict=True)
             if level is not Level.MISSING
         ]
 
