@@ -221,7 +221,7 @@ def _latin_name(text: str) -> LatinParse:
 
 @lru_cache(maxsize=65_536)
 def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinParse:
-    chinese = [t for t in tokens if t not in ENGLISH_GIVEN_NAMES and is_chinese_token(t)]
+    chinese = tuple(t for t in tokens if t not in ENGLISH_GIVEN_NAMES and is_chinese_token(t))
     other = tuple(t for t in tokens if t not in chinese)
     if not chinese:
         # A wholly non-Chinese name still needs a key: its tokens, sorted.
@@ -236,13 +236,12 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
             # the other systems would only repeat its readings at a higher cost.
             continue
         seen.append(system)
-        options = tuple(token_readings(token, system) for token in chinese)
-        _add_keys(keys, _key_combinations(options, KEYS_PER_SYSTEM))
+        _add_keys(keys, _key_combinations(chinese, system, KEYS_PER_SYSTEM))
         if len(chinese) >= 3:
             # One token may be an unknown Western name that spells pinyin: key without it.
             for i in range(len(chinese)):
-                _add_keys(loose, _key_combinations(options[:i] + options[i + 1 :], 1))
-        _add_readings(readings, capitals, chinese, options)
+                _add_keys(loose, _key_combinations(chinese[:i] + chinese[i + 1 :], system, 1))
+        _add_readings(readings, capitals, chinese, system)
     ranked = sorted(readings.items(), key=lambda kv: (kv[1], kv[0]))[:MAX_READINGS]
     return (
         tuple(Reading(s, g, cost) for (s, g), cost in ranked),
@@ -271,19 +270,20 @@ def _best(keys: dict[str, int]) -> tuple[str, ...]:
     return tuple(intern(k) for k, _ in ranked)
 
 
-TokenOptions = tuple[tuple[Syllables, int], ...]
 Combinations = tuple[tuple[Syllables, int], ...]
 
 
 @lru_cache(maxsize=100_000)
-def _combinations(options: tuple[TokenOptions, ...], per_token: int, limit: int) -> Combinations:
-    """The first `limit` ways to read the tokens in turn (each token's `per_token` likeliest
-    readings), as their syllables end to end with the summed cost. Shared by every name whose
-    tokens read alike, so computed once."""
+def _combinations(
+    tokens: tuple[str, ...], system: System, per_token: int, limit: int
+) -> Combinations:
+    """The first `limit` ways to read the tokens in turn in `system` (each token's `per_token`
+    likeliest readings), as their syllables end to end with the summed cost. Shared by every
+    name with these tokens, so computed once; cached by the tokens, whose hashes Python keeps,
+    not by their readings, whose nested tuples would be hashed again at every look-up."""
+    options = [token_readings(token, system)[:per_token] for token in tokens]
     found = []
-    for combination in itertools.islice(
-        itertools.product(*(o[:per_token] for o in options)), limit
-    ):
+    for combination in itertools.islice(itertools.product(*options), limit):
         syllables: list[str] = []
         cost = 0
         for part, part_cost in combination:
@@ -294,10 +294,12 @@ def _combinations(options: tuple[TokenOptions, ...], per_token: int, limit: int)
 
 
 @lru_cache(maxsize=100_000)
-def _key_combinations(options: tuple[TokenOptions, ...], limit: int) -> tuple[tuple[str, int], ...]:
+def _key_combinations(
+    tokens: tuple[str, ...], system: System, limit: int
+) -> tuple[tuple[str, int], ...]:
     return tuple(
         (intern(order_free_key(syllables)), cost)
-        for syllables, cost in _combinations(options, 4, limit)
+        for syllables, cost in _combinations(tokens, system, 4, limit)
     )
 
 
@@ -310,8 +312,8 @@ def _add_keys(keys: dict[str, int], found: tuple[tuple[str, int], ...]) -> None:
 def _add_readings(
     readings: dict[tuple[Syllables, Syllables], int],
     capitals: frozenset[str],
-    chinese: list[str],
-    options: tuple[TokenOptions, ...],
+    chinese: tuple[str, ...],
+    system: System,
 ) -> None:
     """Readings with the surname first or last (ZHANG Wei, Wei Zhang), or the tokens written in
     capitals, or a compound surname split in two (Au Yeung, Ou Yang)."""
@@ -333,14 +335,14 @@ def _add_readings(
         if number and by_capitals and readings_from_capitals:
             break  # the capitals gave a surname; other positions only when they give none
         surnames = []
-        for surname, surname_cost in _combinations(options[start:end], 4, 64):
+        for surname, surname_cost in _combinations(chinese[start:end], system, 4, 64):
             known = " ".join(surname) in SURNAME_READINGS
             if end - start == 2 and not known:
                 continue  # two tokens are a surname only if they make a compound one
             surnames.append((surname, surname_cost + (0 if known else UNKNOWN_SURNAME_COST)))
         if not surnames:
             continue
-        givens = _combinations(options[:start] + options[end:], 3, 8)
+        givens = _combinations(chinese[:start] + chinese[end:], system, 3, 8)
         readings_from_capitals = number == 0
         for surname, cost in surnames:
             for given, given_cost in givens:
