@@ -236,7 +236,7 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
             # the other systems would only repeat its readings at a higher cost.
             continue
         seen.append(system)
-        _add_keys(keys, _key_combinations(chinese, system, KEYS_PER_SYSTEM))
+        _add_keys(keys, _keys_of(_product(chinese, system, 4, KEYS_PER_SYSTEM)))
         if len(chinese) >= 3:
             # One token may be an unknown Western name that spells pinyin: key without it.
             for i in range(len(chinese)):
@@ -273,14 +273,9 @@ def _best(keys: dict[str, int]) -> tuple[str, ...]:
 Combinations = tuple[tuple[Syllables, int], ...]
 
 
-@lru_cache(maxsize=100_000)
-def _combinations(
-    tokens: tuple[str, ...], system: System, per_token: int, limit: int
-) -> Combinations:
+def _product(tokens: tuple[str, ...], system: System, per_token: int, limit: int) -> Combinations:
     """The first `limit` ways to read the tokens in turn in `system` (each token's `per_token`
-    likeliest readings), as their syllables end to end with the summed cost. Shared by every
-    name with these tokens, so computed once; cached by the tokens, whose hashes Python keeps,
-    not by their readings, whose nested tuples would be hashed again at every look-up."""
+    likeliest readings), as their syllables end to end with the summed cost."""
     options = [token_readings(token, system)[:per_token] for token in tokens]
     found = []
     for combination in itertools.islice(itertools.product(*options), limit):
@@ -293,14 +288,22 @@ def _combinations(
     return tuple(found)
 
 
+# Parts of names (a surname token, the given-name tokens, all tokens but one) recur from name
+# to name: their combinations are cached, by the tokens (whose hashes Python keeps), not by
+# their readings (nested tuples, hashed again at every look-up). A whole name's tokens seldom
+# recur: its combinations are not cached, so that they do not push the parts out.
+_combinations = lru_cache(maxsize=100_000)(_product)
+
+
+def _keys_of(combinations: Combinations) -> tuple[tuple[str, int], ...]:
+    return tuple((intern(order_free_key(syllables)), cost) for syllables, cost in combinations)
+
+
 @lru_cache(maxsize=100_000)
 def _key_combinations(
     tokens: tuple[str, ...], system: System, limit: int
 ) -> tuple[tuple[str, int], ...]:
-    return tuple(
-        (intern(order_free_key(syllables)), cost)
-        for syllables, cost in _combinations(tokens, system, 4, limit)
-    )
+    return _keys_of(_combinations(tokens, system, 4, limit))
 
 
 def _add_keys(keys: dict[str, int], found: tuple[tuple[str, int], ...]) -> None:
