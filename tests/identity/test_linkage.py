@@ -39,6 +39,9 @@ def test_name_levels() -> None:
     assert name_level("Wang Xiaoming", "Wang Xiaomin") is Level.SIMILAR
     assert name_level("Wang Xiaoming", "Wang Lihua") is Level.SURNAME_ONLY
     assert name_level("Wang Xiaoming", "Li Lihua") is Level.DIFFERENT
+    # 廖 is Liu in Hong Kong (刘 is Lau there); Liu stays 刘 in pinyin.
+    assert name_level("LIU Ping", "LIAO Ping", native_b="廖平") is Level.EXACT
+    assert name_level("Liu Ping", "刘平") is Level.EXACT
 
 
 def test_homophone_characters_speak_against_a_pinyin_agreement() -> None:

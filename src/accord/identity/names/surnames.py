@@ -68,7 +68,8 @@ COMPOUND: dict[str, tuple[str, ...]] = {
 # Cantonese (Hong Kong government romanisation and Macau variants):
 CANTONESE: dict[str, tuple[str, ...]] = {
     "chan": ("chen",), "chen": ("chen",), "wong": ("huang", "wang"), "lee": ("li",),
-    "li": ("li",), "lau": ("liu",), "cheung": ("zhang", "xiang", "jiang"), "ng": ("wu",),
+    "li": ("li",), "lau": ("liu",), "liu": ("liao",), "cheung": ("zhang", "xiang", "jiang"),
+    "ng": ("wu",),
     "leung": ("liang",), "ho": ("he",), "yip": ("ye",), "tsang": ("zeng",), "kwok": ("guo",),
     "lam": ("lin",), "tang": ("deng", "tang"), "chow": ("zhou",), "tse": ("xie",),
     "fung": ("feng",), "au": ("ou",), "man": ("wen",), "mak": ("mai",), "cheng": ("zheng",),
