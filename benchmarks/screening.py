@@ -169,7 +169,7 @@ class Population:
             # (the "dense" set keeps the list as it was, so that its data stay the same).
             self.given = list(dict.fromkeys(self.given))
         skew = NAME_SKEW[names]
-        self.given_weights = [1 / (rank + 3) ** skew for rank in range(len(GIVEN))]
+        self.given_weights = [1 / (rank + 3) ** skew for rank in range(len(self.given))]
         self.cantonese = dict(GIVEN)
         self.passports: set[str] = set()
         self.id_numbers: set[str] = set()
