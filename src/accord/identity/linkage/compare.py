@@ -88,6 +88,13 @@ def _name_parts(name: str, native: str) -> NameParts:
     return parsed, pairs, bags, surnames, frozen
 
 
+def forget_names() -> None:
+    """Empty the cache of name parts. Once a watchlist's index is built its records hold their
+    parts; the cache's own entries (about 270 bytes for each distinct name: 110 MB for 400,000)
+    are then memory the queries can use instead."""
+    _name_parts.cache_clear()
+
+
 def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({intern(v) for v in values}))
 

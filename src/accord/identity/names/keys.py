@@ -354,7 +354,6 @@ def _add_readings(
                     readings[(surname, given)] = total
 
 
-@lru_cache(maxsize=65_536)
 def parse_name(name: str, native: str = "") -> ParsedName:
     """Parse a person's name as given (any script) with its native-script form if there is one.
     Readings of both forms are pooled: a record's Latin and Hanzi names describe one person."""

@@ -235,7 +235,7 @@ def split_han(han: str) -> tuple[str, str]:
     return han[:1], han[1:]
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def han_readings(han: str) -> tuple[tuple[Syllables, Syllables], ...]:
     """(surname, given) pinyin readings of a simplified Hanzi name, with the surname read as a
     surname (单 shan, 曾 zeng, 区 ou) and every surname reading kept (覃 qin or tan)."""
