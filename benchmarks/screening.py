@@ -151,10 +151,10 @@ def _passport(rng: random.Random, issued: set[str]) -> str:
 
 
 # How skewed given names are: the character of rank r weighs 1 / (r + 3) ** s. With "census"
-# (s = 0.15) the commonest full name, 张伟, is 0.021 % of the people, as in the Ministry of Public
-# Security's 2019 name report (294,282 people named 张伟 of 1.4 billion registered). "dense" (s =
-# 0.9, the only weights before 2026-11-29) makes it 0.12 %, six times the census share: a harder
-# set, with many more namesakes.
+# (s = 0.15) the commonest full names are 0.02 to 0.03 % of the people (李芳, 0.032 % of 1,000,000),
+# near the Ministry of Public Security's 2019 name report (294,282 people named 张伟 of 1.4 billion
+# registered, 0.021 %). "dense" (s = 0.9, the only weights before 2026-11-29) makes the commonest
+# 0.17 % (李伟), eight times the census share: a harder set, with many more namesakes.
 NAME_SKEW = {"census": 0.15, "dense": 0.9}
 
 
@@ -715,8 +715,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--names", choices=sorted(NAME_SKEW), default="dense",
-        help="given-name frequencies: dense (default: the commonest name six times as common as "
-        "in the census) or census",
+        help="given-name frequencies: dense (default: the commonest name eight times as common "
+        "as in the census) or census",
     )  # fmt: skip
     parser.add_argument("--no-splink", action="store_true", help="run Accord only")
     parser.add_argument("--data-dir", type=Path, help="keep the generated files here")
