@@ -160,9 +160,7 @@ class Model:
         fixed = self.parameters.u[feature]
         f = self.frequencies
         by_level: dict[Level, float] = {}
-        if q is None:
-            pass
-        elif feature is Feature.NAME:
+        if q is not None and feature is Feature.NAME:
             # A name read without any surname (no token is one) says nothing of its surname's
             # frequency: its agreements weigh as if the surname were universal, not unseen.
             surname_share = f.share(f.surnames, q.surnames) if q.surnames else 1.0
@@ -172,7 +170,7 @@ class Model:
                 Level.SIMILAR: surname_share * self.parameters.similar_given_share,
                 Level.SURNAME_ONLY: surname_share,
             }
-        elif feature is Feature.NATIONALITY and q.record.nationality:
+        elif q is not None and feature is Feature.NATIONALITY and q.record.nationality:
             agree = f.share(f.nationalities, [q.record.nationality])
             by_level = {Level.EXACT: agree, Level.DIFFERENT: max(1.0 - agree, 0.01)}
 
