@@ -100,7 +100,7 @@ class Screener:
     def shard_candidates(self, record: PersonRecord) -> ShardCandidates:
         """The query scored against this index alone. With the watchlist split over several
         indexes (one per process, sharing one set of frequencies), `decide` merges them."""
-        q = profile(record)
+        q = profile(record, remember=False)
         found = self.index.candidates(q)
         if not found:
             return ShardCandidates(None, [])

@@ -58,8 +58,12 @@ class Profile:
     givens: dict[str, tuple[str, ...]]
 
 
-def profile(record: PersonRecord) -> Profile:
-    return Profile(record, *_name_parts(record.name, record.name_native))
+def profile(record: PersonRecord, *, remember: bool = True) -> Profile:
+    """The record's profile; its name parts shared with earlier records of the same name, and
+    kept for later ones unless `remember` is false (a screened query: queries seldom repeat a
+    name as written, and a cache filled with them only grows)."""
+    parts = _name_parts if remember else _name_parts.__wrapped__
+    return Profile(record, *parts(record.name, record.name_native))
 
 
 NameParts = tuple[
