@@ -3,8 +3,6 @@ blocking, and explanations a reviewer can read."""
 
 from __future__ import annotations
 
-import pytest
-
 from accord.identity.linkage.compare import (
     Feature,
     Level,
@@ -99,27 +97,6 @@ def test_an_agreement_on_an_ambiguous_spelling_is_worth_less() -> None:
     exact_pinyin = model.u(Feature.NAME, Level.EXACT, profile(person("q", "Zhang Wei")))
     cantonese = model.u(Feature.NAME, Level.EXACT, profile(person("q", "Cheung Wai")))
     assert cantonese > exact_pinyin  # Cheung Wai may be 张伟, 蒋伟, 向伟 or 张辉
-
-
-def test_characters_weigh_by_how_many_of_the_same_sound_write_them_so() -> None:
-    # Li Jia: eight records write 李家, one 李嘉, one shows no characters.
-    records = [person(f"j{i}", "Li Jia", "李家") for i in range(8)]
-    records += [person("k", "Li Jia", "李嘉"), person("n", "Li Jia")]
-    records += [person(f"o{i}", f"Other{i} Smith") for i in range(90)]
-    model = Model(Frequencies.of(profile(r) for r in records))
-    common, rare = profile(person("q1", "李家")), profile(person("q2", "李嘉"))
-    common_u = model.u(Feature.NATIVE, Level.EXACT, common)
-    rare_u = model.u(Feature.NATIVE, Level.EXACT, rare)
-    assert rare_u < common_u
-    # of the nine Li Jia who show characters, eight write 李家 and one 李嘉
-    assert common_u == pytest.approx(8 / 9) and rare_u == pytest.approx(1 / 9)
-    assert model.u(Feature.NATIVE, Level.HOMOPHONE, rare) == pytest.approx(8 / 9)
-    # A name written in characters nobody in the watchlist uses: as if half a record did.
-    unseen = profile(person("q3", "李佳"))
-    assert model.u(Feature.NATIVE, Level.EXACT, unseen) == pytest.approx(0.5 / 9)
-    rows = {level: w.bits for level, w in model.table(rare).rows[1].items()}
-    assert rows[Level.EXACT] > model.table(common).rows[1][Level.EXACT].bits
-    assert rows[Level.HOMOPHONE] < 0
 
 
 def test_competing_candidates_share_the_probability() -> None:
@@ -290,3 +267,16 @@ def test_a_large_name_block_is_read_by_year_and_grows_with_the_index() -> None:
     index.add(late)
     records.append(late)
     assert "late" in found("1970-06-01") and found("1970-06-01") == expected(1970)
+
+
+def test_screened_queries_leave_the_cache_of_name_parts_as_it_was() -> None:
+    from accord.identity.linkage.compare import _name_parts
+
+    index = WatchlistIndex.build(_watchlist(common=5))
+    screener = Screener(index)
+    before = _name_parts.cache_info().currsize
+    query = person("q", "Ouyang Xiu Qu", "欧阳修渠", "1970-03-04")
+    screener.screen(query)
+    assert profile(query, remember=False).pairs == profile(query).pairs
+    # only the remembered profile of the last line added an entry
+    assert _name_parts.cache_info().currsize == before + 1

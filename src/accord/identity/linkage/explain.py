@@ -56,9 +56,6 @@ def describe(weight: Weight, q: Profile, c: Profile) -> str:
     elif feature is Feature.NATIVE:
         verdict = "same characters" if level is Level.EXACT else "same sound, other characters"
         text = f"characters: {q.name.han} ~ {c.name.han}: {verdict}"
-        if level is Level.EXACT:
-            share = _percent(weight.u)
-            text += f" ({share} of the watchlist's names that sound alike are written so)"
     elif feature is Feature.BIRTH_DATE:
         text = f"birth date: {qr.birth} ~ {cr.birth}: {_DATE[level]}"
     elif feature is Feature.SEX:

@@ -65,9 +65,9 @@ class Parameters:
                 Level.SURNAME_ONLY: None,
                 Level.DIFFERENT: 0.98,
             },
-            # Among different people whose names agree in pinyin, the share who also write them
-            # with the query's characters, from the watchlist's counts of written names.
-            Feature.NATIVE: {Level.EXACT: None, Level.HOMOPHONE: None},
+            # Among different people whose names agree in pinyin, about half share the characters
+            # too: most common names have one usual writing.
+            Feature.NATIVE: {Level.EXACT: 0.5, Level.HOMOPHONE: 0.5},
             Feature.BIRTH_DATE: {
                 Level.EXACT: 1 / 22_000,  # about sixty years of birth dates
                 Level.YEAR_MONTH: 1 / 720,
@@ -93,16 +93,13 @@ class Parameters:
 
 
 class Frequencies:
-    """How often name readings, surnames, names in characters and nationalities occur in the
-    watchlist."""
+    """How often name readings, surnames and nationalities occur in the watchlist."""
 
     def __init__(self) -> None:
         self.records = 0
         self.pairs: Counter[str] = Counter()
         self.surnames: Counter[str] = Counter()
         self.nationalities: Counter[str] = Counter()
-        self.written: Counter[str] = Counter()  # names in (simplified) characters
-        self.written_pairs: Counter[str] = Counter()  # readings of the names written so
 
     def add(self, profile: Profile) -> None:
         self.records += 1
@@ -110,9 +107,6 @@ class Frequencies:
         self.surnames.update(profile.surnames)
         if profile.record.nationality:
             self.nationalities[profile.record.nationality] += 1
-        if profile.name.han:
-            self.written[profile.name.han] += 1
-            self.written_pairs.update(profile.pairs)
 
     def merge(self, other: Frequencies) -> None:
         """Add the counts of another part of the watchlist (a shard held by another process)."""
@@ -120,18 +114,6 @@ class Frequencies:
         self.pairs.update(other.pairs)
         self.surnames.update(other.surnames)
         self.nationalities.update(other.nationalities)
-        self.written.update(other.written)
-        self.written_pairs.update(other.written_pairs)
-
-    def written_share(self, han: str, pairs: Iterable[str]) -> float:
-        """Of the records whose name sounds like `pairs` and is written in characters, the share
-        written `han`: the u of an agreement in characters once the pinyin agrees (李嘉 among
-        the Li Jia who are also 李家 and 李佳). Kept between 0.01 and 0.99: characters are
-        never certain proof, nor a difference certain disproof."""
-        # the reading most records share with it (a sum would count a record once per reading)
-        sounding = max((self.written_pairs.get(p, 0) for p in pairs), default=0)
-        same = max(self.written.get(han, 0), 0.5)  # never seen: as if half a record
-        return min(0.99, max(0.01, same / max(sounding, same)))
 
     @classmethod
     def of(cls, profiles: Iterable[Profile]) -> Frequencies:
@@ -167,9 +149,7 @@ class Model:
         for feature, fixed in self.parameters.u.items():
             if all(value is not None for value in fixed.values()):
                 self._fixed[feature] = self._row(feature, self._u_of(feature, None))
-        # Rows of a feature the query does not give (its levels are never reached).
         self._no_nationality = self._row(Feature.NATIONALITY, lambda level: 1.0)
-        self._no_characters = self._row(Feature.NATIVE, lambda level: 0.5)
 
     def u(self, feature: Feature, level: Level, q: Profile) -> float:
         return self._u_of(feature, q)(level)
@@ -190,9 +170,6 @@ class Model:
                 Level.SIMILAR: surname_share * self.parameters.similar_given_share,
                 Level.SURNAME_ONLY: surname_share,
             }
-        elif q is not None and feature is Feature.NATIVE and q.name.han:
-            agree = f.written_share(q.name.han, q.pairs)
-            by_level = {Level.EXACT: agree, Level.HOMOPHONE: 1.0 - agree}
         elif q is not None and feature is Feature.NATIONALITY and q.record.nationality:
             agree = f.share(f.nationalities, [q.record.nationality])
             by_level = {Level.EXACT: agree, Level.DIFFERENT: max(1.0 - agree, 0.01)}
@@ -225,8 +202,6 @@ class Model:
             if row is None:
                 if feature is Feature.NATIONALITY and not q.record.nationality:
                     row = self._no_nationality
-                elif feature is Feature.NATIVE and not q.name.han:
-                    row = self._no_characters
                 else:
                     row = self._row(feature, self._u_of(feature, q))
             rows.append(row)
