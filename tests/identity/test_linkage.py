@@ -44,6 +44,23 @@ def test_name_levels() -> None:
     assert name_level("Liu Ping", "刘平") is Level.EXACT
 
 
+def test_hong_kong_spellings_of_common_name_characters() -> None:
+    # Found by the screening benchmark's error analysis: 秦 Chun, 颖 Wing, 佳 Kai, 旭 Yuk,
+    # 绿 Luk, 轩 Hin.
+    assert name_level("Jenny Chun Na-lam", "QIN Nalin", native_b="秦娜琳") is Level.EXACT
+    assert name_level("WU Wing", "Hu Ying", native_b="胡颖") is Level.EXACT
+    assert name_level("Kai To Wu", "Jia-tao Hu", native_b="胡佳涛") is Level.EXACT
+    assert name_level("Pak Hiu Yuk", "Bai Xiao-xu", native_b="白晓旭") is Level.EXACT
+    assert name_level("Cheung Kuen Luk", "Juan-lv Zhang") is Level.EXACT
+    assert name_level("Cindy Hin Ho", "何轩") is Level.EXACT
+
+
+def test_the_cheapest_readings_of_ambiguous_syllables_are_kept_whatever_their_order() -> None:
+    # Ching (cheng, zheng, jing) × Yung (rong, weng, yong): jing yong is the last of the nine
+    # combinations in order, and used to be cut.
+    assert name_level("WONG Ching-yung", "WANG Jingyong", native_b="王静勇") is Level.EXACT
+
+
 def test_homophone_characters_speak_against_a_pinyin_agreement() -> None:
     a, b = profile(person("a", "张伟")), profile(person("b", "章伟"))
     levels = compare(a, b)

@@ -8,6 +8,8 @@ all give "ming xiao".
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from sys import intern
@@ -26,6 +28,9 @@ from accord.identity.names.surnames import SURNAME_READINGS
 MAX_KEYS = 24
 KEYS_PER_SYSTEM = 12
 MAX_READINGS = 24
+# Readings of the given-name tokens kept per surname position: every pair of two tokens' three
+# likeliest syllables (Ching × Yung), the cheapest nine of three tokens.
+GIVEN_READINGS = 9
 # A token that is not a known surname reading may still be one, at this extra cost.
 UNKNOWN_SURNAME_COST = 3
 
@@ -274,11 +279,16 @@ Combinations = tuple[tuple[Syllables, int], ...]
 
 
 def _product(tokens: tuple[str, ...], system: System, per_token: int, limit: int) -> Combinations:
-    """The first `limit` ways to read the tokens in turn in `system` (each token's `per_token`
-    likeliest readings), as their syllables end to end with the summed cost."""
+    """The `limit` cheapest ways to read the tokens in turn in `system` (each token's
+    `per_token` likeliest readings), as their syllables end to end with the summed cost."""
     options = [token_readings(token, system)[:per_token] for token in tokens]
+    combinations: Iterable[tuple[tuple[Syllables, int], ...]] = itertools.product(*options)
+    if math.prod(len(o) for o in options) > limit:
+        # Cut by cost, not by position: of Ching (cheng, zheng, jing) and Yung (rong, weng,
+        # yong) the ninth combination in order, jing yong, is as likely as the second.
+        combinations = sorted(combinations, key=lambda c: sum(cost for _, cost in c))[:limit]
     found = []
-    for combination in itertools.islice(itertools.product(*options), limit):
+    for combination in combinations:
         syllables: list[str] = []
         cost = 0
         for part, part_cost in combination:
@@ -345,7 +355,7 @@ def _add_readings(
             surnames.append((surname, surname_cost + (0 if known else UNKNOWN_SURNAME_COST)))
         if not surnames:
             continue
-        givens = _combinations(chinese[:start] + chinese[end:], system, 3, 8)
+        givens = _combinations(chinese[:start] + chinese[end:], system, 3, GIVEN_READINGS)
         readings_from_capitals = number == 0
         for surname, cost in surnames:
             for given, given_cost in givens:

@@ -89,7 +89,8 @@ CANTONESE: dict[str, tuple[str, ...]] = {
     "ngai": ("wei",), "ngan": ("yan",), "on": ("an",), "sze": ("shi",), "szeto": ("si tu",),
     "seto": ("si tu",), "auyeung": ("ou yang",), "auyang": ("ou yang",), "szema": ("si ma",),
     "sheungkoon": ("shang guan",), "chukot": ("zhu ge",), "tungfong": ("dong fang",),
-    "chiang": ("jiang",), "kou": ("gao",), "chau": ("zhou", "qiu"), "yuen": ("yuan", "ruan"),
+    "chiang": ("jiang",), "chun": ("qin",), "kou": ("gao",), "chau": ("zhou", "qiu"),
+    "yuen": ("yuan", "ruan"),
     "yuan": ("yuan",), "foo": ("fu", "hu"), "fu": ("fu",), "ting": ("ding",),
 }  # fmt: skip
 
