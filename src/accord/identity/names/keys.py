@@ -285,8 +285,11 @@ def _product(tokens: tuple[str, ...], system: System, per_token: int, limit: int
     combinations: Iterable[tuple[tuple[Syllables, int], ...]] = itertools.product(*options)
     if math.prod(len(o) for o in options) > limit:
         # Cut by cost, not by position: of Ching (cheng, zheng, jing) and Yung (rong, weng,
-        # yong) the ninth combination in order, jing yong, is as likely as the second.
-        combinations = sorted(combinations, key=lambda c: sum(cost for _, cost in c))[:limit]
+        # yong) the ninth combination in order, jing yong, is as likely as the second. The
+        # costs are summed and ranked in C; a stable sort keeps ties in order.
+        every = list(combinations)
+        costs = list(map(sum, itertools.product(*([cost for _, cost in o] for o in options))))
+        combinations = [every[i] for i in sorted(range(len(every)), key=costs.__getitem__)[:limit]]
     found = []
     for combination in combinations:
         syllables: list[str] = []
