@@ -55,10 +55,21 @@ def test_hong_kong_spellings_of_common_name_characters() -> None:
     assert name_level("Cindy Hin Ho", "何轩") is Level.EXACT
 
 
-def test_the_cheapest_readings_of_ambiguous_syllables_are_kept_whatever_their_order() -> None:
-    # Ching (cheng, zheng, jing) × Yung (rong, weng, yong): jing yong is the last of the nine
-    # combinations in order, and used to be cut.
-    assert name_level("WONG Ching-yung", "WANG Jingyong", native_b="王静勇") is Level.EXACT
+def test_the_cheapest_combinations_of_readings_are_kept_whatever_their_order() -> None:
+    from itertools import product
+
+    from accord.identity.names.keys import _product
+    from accord.identity.names.romanise import System, token_readings
+
+    tokens = ("ching", "yung", "kai")  # three ambiguous Cantonese syllables: 3 × 3 × 3 readings
+    every = sorted(
+        sum(cost for _, cost in c)
+        for c in product(*(token_readings(t, System.SOUTHERN)[:3] for t in tokens))
+    )
+    kept = _product(tokens, System.SOUTHERN, 3, 8)
+    assert len(every) == 27 and len(kept) == 8
+    assert sorted(cost for _, cost in kept) == every[:8]
+    assert [cost for _, cost in _product(tokens, System.SOUTHERN, 3, 8, by_cost=False)] != every[:8]
 
 
 def test_homophone_characters_speak_against_a_pinyin_agreement() -> None:
