@@ -28,9 +28,9 @@ from accord.identity.names.surnames import SURNAME_READINGS
 MAX_KEYS = 24
 KEYS_PER_SYSTEM = 12
 MAX_READINGS = 24
-# Readings of the given-name tokens kept per surname position, the cheapest first (nine, every
-# pair of two tokens' three likeliest syllables, cost 6 % more CPU on the census-like benchmark
-# set for no more matches).
+# Readings of the given-name tokens kept per surname position, the cheapest first. Nine (every
+# pair of two tokens' three likeliest syllables) cost 6 % more CPU on the census-like benchmark
+# set and found no more matches.
 GIVEN_READINGS = 8
 # A token that is not a known surname reading may still be one, at this extra cost.
 UNKNOWN_SURNAME_COST = 3
