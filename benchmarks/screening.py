@@ -20,6 +20,7 @@ screening of the files can beat.
 from __future__ import annotations
 
 import argparse
+import calendar
 import csv
 import functools
 import json
@@ -124,6 +125,7 @@ REGIONS = ["110105", "310104", "440106", "330106", "510107", "420106", "320102",
 WATCHLIST_DATE_FULL, WATCHLIST_DATE_YEAR = 0.9, 0.96
 DATE_PARTIAL, DATE_SWAPPED, DATE_NEAR, DATE_MISSING = 0.08, 0.13, 0.16, 0.19
 BORN_FROM, BORN_DAYS = date(1950, 1, 1), 365 * 56
+BORN_UNTIL = BORN_FROM + timedelta(days=BORN_DAYS)  # the first day no one is born
 
 
 def _swappable(born: date) -> bool:
@@ -453,6 +455,15 @@ def generate(
 # --- evaluation --------------------------------------------------------------------------------
 
 
+def _scores(correct: int, chosen: int, listed: int) -> dict[str, float]:
+    """Precision, recall and F1 of `chosen` matches of which `correct` are right, `listed`
+    queries being on the list."""
+    precision = correct / chosen if chosen else 0.0
+    recall = correct / listed if listed else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
 def evaluate(predicted: dict[str, str], folder: Path) -> dict[str, Any]:
     """Precision and recall of the match decisions (one watchlist id per query at most), and
     recall for each hard case."""
@@ -460,9 +471,6 @@ def evaluate(predicted: dict[str, str], folder: Path) -> dict[str, Any]:
         rows = list(csv.DictReader(f))
     truth = {row["query_id"]: row["watchlist_id"] for row in rows}
     correct = sum(1 for q, w in predicted.items() if truth.get(q) == w)
-    precision = correct / len(predicted) if predicted else 0.0
-    recall = correct / len(truth) if truth else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     by_case: dict[str, list[int]] = {}
     for row in rows:
         for case in row["cases"].split(";"):
@@ -470,9 +478,7 @@ def evaluate(predicted: dict[str, str], folder: Path) -> dict[str, Any]:
             found[0] += predicted.get(row["query_id"]) == row["watchlist_id"]
             found[1] += 1
     return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
+        **_scores(correct, len(predicted), len(truth)),
         "predicted_matches": len(predicted),
         "true_matches": len(truth),
         "recall_by_case": {
@@ -554,13 +560,7 @@ class Ceiling:
         curve = {}
         for threshold in thresholds:
             chosen = [right for chance, right in best if chance >= threshold]
-            correct = sum(chosen)
-            precision = correct / len(chosen) if chosen else 0.0
-            recall = correct / listed if listed else 0.0
-            f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
-            curve[f"{threshold:.2f}"] = {
-                "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)
-            }  # fmt: skip
+            curve[f"{threshold:.2f}"] = _scores(sum(chosen), len(chosen), listed)
         return curve
 
     def _ratio(self, q: Shown, r: Shown, anyone: float) -> float:
@@ -588,13 +588,12 @@ def _birth_chance(written: str, shown: str) -> float:
     parts = [int(x) for x in written.split("-")]
 
     def born(b: date) -> float:  # how likely the true date is b, given what the record shows
-        if not BORN_FROM <= b < BORN_FROM + timedelta(days=BORN_DAYS):
+        if not BORN_FROM <= b < BORN_UNTIL:
             return 0.0
         if len(shown) == 10:
             return 1.0 if b.isoformat() == shown else 0.0
         if shown:
-            year = (date(b.year + 1, 1, 1) - date(b.year, 1, 1)).days
-            return 1 / year if b.year == int(shown) else 0.0
+            return 1 / _days_in(b.year) if b.year == int(shown) else 0.0
         return 1 / BORN_DAYS
 
     def day(y: int, m: int, d: int) -> date | None:
@@ -612,12 +611,9 @@ def _birth_chance(written: str, shown: str) -> float:
         if len(shown) == 10:
             covered = float(first <= date.fromisoformat(shown) < end)
         elif shown:
-            covered = (
-                (end - first).days / (date(y + 1, 1, 1) - date(y, 1, 1)).days * (y == int(shown))
-            )
+            covered = (end - first).days / _days_in(y) * (y == int(shown))
         else:
-            last = BORN_FROM + timedelta(days=BORN_DAYS)
-            covered = max((min(end, last) - max(first, BORN_FROM)).days, 0) / BORN_DAYS
+            covered = max((min(end, BORN_UNTIL) - max(first, BORN_FROM)).days, 0) / BORN_DAYS
         return DATE_PARTIAL / 2 * covered
     y, m, d = parts
     chance = 0.0
@@ -633,6 +629,10 @@ def _birth_chance(written: str, shown: str) -> float:
             near = DATE_NEAR - DATE_SWAPPED + (0 if _swappable(b) else swapped_p)
             chance += near / 2 * born(b)
     return chance
+
+
+def _days_in(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
 
 
 def _peak_mb() -> float:
