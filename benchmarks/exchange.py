@@ -47,12 +47,13 @@ from accord.cli.demo import (
 )
 from accord.cli.demo import start_node as start_accord_node
 from accord.cli.scenarios import MLA_OPENING, REVIEW
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
-from accord.core.runtime import Runtime
 from accord.federation.delivery import seal_item
 from accord.federation.models import OutboxItem
 from accord.federation.peers import find_peer, peer_keys
+from accord.runtime import Runtime
 
 POLL_MS = 20.0
 TARGET_ENVELOPES_PER_S = 500.0
@@ -247,7 +248,7 @@ def exchange(
     wait_count(b, reference, shared, timeout=30, poll=poll)
     expected = shared + events
 
-    runtime = Runtime.open(a_settings)
+    runtime = Runtime.open(a_settings, assemble())
     runtimes.append(runtime)
     a_db = sqlite3.connect(
         f"file:{(a_settings.data_dir / 'accord.db').resolve()}?mode=ro", uri=True

@@ -42,9 +42,10 @@ from accord.cases import service
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cli.demo import pin, prepare_node
 from accord.cli.scenarios import MLA_OPENING, MLA_STEPS
+from accord.composition import assemble
 from accord.config import Settings
-from accord.core.runtime import Runtime
 from accord.federation.models import InboxItem, OutboxItem
+from accord.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, or imported
 from benchmarks.exchange import machine
@@ -289,7 +290,7 @@ def pending(runtime: Runtime) -> int:
 def check(rig: Rig, sender: Runtime) -> dict[str, Any]:
     """Duplicates at the receiver's tap; delivery of every item; order per stream."""
     sent = rig.tap.read_text().split()
-    receiver = Runtime.open(rig.receiver)
+    receiver = Runtime.open(rig.receiver, assemble())
     try:
         with sender.reading() as session:
             outbox = {
@@ -349,7 +350,7 @@ def run_once(
     """One measured run on the two (empty) databases in `urls`; raises BenchFailure on a
     timeout. The result holds the figures and the checks, the caller judges them."""
     rig = start_rig(root, urls[0], urls[1])
-    sender = Runtime.open(rig.sender)
+    sender = Runtime.open(rig.sender, assemble())
     try:
         references = open_cases(sender, "CN-MOJ", streams)
         start_workers(rig, workers, poll_seconds)

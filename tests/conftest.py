@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import accord.attachments.replication
-import accord.cases.replication
-import accord.cyber.taxii.replication  # noqa: F401  (registers the message kinds)
 from tests.helpers import Node, make_node, peer_up
 
 PG_ADMIN_URL = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

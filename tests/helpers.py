@@ -17,10 +17,10 @@ from accord.cases import service
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.scenarios import MLA_OPENING, MLA_STEPS
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.clock import iso, new_id, utcnow
 from accord.core.permissions import Role
-from accord.core.runtime import Runtime
 from accord.federation import inbox
 from accord.federation.delivery import seal_item
 from accord.federation.envelope import seal, verify_document
@@ -28,6 +28,7 @@ from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
 from accord.federation.node import init_node
 from accord.federation.peers import add_peer, find_peer, peer_keys
+from accord.runtime import Runtime
 
 WINDOW = timedelta(seconds=300)
 
@@ -68,7 +69,7 @@ def role_tokens(
 def make_node(root: Path, url: str, name: str, country: str) -> Node:
     settings = Settings(data_dir=root / name, database_url=url)
     identity, _ = init_node(settings, name=name, country=country, endpoint=f"http://{name}.test")
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(settings, assemble())
     return Node(runtime=runtime, identity=identity)
 
 

@@ -14,7 +14,7 @@ from accord.accounts.service import Principal, check_token
 from accord.audit import service as audit
 from accord.core.errors import AccordError, Unauthenticated
 from accord.core.permissions import Permission
-from accord.core.runtime import Runtime
+from accord.runtime import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -13,25 +13,23 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-import accord.attachments.replication  # registers the chunk message kind
-import accord.cases.replication  # registers the case message kinds
-import accord.cyber.taxii.replication  # noqa: F401  (STIX objects shared through TAXII)
 from accord import __version__
 from accord.api import ERRORS, error_response
 from accord.attachments.routes import router as attachments_router
 from accord.attachments.service import MAX_ATTACHMENT_BYTES
 from accord.audit.routes import router as audit_router
 from accord.cases.routes import router as cases_router
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.errors import AccordError
 from accord.core.limits import BodySizeLimit
 from accord.core.ratelimit import RateLimit
-from accord.core.runtime import Runtime
 from accord.cyber.taxii.routes import router as taxii_router
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
 from accord.identity import routes as identity_routes
+from accord.runtime import Registry, Runtime
 from accord.web import STATIC
 from accord.web import router as web_router
 from accord.web.security import SECURITY_HEADERS, SESSION_COOKIE, SecurityHeaders
@@ -39,12 +37,13 @@ from accord.web.security import SECURITY_HEADERS, SESSION_COOKIE, SecurityHeader
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
     settings = settings or Settings()
+    registry = registry or assemble()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.open(settings)
+        runtime = Runtime.open(settings, registry)
         node = runtime.node  # fail at start, not at the first request, if not initialised
         app.state.runtime = runtime
         workers = Workers(runtime.factory, node, settings)

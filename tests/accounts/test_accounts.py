@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from accord.accounts import service
 from accord.accounts.models import User
 from accord.audit import service as audit
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.errors import Forbidden, InvalidInput, Unauthenticated
 from accord.core.permissions import Permission, Role
-from accord.core.runtime import Runtime
 from accord.federation.node import init_node
+from accord.runtime import Runtime
 
 PASSWORD = "correct horse battery"
 
@@ -25,7 +26,7 @@ PASSWORD = "correct horse battery"
 def session(tmp_path: Path) -> Iterator[Session]:
     settings = Settings(data_dir=tmp_path / "n")
     init_node(settings, name="US-DOJ", country="US", endpoint="http://127.0.0.1:9")
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(settings, assemble())
     with runtime.transaction() as s:
         yield s
     runtime.close()

@@ -14,9 +14,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from accord.app import create_app
+from accord.cases.enums import Area, HandlingCode, Priority
+from accord.cases.service import act, open_case
 from accord.config import Settings
 from accord.core.permissions import Role
 from accord.federation.node import init_node
+from accord.federation.peers import add_peer
 from tests.helpers import role_tokens
 
 L, R, A, D, U, M = (
@@ -134,13 +137,53 @@ def test_every_route_as_every_role(
 
 
 def test_only_a_legal_reviewer_takes_review_actions(
-    client: tuple[TestClient, dict[Role, str]],
+    client: tuple[TestClient, dict[Role, str]], tmp_path: Path
 ) -> None:
+    """The MLA type declares approve_and_submit a legal-review action: an officer or an
+    analyst of the case's unit is refused it; a legal reviewer may take it."""
     test_client, tokens = client
+    app: Any = test_client.app
+    runtime = app.state.runtime
+    peer, _ = init_node(
+        Settings(data_dir=tmp_path / "cn"),
+        name="CN-MOJ",
+        country="CN",
+        endpoint="http://127.0.0.1:9",
+    )
+    with runtime.transaction() as session:
+        add_peer(session, card=peer.card(), own_name=runtime.node.name)
+        case = open_case(
+            session,
+            node=runtime.node,
+            case_type="mla",
+            peer="CN-MOJ",
+            area=Area.JUDICIAL_ASSISTANCE,
+            priority=Priority.ROUTINE,
+            handling_code=HandlingCode.H0,
+            title="Bank records",
+            details={"assistance": ["bank_records"], "offence": "Wire fraud"},
+            officer="Officer Smith",
+            unit="central-authority",
+        )
+        reference = case.reference
+        act(
+            session,
+            node=runtime.node,
+            reference=reference,
+            action="send_to_review",
+            payload={},
+            officer="Officer Smith",
+        )
     for role in (L, A):
         answer = test_client.post(
-            "/api/v1/cases/MLA-US-2026-000999/actions",
+            f"/api/v1/cases/{reference}/actions",
             json={"action": "approve_and_submit", "payload": {}},
             headers={"Authorization": f"Bearer {tokens[role]}"},
         )
         assert answer.status_code == 403 and "case:review" in answer.json()["message"]
+    answer = test_client.post(
+        f"/api/v1/cases/{reference}/actions",
+        json={"action": "approve_and_submit", "payload": {}},
+        headers={"Authorization": f"Bearer {tokens[R]}"},
+    )
+    assert answer.status_code == 422, answer.text  # past the permission: the payload is empty

@@ -7,19 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from accord.cases.definitions import REGISTRY
 from accord.cases.diagram import render_svg
 from accord.cases.workflow import Workflow
+from accord.composition import assemble
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "diagrams"
 SVG = "{http://www.w3.org/2000/svg}"
+
+WORKFLOWS = [t.workflow for t in assemble().case_types]
 
 
 def texts(svg: str) -> list[str]:
     return [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
 
 
-@pytest.mark.parametrize("workflow", REGISTRY.values(), ids=list(REGISTRY))
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.case_type for w in WORKFLOWS])
 def test_every_state_and_transition_is_drawn(workflow: Workflow) -> None:
     svg = render_svg(workflow)
     drawn = texts(svg)
@@ -30,13 +32,13 @@ def test_every_state_and_transition_is_drawn(workflow: Workflow) -> None:
             assert any(t == action.name or t.startswith(action.name + " (") for t in drawn)
 
 
-@pytest.mark.parametrize("workflow", REGISTRY.values(), ids=list(REGISTRY))
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.case_type for w in WORKFLOWS])
 def test_docs_hold_the_current_diagrams(workflow: Workflow) -> None:
     assert (DOCS / f"{workflow.case_type}.svg").read_text() == render_svg(workflow)
 
 
 def test_current_state_is_highlighted_and_chinese_labels_are_used() -> None:
-    mla = REGISTRY["mla"]
+    mla = assemble().case_types.workflow("mla")
     svg = render_svg(mla, current="under_review", lang="zh")
     root = ET.fromstring(svg)
     highlighted = [r for r in root.iter(f"{SVG}rect") if r.get("fill") == "#ffe08a"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from accord.cases.definitions import MLA
+from accord.cases.definitions.mla import MLA
 from accord.cases.enums import Side
 from accord.core.errors import InvalidInput, WorkflowViolation
 

@@ -33,11 +33,11 @@ from sqlalchemy import func, select
 from accord.cases.models import Case, PendingAction
 from accord.cli.demo import Staff, pin, prepare_node
 from accord.cli.scenarios import MLA_OPENING, REVIEW
+from accord.composition import assemble
 from accord.config import Settings
-from accord.core.permissions import REVIEW_ACTIONS
-from accord.core.runtime import Runtime
 from accord.federation.models import InboxItem, OutboxItem, QuarantineItem
 from accord.federation.schemas import NodeCard
+from accord.runtime import Runtime
 from tests.faults.proxy import FaultRates, ProxyPair
 
 NONCE = re.compile(r"fault nonce ([0-9a-f]{32})")
@@ -119,7 +119,7 @@ class NodeProcesses:
             headers={"Authorization": f"Bearer {staff.reviewer.token}"}, timeout=30
         )
         self.admin = httpx.Client(headers={"Authorization": f"Bearer {staff.admin_token}"})
-        self.runtime = Runtime.open(settings)
+        self.runtime = Runtime.open(settings, assemble())
 
     def start(self, role: str, *, skew: float | None = None) -> None:
         args = ["serve", "--no-workers"] if role == "web" else ["worker"]
@@ -171,7 +171,8 @@ class NodeProcesses:
     # -- the API, as the officers use it ---------------------------------------------------
 
     def act(self, reference: str, action: str, payload: dict[str, Any]) -> httpx.Response:
-        client = self.reviewer if action in REVIEW_ACTIONS else self.officer
+        reviewed = self.runtime.case_types.of_reference(reference).needs_review(action)
+        client = self.reviewer if reviewed else self.officer
         return client.post(
             f"{self.url}/api/v1/cases/{reference}/actions",
             json={"action": action, "payload": payload},

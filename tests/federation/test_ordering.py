@@ -13,20 +13,21 @@ from sqlalchemy import select
 from accord.cases import service
 from accord.cases.schemas import EventOut
 from accord.cli.scenarios import MLA_STEPS
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
 from accord.core.migrate import upgrade
-from accord.core.runtime import Runtime
 from accord.federation.envelope import seal
 from accord.federation.models import OutboxItem
 from accord.federation.peers import add_peer, find_peer, peer_keys
+from accord.runtime import Runtime
 from tests.helpers import Node, act, deliver, log_of, open_mla, process, pump, submitted_mla
 
 
 def replica_of(node: Node, url: str, sequencer: Node) -> Node:
     """The same node (same keys) on an empty database: a second chance to receive everything."""
     upgrade(url)
-    runtime = Runtime.open(Settings(data_dir=Path("unused"), database_url=url))
+    runtime = Runtime.open(Settings(data_dir=Path("unused"), database_url=url), assemble())
     with runtime.transaction() as session:
         add_peer(session, card=sequencer.identity.card(), own_name=node.name)
     return Node(runtime=runtime, identity=node.identity)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from accord.accounts.service import create_user, issue_token
 from accord.app import create_app
 from accord.cases import service as cases
+from accord.cases.definitions.fugitive import person_sought
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cli import scenarios
 from accord.core.errors import Conflict, InvalidInput, NotFound
@@ -175,7 +176,7 @@ def test_a_bad_field_is_named_in_the_proposal_and_the_rest_screened() -> None:
 
 def test_a_notice_subject_is_read_family_name_first() -> None:
     details = {**scenarios.FUGITIVE.opening["details"], "nationalities": ["CN"]}
-    (subject,) = integration.subjects("fugitive", details)
+    (subject,) = person_sought(details)
     assert subject["name"] == "CHEN XIAOMING"
     assert subject["name_native"] == "陈小明"
     assert subject["birth_date"] == "1978-04-09" and subject["nationality"] == "CN"

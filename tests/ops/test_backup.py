@@ -24,10 +24,11 @@ from accord.attachments.service import store_of
 from accord.audit import service as audit
 from accord.audit.models import AuditEntry
 from accord.cases.enums import HandlingCode
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.errors import Conflict, InvalidInput
-from accord.core.runtime import Runtime
 from accord.ops.backup import MANIFEST, create_backup, restore_backup
+from accord.runtime import Runtime
 from tests.attachments.test_attachments import attach
 from tests.conftest import IN_CI
 from tests.helpers import Node, log_of, submitted_mla
@@ -92,7 +93,7 @@ def test_a_node_round_trips_through_backup_and_restore(
         settings_of(us).keys_dir / "signing.key"
     ).read_bytes()
 
-    restored = Runtime.open(target)
+    restored = Runtime.open(target, assemble())
     try:
         node = Node(runtime=restored, identity=restored.node)
         assert node.identity.signing_public == us.identity.signing_public
@@ -185,7 +186,7 @@ def test_restore_refuses_an_initialised_node_without_force(tmp_path: Path) -> No
     assert (other.keys_dir / "signing.key").read_bytes() == (
         original.keys_dir / "signing.key"
     ).read_bytes()
-    with Runtime.open(other).reading() as session:
+    with Runtime.open(other, assemble()).reading() as session:
         assert audit.verify(session) == []
 
 

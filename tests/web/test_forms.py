@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from accord.cases.definitions import REGISTRY, workflow_for
 from accord.cases.definitions.mla import EvidenceReturn, MlaDetails
 from accord.cli.scenarios import ALL
+from accord.composition import assemble
 from accord.core.errors import InvalidInput
 from accord.web.forms import FormField, field_errors, form_fields, parse_form, readable
+
+TYPES = assemble().case_types
 
 
 class Posted(dict[str, list[str]]):
@@ -57,7 +59,7 @@ STEPS = [
 def test_every_scenario_payload_survives_its_form(
     case_type: str, action: str, payload: dict[str, Any]
 ) -> None:
-    model = workflow_for(case_type).action(action).payload
+    model = TYPES.workflow(case_type).action(action).payload
     schema = model.model_json_schema()
     for lang in ("en", "zh"):
         fields = form_fields(schema, lang)
@@ -66,10 +68,10 @@ def test_every_scenario_payload_survives_its_form(
         assert model.model_validate(parsed).model_dump(mode="json") == expected
 
 
-@pytest.mark.parametrize("case_type", sorted(REGISTRY))
+@pytest.mark.parametrize("case_type", sorted(TYPES.names))
 def test_every_opening_form_survives_a_round_trip(case_type: str) -> None:
     scenario = next(sc for sc in ALL if sc.opening["case_type"] == case_type)
-    model = workflow_for(case_type).opening
+    model = TYPES.workflow(case_type).opening
     schema = model.model_json_schema()
     details = scenario.opening["details"]
     parsed = parse_form(schema, fill(form_fields(schema, "zh"), details, "d."), prefix="d.")
@@ -89,7 +91,7 @@ def test_schema_kinds_become_the_right_inputs() -> None:
     assert evidence["items"].kind == "json" and '"description"' in evidence["items"].example
     kinds = {
         f.kind
-        for wf in REGISTRY.values()
+        for wf in (t.workflow for t in TYPES)
         for a in wf.actions
         for f in form_fields(a.payload.model_json_schema(), "en")
     }
@@ -117,7 +119,7 @@ def test_numbers_dates_and_lists_of_text() -> None:
 
 
 def test_unchecked_box_is_false_and_empty_optional_inputs_are_left_out() -> None:
-    schema = workflow_for("mla").action("close").payload.model_json_schema()
+    schema = TYPES.workflow("mla").action("close").payload.model_json_schema()
     assert parse_form(schema, Posted({"f.note": [" "]})) == {"satisfied": False}
 
 
@@ -130,7 +132,7 @@ def test_bad_json_is_an_input_error_not_a_crash() -> None:
 
 
 def test_payloads_are_shown_with_labels() -> None:
-    schema = workflow_for("mla").action("refuse").payload.model_json_schema()
+    schema = TYPES.workflow("mla").action("refuse").payload.model_json_schema()
     shown = readable(
         schema,
         {"grounds": ["political_offence", "no_dual_criminality"], "explanation": "x"},

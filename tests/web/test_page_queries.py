@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from accord.core.runtime import Runtime
 from accord.dialogue import service as dialogue
+from accord.runtime import Runtime
 from tests.helpers import act, open_mla
 from tests.web.conftest import Web
 

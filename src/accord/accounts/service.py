@@ -19,7 +19,7 @@ from accord.accounts.models import ApiToken, User, WebSession
 from accord.audit import service as audit
 from accord.core.clock import new_id, utcnow
 from accord.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from accord.core.permissions import GRANTS, REVIEW_ACTIONS, Permission, Role
+from accord.core.permissions import GRANTS, Permission, Role
 
 PREFIX = "acc_"
 MIN_PASSWORD = 12
@@ -49,16 +49,17 @@ class Principal:
             return False
         return self.scopes is None or permission in self.scopes
 
-    def may_take(self, action: str) -> bool:
+    def may_take(self, *, review: bool) -> bool:
         """The permission half of who may take a case action (the workflow checks the side
-        and the state): case:act, and case:review for a legal-review action."""
+        and the state): case:act, and case:review for an action that records a legal review
+        (its case type declares which)."""
         if not self.can(Permission.CASE_ACT):
             return False
-        return action not in REVIEW_ACTIONS or self.can(Permission.CASE_REVIEW)
+        return not review or self.can(Permission.CASE_REVIEW)
 
-    def require_action(self, action: str) -> None:
+    def require_action(self, *, review: bool) -> None:
         self.require(Permission.CASE_ACT)
-        if action in REVIEW_ACTIONS:
+        if review:
             self.require(Permission.CASE_REVIEW)
 
     def require(self, permission: Permission) -> None:

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
 from accord.cases import service
-from accord.cases.definitions import workflow_for
 from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area
@@ -32,9 +31,9 @@ from accord.cases.schemas import (
 )
 from accord.core.labels import Lang
 from accord.core.permissions import Permission
-from accord.core.runtime import Runtime
 from accord.core.schemas import MAX_OFFSET, Page
 from accord.federation.client import asker
+from accord.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -140,9 +139,11 @@ def act(
     request: Request,
 ) -> ActOutcome:
     """Applied at once (201) when this node sequences the case, else pending (202)."""
-    officer.require_action(body.action)
+    officer.require(Permission.CASE_ACT)
     with runtime.transaction() as session:
-        service.get_visible_case(session, reference=reference, viewer=officer)
+        case = service.get_visible_case(session, reference=reference, viewer=officer)
+        declared = runtime.case_types.workflow(case.case_type).action(body.action)
+        officer.require_action(review=declared.review)
         acted = service.act(
             session,
             node=runtime.node,
@@ -191,7 +192,7 @@ def case_diagram(
     """The case's workflow with its current state highlighted."""
     with runtime.reading() as session:
         case = service.get_visible_case(session, reference=reference, viewer=viewer)
-        svg = render_svg(workflow_for(case.case_type), current=case.state, lang=lang)
+        svg = render_svg(runtime.case_types.workflow(case.case_type), current=case.state, lang=lang)
     return Response(content=svg, media_type="image/svg+xml")
 
 

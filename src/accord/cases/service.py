@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal, get_user
-from accord.cases.definitions import workflow_for
+from accord.cases.casetype import case_types
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.log import GENESIS, event_hash
 from accord.cases.models import Case, CaseEvent, CaseShare, PendingAction, ReferenceCounter
@@ -53,21 +53,6 @@ EVENT_KIND = "case.event"
 SUBMIT_KIND = "case.submit"
 REJECTED_KIND = "case.rejected"
 HEAD_QUERY_KIND = "case.head"
-
-SharedHook = Callable[[Session, NodeIdentity, "Case", list["CaseEvent"]], None]
-SHARED_HOOKS: list[SharedHook] = []
-"""Called once when a case is first shared with the peer, with its log so far (attachments
-registered here send the files attached to the draft)."""
-
-OpeningCheck = Callable[[Session, dict[str, Any]], None]
-OPENING_CHECKS: dict[str, list[OpeningCheck]] = {}
-"""By case type: checks of a new case's validated details against this node's own data, which
-the declaration cannot see (the dialogue registers the check of a round's mechanism here)."""
-
-ReceivedHook = Callable[[Session, NodeIdentity, "Case"], None]
-RECEIVED_HOOKS: list[ReceivedHook] = []
-"""Called once when a case opened by the peer first arrives here, right after its opening event
-is stored (identity screening of a removal batch or a fugitive notice is registered here)."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +217,8 @@ def open_case(
 ) -> Case:
     """Open a case requesting assistance from `peer`; this node becomes its sequencer.
     The case belongs to `unit` (the opening officer's), or to the node's intake unit."""
-    workflow = workflow_for(case_type)
+    declared = case_types(session).get(case_type)
+    workflow = declared.workflow
     agreement = get_peer(session, peer).agreement or {}
     if contains_nul(title) or contains_nul(officer):
         raise InvalidInput("title and officer must not contain NUL (U+0000) characters")
@@ -250,7 +236,7 @@ def open_case(
         details=workflow.validate_opening(details),
         deadline_seconds=agreed_durations(workflow, priority, agreement),
     )
-    for check in OPENING_CHECKS.get(case_type, []):
+    for check in declared.opening_checks:
         check(session, header.details)
     case = _new_case(header, workflow, now, peer=peer)
     case.unit = unit or node.intake_unit
@@ -288,7 +274,7 @@ def agree_deadline(
     session: Session, *, peer: str, case_type: str, deadline: str, priority: Priority, seconds: int
 ) -> dict[str, Any]:
     """Record in the peer agreement a deadline duration for new cases with `peer`."""
-    workflow = workflow_for(case_type)
+    workflow = case_types(session).workflow(case_type)
     known = [d.name for d in workflow.deadlines]
     if deadline not in known:
         raise InvalidInput(
@@ -317,7 +303,7 @@ def act(
     if contains_nul(officer):
         raise InvalidInput("officer must not contain NUL (U+0000) characters")
     case = get_case(session, reference=reference, lock=True)
-    workflow = workflow_for(case.case_type)
+    workflow = case_types(session).workflow(case.case_type)
     side = side_of(case, node.name)
     _, clean = workflow.decide(
         state=case.state, action=action, side=side, payload=payload, facts=case.facts
@@ -378,7 +364,7 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
     submission_id = str(message.submission_id)
     if session.scalar(select(CaseEvent.id).where(CaseEvent.submission_id == submission_id)):
         return  # already applied: a redelivered submission
-    workflow = workflow_for(case.case_type)
+    workflow = case_types(session).workflow(case.case_type)
     try:
         if not case.shared:
             raise Conflict(f"case {case.reference} has not been submitted to {sender}")
@@ -439,7 +425,9 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     if case is None:
         if event.seq != 1:
             raise Deferred(f"case {message.reference}: waiting for its opening event")
-        case = created = _replica_case(node, sender, message)  # added once every check passed
+        case = created = _replica_case(
+            session, node, sender, message
+        )  # added once every check passed
     if case.sequencer != sender:
         raise Rejected(f"case {case.reference} is sequenced by {case.sequencer}, not {sender}")
     if event.seq <= case.event_count:
@@ -459,7 +447,7 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     fields = {**event.model_dump(mode="json", exclude={"hash"}), "reference": case.reference}
     if event_hash(fields) != event.hash:
         raise Rejected(f"case {case.reference}: event {event.seq} does not match its hash")
-    workflow = workflow_for(case.case_type)
+    workflow = case_types(session).workflow(case.case_type)
     if event.seq > 1:
         expected_node = (
             case.requesting_node if event.side is Side.REQUESTING else case.requested_node
@@ -488,7 +476,7 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
             pending.event_seq = event.seq
             pending.resolved_at = utcnow()
     if created is not None:
-        for received in RECEIVED_HOOKS:
+        for received in case_types(session).get(case.case_type).on_receipt:
             received(session, node, case)
 
 
@@ -572,12 +560,12 @@ def _new_case(header: CaseHeader, workflow: Workflow, now: datetime, *, peer: st
     )
 
 
-def _replica_case(node: NodeIdentity, sender: str, message: EventMessage) -> Case:
+def _replica_case(session: Session, node: NodeIdentity, sender: str, message: EventMessage) -> Case:
     if message.event.action != OPEN_ACTION:
         raise Rejected(f"case {message.reference}: event 1 is {message.event.action!r}, not open")
     try:
         header = CaseHeader.model_validate(message.event.payload)
-        workflow = workflow_for(header.case_type)
+        workflow = case_types(session).workflow(header.case_type)
         workflow.validate_opening(header.details)
     except (ValueError, AccordError) as exc:
         raise Rejected(f"case {message.reference}: bad opening event: {exc}") from None
@@ -633,7 +621,7 @@ def _append(
         for item in backlog:
             _replicate(session, case, item)
         if not was_shared:
-            for hook in SHARED_HOOKS:
+            for hook in case_types(session).on_shared:
                 hook(session, node, case, backlog)
     return row
 
@@ -687,7 +675,7 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
 
 def refold(session: Session, *, case: Case) -> CaseFold:
     """Recompute the case's state from its whole log (the cached row must agree)."""
-    workflow = workflow_for(case.case_type)
+    workflow = case_types(session).workflow(case.case_type)
     rows = session.execute(
         select(CaseEvent.action, CaseEvent.occurred_at, CaseEvent.payload)
         .where(CaseEvent.case_id == case.id)
@@ -701,7 +689,7 @@ def refold(session: Session, *, case: Case) -> CaseFold:
 
 def describe(session: Session, *, case: Case, node_name: str, detailed: bool = True) -> CaseDetail:
     """The case as this node's officers see it, with what they may do next."""
-    workflow = workflow_for(case.case_type)
+    workflow = case_types(session).workflow(case.case_type)
     side = side_of(case, node_name)
     state = workflow.state(case.state)
     now = utcnow()

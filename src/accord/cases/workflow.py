@@ -100,6 +100,10 @@ class Action:
     stops: tuple[str, ...] = ()
     guard: Guard | None = None
     """A rule on the case's facts beyond its state (e.g. every person settled before closing)."""
+    review: bool = False
+    """It records a legal review: only a legal reviewer may take it."""
+    bookkeeping: bool = False
+    """Always open to its side (a note, a withdrawal): never a "next step" in an officer's queue."""
 
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:

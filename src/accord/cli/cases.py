@@ -8,12 +8,12 @@ import typer
 from rich.table import Table
 
 from accord.cases import service
-from accord.cases.definitions import workflow_for
 from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
 from accord.cli.common import console, node_runtime, print_json, read_json
+from accord.composition import assemble
 from accord.core.clock import parse_duration, utcnow
 from accord.core.errors import InvalidInput
 from accord.federation.client import asker
@@ -219,7 +219,7 @@ def diagram(
     """Draw a case type's workflow as SVG (generated from its declaration)."""
     if lang not in ("en", "zh"):
         raise InvalidInput("--lang must be en or zh")
-    workflow = workflow_for(case_type)
+    workflow = assemble().case_types.workflow(case_type)
     if state:
         workflow.state(state)  # a clear error for an unknown state
     out.write_text(render_svg(workflow, current=state, lang="en" if lang == "en" else "zh"))

@@ -12,10 +12,11 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core import jsontext
 from accord.core.errors import InvalidInput
-from accord.core.runtime import Runtime
+from accord.runtime import Runtime
 
 console = Console(soft_wrap=True)
 
@@ -27,12 +28,7 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 
 def runtime_from(ctx: typer.Context) -> Runtime:
-    import accord.attachments.replication
-    import accord.cases.replication
-    import accord.cyber.taxii.replication
-    import accord.identity.integration  # noqa: F401  (screens cases as they arrive)
-
-    return Runtime.open(settings_from(ctx))
+    return Runtime.open(settings_from(ctx), assemble())
 
 
 @contextmanager

@@ -21,9 +21,10 @@ from rich.console import Console
 from accord.accounts.service import create_user, issue_token
 from accord.cli import scenarios
 from accord.cli.scenarios import Scenario
+from accord.composition import assemble
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
-from accord.core.permissions import REVIEW_ACTIONS, Role
+from accord.core.permissions import Role
 from accord.federation.node import TOKEN_FILE, init_node
 from accord.federation.peers import add_peer
 from accord.federation.schemas import NodeCard
@@ -67,7 +68,8 @@ class RunningNode:
 
     def act(self, reference: str, action: str, payload: dict[str, Any]) -> Any:
         """Take an action as the officer, or as the legal reviewer for a review action."""
-        client = self.reviewer if action in REVIEW_ACTIONS else self.client
+        reviewed = assemble().case_types.of_reference(reference).needs_review(action)
+        client = self.reviewer if reviewed else self.client
         response = client.post(
             f"{self.url}/api/v1/cases/{reference}/actions",
             json={"action": action, "payload": payload},

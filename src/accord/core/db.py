@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -86,11 +86,28 @@ _WRITER = "accord_writer"
 READ_ONLY = "accord_read_only"
 
 
-def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+def session_factory(
+    engine: Engine, *, read_only: bool = False, parts: Iterable[object] = ()
+) -> sessionmaker[Session]:
     """Sessions on `engine`; read-only ones start a plain (deferred) transaction on SQLite, so
-    readers never queue behind writers."""
+    readers never queue behind writers. Each session carries `parts` (what the composition root
+    assembled: case types, message kinds), found again with `provided`."""
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    return sessionmaker(bind, expire_on_commit=False, info={type(p): p for p in parts})
+
+
+_Part = TypeVar("_Part")
+
+
+def provided(session: Session, part: type[_Part]) -> _Part:
+    """The `part` that the session's factory was given (see `session_factory`)."""
+    found = session.info.get(part)
+    if not isinstance(found, part):
+        raise LookupError(
+            f"this session carries no {part.__name__}: open sessions through a Runtime given "
+            "the registry that accord.composition.assemble() builds"
+        )
+    return found
 
 
 @contextmanager

@@ -21,7 +21,7 @@ class Permission(StrEnum):
     CASE_OPEN = "case:open"
     CASE_ACT = "case:act"
     CASE_REVIEW = "case:review"
-    """take legal-review actions (approve, accept, record_review, refuse)"""
+    """take the actions that record a legal review (each case type declares which)"""
     CASE_SHARE = "case:share"
     ATTACHMENT_WRITE = "attachment:write"
     PEER_READ = "peer:read"
@@ -73,11 +73,6 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
 }
-
-# Actions that record a legal review: only a legal reviewer may take them.
-REVIEW_ACTIONS = frozenset(
-    {"approve_and_submit", "return_to_draft", "accept", "refuse", "record_review"}
-)
 
 
 def allows(role: Role, permission: Permission) -> bool:

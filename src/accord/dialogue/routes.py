@@ -14,10 +14,10 @@ from accord.api import RuntimeDep, audited, require
 from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput
 from accord.core.permissions import Permission
-from accord.core.runtime import Runtime
 from accord.dialogue import brief, service
 from accord.dialogue.schemas import MechanismIn, MechanismOut, RoundActionIn, RoundIn, RoundOut
 from accord.federation.peers import list_peers
+from accord.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/dialogue", tags=["dialogue"])
 

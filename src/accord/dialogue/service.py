@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.cases import service as cases
-from accord.cases.definitions import workflow_for
+from accord.cases.casetype import case_types
 from accord.cases.definitions.round import AGENDA, HELD, OUTCOMES, ROUND, ROUND_DETAILS
 from accord.cases.enums import Area, HandlingCode, OutcomeStatus, Priority, Side
 from accord.cases.models import Case, CaseEvent
@@ -87,9 +87,6 @@ def check_round_opening(session: Session, details: dict[str, Any]) -> None:
             f"round {details['number']} of {mechanism.code} already exists ({taken[0]}); "
             "cancel it first or choose another number"
         )
-
-
-cases.OPENING_CHECKS.setdefault(ROUND.case_type, []).append(check_round_opening)
 
 
 def open_round(
@@ -249,7 +246,7 @@ def case_records(session: Session) -> list[CaseRecord]:
         )
     records = []
     for case in session.scalars(select(Case).where(Case.case_type != ROUND.case_type)):
-        workflow = workflow_for(case.case_type)
+        workflow = case_types(session).workflow(case.case_type)
         records.append(
             CaseRecord(
                 reference=case.reference,

@@ -26,7 +26,7 @@ from accord.core.db import unit_of_work
 from accord.core.dialects import try_exclusive
 from accord.federation.envelope import EnvelopeRefused, open_body, sign_document, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
-from accord.federation.kinds import KINDS, Deferred, Kind, Rejected
+from accord.federation.kinds import Deferred, Kind, Rejected, kinds_of
 from accord.federation.models import InboxItem, QuarantineItem
 from accord.federation.peers import find_peer, peer_keys
 from accord.federation.schemas import Envelope
@@ -201,7 +201,7 @@ def _parse_body(
         raise Rejected(exc.reason) from None
     if contains_nul(body):
         raise Rejected("body contains NUL (U+0000) characters")
-    kind = KINDS.get(envelope.kind)
+    kind = kinds_of(session).get(envelope.kind)
     if kind is None:
         raise Rejected(f"unknown message kind {envelope.kind!r}")
     try:
@@ -403,7 +403,7 @@ def _process_batch(session: Session, node: NodeIdentity, *, limit: int, isolate:
     )
     advanced: set[str] = set()
     for item in items:
-        kind = KINDS.get(item.kind)
+        kind = kinds_of(session).get(item.kind)
         try:
             if kind is None or kind.handler is None:
                 raise Rejected(f"no handler for kind {item.kind!r}")

@@ -1,17 +1,19 @@
 """Message kinds: the schema each body must match, and the handler that processes it.
 
-Capabilities register their kinds here at import, so federation depends on none of them.
+Each capability declares its kinds; the composition root collects them into `Kinds` and hands
+them to the runtime, so federation depends on none of the capabilities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from accord.core.db import provided
 from accord.federation.keys import NodeIdentity
 
 
@@ -40,8 +42,24 @@ class Kind:
     query: Query | None = None
 
 
-KINDS: dict[str, Kind] = {}
+class Kinds:
+    """The message kinds this node speaks, by name."""
+
+    def __init__(self, kinds: Iterable[Kind]) -> None:
+        self._by_name: dict[str, Kind] = {}
+        for kind in kinds:
+            if kind.name in self._by_name:
+                raise ValueError(f"message kind {kind.name!r} declared twice")
+            self._by_name[kind.name] = kind
+
+    def get(self, name: str) -> Kind | None:
+        return self._by_name.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
 
 
-def register(kind: Kind) -> None:
-    KINDS[kind.name] = kind
+def kinds_of(session: Session) -> Kinds:
+    """The message kinds of the runtime that opened `session`."""
+    return provided(session, Kinds)

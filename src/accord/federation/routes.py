@@ -16,10 +16,10 @@ from accord.api import ErrorOut, RuntimeDep, require
 from accord.audit import service as audit
 from accord.core import jsontext
 from accord.core.permissions import Permission
-from accord.core.runtime import Runtime
 from accord.federation import inbox, outbox
 from accord.federation.peers import add_peer, list_peers
 from accord.federation.schemas import Envelope, NodeCard, ReceiptBatch
+from accord.runtime import Runtime
 
 wire = APIRouter(prefix="/federation/v1", tags=["federation"])
 api = APIRouter(prefix="/api/v1", tags=["federation"])

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from accord.cases import service as cases
+from accord.cases.casetype import case_types
 from accord.cases.enums import PersonStatus, Side
 from accord.cases.models import Case
 from accord.core.clock import iso, utcnow
@@ -32,7 +33,6 @@ from accord.identity.screening import Decision, Screener
 
 log = logging.getLogger(__name__)
 
-SCREENED_TYPES = ("removal", "fugitive")
 ON_RECEIPT = "screening on receipt"
 # A case's screening is the screening job with this id: found without a column of its own.
 _CASE_SCREENING = UUID("6f1d2a9e-4c3b-5a7d-9e8f-0a1b2c3d4e5f")
@@ -75,40 +75,12 @@ def screening_id(reference: str) -> UUID:
     return uuid5(_CASE_SCREENING, reference)
 
 
-def subjects(case_type: str, details: Mapping[str, Any]) -> list[dict[str, object]]:
+def subjects(
+    session: Session, case_type: str, details: Mapping[str, Any]
+) -> list[dict[str, object]]:
     """The persons a case asks about, as record fields (`id` is the person's id in the case)."""
-    if case_type == "removal":
-        return [
-            {
-                "id": p["person_id"],
-                **{
-                    f: p.get(f, "")
-                    for f in (
-                        "name",
-                        "name_native",
-                        "birth_date",
-                        "sex",
-                        "nationality",
-                        "id_number",
-                        "passport_number",
-                    )
-                },
-            }
-            for p in details["persons"]
-        ]
-    # A notice names the family name apart: written in capitals, the name layer reads it as
-    # the surname whatever the order (CHEN Xiaoming).
-    nationalities = details.get("nationalities") or []
-    return [
-        {
-            "id": details.get("notice_id") or "subject",
-            "name": f"{details['name'].upper()} {details.get('forename', '')}".strip(),
-            "name_native": details.get("name_native", ""),
-            "birth_date": details.get("date_of_birth", ""),
-            "sex": details.get("sex", ""),
-            "nationality": nationalities[0] if len(nationalities) == 1 else "",
-        }
-    ]
+    screened = case_types(session).get(case_type).screened
+    return screened(details) if screened is not None else []
 
 
 def propose(screener: Screener, person: Mapping[str, object], row: int) -> dict[str, Any]:
@@ -142,9 +114,9 @@ def screen_case(session: Session, *, node: NodeIdentity, reference: str, by: str
     """Screen the case's persons against this node's records and store the proposals (again:
     a proposal already confirmed is kept as it was)."""
     case = cases.get_case(session, reference=reference)
-    _check_screened(case, node)
+    _check_screened(session, case, node)
     details = cases.header_of(session, case).details
-    persons = subjects(case.case_type, details)
+    persons = subjects(session, case.case_type, details)
     job = session.get(ScreeningJob, screening_id(reference))
     kept = {
         p["person_id"]: p for p in (job.results if job is not None else []) if p["confirmed_at"]
@@ -173,11 +145,11 @@ def screen_case(session: Session, *, node: NodeIdentity, reference: str, by: str
     return job
 
 
-def _check_screened(case: Case, node: NodeIdentity) -> None:
-    if case.case_type not in SCREENED_TYPES:
+def _check_screened(session: Session, case: Case, node: NodeIdentity) -> None:
+    if case_types(session).get(case.case_type).screened is None:
+        served = " and ".join(t.name for t in case_types(session).screened())
         raise InvalidInput(
-            f"{case.reference} is a {case.case_type} case; identity screening serves "
-            f"{' and '.join(SCREENED_TYPES)} cases"
+            f"{case.reference} is a {case.case_type} case; identity screening serves {served} cases"
         )
     if cases.side_of(case, node.name) is not Side.REQUESTED:
         raise InvalidInput(
@@ -189,7 +161,7 @@ def _check_screened(case: Case, node: NodeIdentity) -> None:
 def screen_on_receipt(session: Session, node: NodeIdentity, case: Case) -> None:
     """The hook run when a case arrives from the peer. Screening must never cost the case its
     arrival: a failure is recorded for the officer (who can screen again) and the case stored."""
-    if case.case_type not in SCREENED_TYPES or case.requested_node != node.name:
+    if case.requested_node != node.name:
         return
     try:
         with session.begin_nested():
@@ -307,6 +279,3 @@ def _payload(
         reason = "identity screening: no record of this person"
     text = "; ".join(t for t in (reason, note.strip()) if t)
     return {"person_id": person_id, "reason": text[:2000]}
-
-
-cases.RECEIVED_HOOKS.append(screen_on_receipt)

@@ -174,9 +174,10 @@ def confirm_proposal(
     """Confirm one person's proposal: the removal action it calls for (confirm_identity or
     deny_identity) is taken in the officer's name and reaches the case log."""
     with runtime.transaction() as session:
-        cases.get_visible_case(session, reference=reference, viewer=officer)
+        case = cases.get_visible_case(session, reference=reference, viewer=officer)
+        workflow = runtime.case_types.workflow(case.case_type)
         for action in set(integration.ACTION_OF.values()):
-            officer.require_action(action)
+            officer.require_action(review=workflow.action(action).review)
         done = integration.confirm(
             session,
             node=runtime.node,

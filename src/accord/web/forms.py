@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Literal, Protocol
 
+from accord.cases.casetype import CaseTypes
 from accord.cases.schemas import CaseHeader
 from accord.cases.workflow import json_schema
 from accord.core import jsontext
@@ -344,10 +345,8 @@ def header_schema(opening: Schema) -> Schema:
     return {**schema, "properties": {**schema["properties"], "details": details}, "$defs": defs}
 
 
-def schema_messages() -> list[str]:
+def schema_messages(case_types: CaseTypes) -> list[str]:
     """Every field label and hint that payload forms and timelines can show, for the catalog."""
-    from accord.cases.definitions import REGISTRY
-
     found: dict[str, None] = {}
 
     def walk(schema: Schema, defs: Mapping[str, Schema], depth: int = 0) -> None:
@@ -363,7 +362,7 @@ def schema_messages() -> list[str]:
             if "properties" in inner and depth < 4:
                 walk(inner, defs, depth + 1)
 
-    for workflow in REGISTRY.values():
+    for workflow in (t.workflow for t in case_types):
         opening = header_schema(workflow.opening.model_json_schema())
         walk(opening, opening["$defs"])
         for action in workflow.actions:

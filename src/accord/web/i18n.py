@@ -73,9 +73,10 @@ def extract_field_labels(
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """A Babel extractor (see babel.cfg): the labels and hints of every payload field of every
     case type, so that `pybabel extract` keeps them in the catalog."""
+    from accord.composition import assemble
     from accord.web.forms import schema_messages
 
     del fileobj, keywords, comment_tags, options  # the declarations are read, not the file
 
-    for message in schema_messages():
+    for message in schema_messages(assemble().case_types):
         yield 0, "gettext", message, ["payload field of a case action"]

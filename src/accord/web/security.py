@@ -17,7 +17,7 @@ from accord.accounts.service import Principal, principal_of, resolve_session
 from accord.core.errors import Forbidden
 from accord.core.labels import Lang
 from accord.core.limits import ASGIApp, Message, Receive, Scope, Send
-from accord.core.runtime import Runtime
+from accord.runtime import Runtime
 from accord.web.i18n import LANG_COOKIE, pick_language
 
 SESSION_COOKIE = "accord_session"

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     TEXT,
     Closure,
@@ -18,7 +19,7 @@ from accord.cases.definitions.common import (
     note_action,
     withdraw_action,
 )
-from accord.cases.enums import AssetKind, Side
+from accord.cases.enums import Area, AssetKind, Side
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 
 CURRENCY = r"^[A-Z]{3}$"
@@ -186,6 +187,7 @@ ASSET = Workflow(
             Who.REQUESTED,
             Refusal,
             stops=("trace", "freeze"),
+            review=True,
         ),
         Action(
             "transmit_forfeiture_order",
@@ -221,3 +223,5 @@ ASSET = Workflow(
         note_action(_OPEN),
     ),
 )
+
+ASSET_TYPE = CaseType(ASSET, default_area=Area.ASSET_RECOVERY)

@@ -82,10 +82,26 @@ def hours(routine: float, urgent: float, immediate: float) -> dict[Priority, tim
 
 
 def note_action(open_states: Iterable[str]) -> Action:
-    return Action("note", "Add a note", "添加备注", frozenset(open_states), None, Who.EITHER, Note)
+    return Action(
+        "note",
+        "Add a note",
+        "添加备注",
+        frozenset(open_states),
+        None,
+        Who.EITHER,
+        Note,
+        bookkeeping=True,
+    )
 
 
 def withdraw_action(states: Iterable[str]) -> Action:
     return Action(
-        "withdraw", "Withdraw", "撤回", frozenset(states), "withdrawn", Who.REQUESTING, Withdrawal
+        "withdraw",
+        "Withdraw",
+        "撤回",
+        frozenset(states),
+        "withdrawn",
+        Who.REQUESTING,
+        Withdrawal,
+        bookkeeping=True,
     )

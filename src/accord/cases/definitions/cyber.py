@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     TEXT,
     Closure,
@@ -17,7 +18,7 @@ from accord.cases.definitions.common import (
     note_action,
     withdraw_action,
 )
-from accord.cases.enums import CyberActivity, CyberMeasure, Side
+from accord.cases.enums import Area, CyberActivity, CyberMeasure, Side
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 
 INDICATOR_TYPES = ("ipv4", "ipv6", "cidr", "domain", "url", "md5", "sha1", "sha256", "email")
@@ -146,3 +147,5 @@ CYBER = Workflow(
         note_action(_OPEN),
     ),
 )
+
+CYBER_TYPE = CaseType(CYBER, default_area=Area.CYBERCRIME)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     TEXT,
     Closure,
@@ -19,9 +21,10 @@ from accord.cases.definitions.common import (
     note_action,
     withdraw_action,
 )
-from accord.cases.enums import ReturnRoute, Side
+from accord.cases.enums import Area, ReturnRoute, Side
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 from accord.core.errors import InvalidInput
+from accord.identity.integration import screen_on_receipt
 
 COUNTRY = r"^[A-Z]{2}$"
 
@@ -173,6 +176,7 @@ FUGITIVE = Workflow(
             Who.REQUESTED,
             FugitiveReview,
             stops=("review",),
+            review=True,
         ),
         Action(
             "refuse",
@@ -183,6 +187,7 @@ FUGITIVE = Workflow(
             Who.REQUESTED,
             Refusal,
             stops=("review",),
+            review=True,
         ),
         Action(
             "request_location",
@@ -311,3 +316,28 @@ def notice_title(details: dict[str, Any]) -> str:
     """A case title from a notice: the name and the charges."""
     charges = "; ".join(w["charge_translation"] or w["charge"] for w in details["arrest_warrants"])
     return (f"{details['name']} {details['forename']}".strip() + f" — {charges}")[:500]
+
+
+def person_sought(details: Mapping[str, Any]) -> list[dict[str, object]]:
+    """The notice's subject as record fields for identity screening. A notice names the family
+    name apart: written in capitals, the name layer reads it as the surname whatever the order
+    (CHEN Xiaoming)."""
+    nationalities = details.get("nationalities") or []
+    return [
+        {
+            "id": details.get("notice_id") or "subject",
+            "name": f"{details['name'].upper()} {details.get('forename', '')}".strip(),
+            "name_native": details.get("name_native", ""),
+            "birth_date": details.get("date_of_birth", ""),
+            "sex": details.get("sex", ""),
+            "nationality": nationalities[0] if len(nationalities) == 1 else "",
+        }
+    ]
+
+
+FUGITIVE_TYPE = CaseType(
+    FUGITIVE,
+    default_area=Area.FUGITIVES,
+    on_receipt=(screen_on_receipt,),
+    screened=person_sought,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     TEXT,
     Payload,
@@ -12,6 +13,7 @@ from accord.cases.definitions.common import (
     note_action,
 )
 from accord.cases.enums import (
+    Area,
     FeedbackOutcome,
     InformationReliability,
     Side,
@@ -147,3 +149,5 @@ INTEL = Workflow(
         note_action({"shared", "acknowledged", "clarification"}),
     ),
 )
+
+INTEL_TYPE = CaseType(INTEL, default_area=Area.TRANSNATIONAL_CRIME)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     TEXT,
     Closure,
@@ -15,7 +16,7 @@ from accord.cases.definitions.common import (
     note_action,
     withdraw_action,
 )
-from accord.cases.enums import HandlingCode, MlaAssistance, Side
+from accord.cases.enums import Area, HandlingCode, MlaAssistance, Side
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 
 
@@ -108,6 +109,7 @@ MLA = Workflow(
             "draft",
             Who.REQUESTING,
             ReviewReturn,
+            review=True,
         ),
         Action(
             "approve_and_submit",
@@ -118,6 +120,7 @@ MLA = Workflow(
             Who.REQUESTING,
             LegalReview,
             starts=("acknowledge", "decide"),
+            review=True,
         ),
         Action(
             "acknowledge",
@@ -170,6 +173,7 @@ MLA = Workflow(
             LegalReview,
             starts=("execute",),
             stops=("decide",),
+            review=True,
         ),
         Action(
             "refuse",
@@ -179,6 +183,7 @@ MLA = Workflow(
             "refused",
             Who.REQUESTED,
             Refusal,
+            review=True,
         ),
         Action(
             "begin_execution",
@@ -215,3 +220,5 @@ MLA = Workflow(
         note_action(_OPEN),
     ),
 )
+
+MLA_TYPE = CaseType(MLA, default_area=Area.JUDICIAL_ASSISTANCE, share_action="approve_and_submit")

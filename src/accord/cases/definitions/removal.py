@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     Closure,
     Payload,
@@ -17,8 +18,9 @@ from accord.cases.definitions.common import (
     note_action,
     withdraw_action,
 )
-from accord.cases.enums import PersonStatus, Side
+from accord.cases.enums import Area, PersonStatus, Side
 from accord.cases.workflow import Action, DeadlineRule, Guard, State, Who, Workflow
+from accord.identity.integration import screen_on_receipt
 
 PERSONS = "persons"
 
@@ -229,4 +231,30 @@ REMOVAL = Workflow(
         withdraw_action(_OPEN),
         note_action(_OPEN),
     ),
+)
+
+SCREENED_FIELDS = (
+    "name",
+    "name_native",
+    "birth_date",
+    "sex",
+    "nationality",
+    "id_number",
+    "passport_number",
+)
+
+
+def persons_asked_about(details: Mapping[str, Any]) -> list[dict[str, object]]:
+    """The batch's persons as record fields for identity screening (`id`: the person's id)."""
+    return [
+        {"id": p["person_id"], **{f: p.get(f, "") for f in SCREENED_FIELDS}}
+        for p in details["persons"]
+    ]
+
+
+REMOVAL_TYPE = CaseType(
+    REMOVAL,
+    default_area=Area.IMMIGRATION,
+    on_receipt=(screen_on_receipt,),
+    screened=persons_asked_about,
 )

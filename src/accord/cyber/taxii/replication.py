@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from accord.cyber.taxii import service
-from accord.federation.kinds import Kind, register
+from accord.federation.kinds import Kind
 
 
 def _stream(_message: Any) -> str:
     return "taxii"
 
 
-register(
-    Kind(service.OBJECTS_KIND, service.ObjectsMessage, _stream, handler=service.receive_objects)
+KINDS = (
+    Kind(service.OBJECTS_KIND, service.ObjectsMessage, _stream, handler=service.receive_objects),
 )

@@ -20,9 +20,9 @@ from accord.api import RuntimeDep, audited, require
 from accord.core.clock import iso
 from accord.core.errors import AccordError, InvalidInput
 from accord.core.permissions import Permission
-from accord.core.runtime import Runtime
 from accord.cyber.taxii import service
 from accord.cyber.taxii.service import ObjectFilter, Page, VersionMatch
+from accord.runtime import Runtime
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "cyber"

@@ -15,7 +15,7 @@ from accord.audit import service as audit
 from accord.audit.models import AuditEntry
 from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput, Unauthenticated
-from accord.core.runtime import Runtime
+from accord.runtime import Runtime
 from accord.web.i18n import LANG_COOKIE, LANGUAGES
 from accord.web.pages import WebRoute, render, see_other, svg, tr
 from accord.web.security import (

@@ -23,7 +23,7 @@ from accord.api import RuntimeDep, audited
 from accord.attachments import service as attachments
 from accord.attachments.models import Blob
 from accord.cases import service
-from accord.cases.definitions import REGISTRY, workflow_for
+from accord.cases.casetype import CaseTypes, case_types
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.models import Case, CaseEvent
@@ -33,10 +33,10 @@ from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput
 from accord.core.labels import Lang, label
 from accord.core.permissions import Permission
-from accord.core.runtime import Runtime
 from accord.core.schemas import MAX_OFFSET
 from accord.cyber import sightings
 from accord.federation.peers import list_peers
+from accord.runtime import Runtime
 from accord.web.forms import (
     FormField,
     Option,
@@ -51,19 +51,8 @@ from accord.web.security import CSRF_FIELD, Officer, check_csrf, signed_in
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-STANDING = 4
-"""An action open from this many states or more (a note, a withdrawal) is always there: it
-does not put a case in an officer's queue."""
 SOON = timedelta(days=7)
 DUE_FILTERS = {"overdue": timedelta(0), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-DEFAULT_AREA = {
-    "mla": Area.JUDICIAL_ASSISTANCE,
-    "fugitive": Area.FUGITIVES,
-    "asset": Area.ASSET_RECOVERY,
-    "removal": Area.IMMIGRATION,
-    "intel": Area.TRANSNATIONAL_CRIME,
-    "cyber": Area.CYBERCRIME,
-}
 HEADER_SHOWN = ("title", "area", "priority", "handling_code", "details")
 
 
@@ -85,19 +74,16 @@ def _pick(lang: Lang, en: str, zh: str) -> str:
     return en if lang == "en" else zh
 
 
-def _next_steps(case: Case, node_name: str, principal: Principal) -> list[Action]:
-    """What this officer could do now on the case that moves it on (their queue)."""
+def _next_steps(types: CaseTypes, case: Case, node_name: str, principal: Principal) -> list[Action]:
+    """What this officer could do now on the case that moves it on (their queue): the case
+    type's next steps for our side, without its bookkeeping (notes, withdrawal)."""
     if case.sequencer != node_name and not case.shared:
         return []
-    workflow = workflow_for(case.case_type)
-    if workflow.state(case.state).final:
+    declared = types.get(case.case_type)
+    if declared.workflow.state(case.state).final:
         return []
     side = service.side_of(case, node_name)
-    return [
-        a
-        for a in workflow.available(case.state, side)
-        if len(a.sources) < STANDING and principal.may_take(a.name)
-    ]
+    return [a for a in declared.next_steps(case.state, side) if principal.may_take(review=a.review)]
 
 
 @dataclass(frozen=True)
@@ -120,8 +106,8 @@ class Row:
     next_steps: list[str]
 
 
-def _row(case: Case, node_name: str, principal: Principal, lang: Lang) -> Row:
-    workflow = workflow_for(case.case_type)
+def _row(types: CaseTypes, case: Case, node_name: str, principal: Principal, lang: Lang) -> Row:
+    workflow = types.workflow(case.case_type)
     state = workflow.state(case.state)
     now = utcnow()
     return Row(
@@ -138,7 +124,9 @@ def _row(case: Case, node_name: str, principal: Principal, lang: Lang) -> Row:
         updated_at=case.updated_at,
         next_due_at=case.next_due_at,
         overdue=case.next_due_at is not None and case.next_due_at < now,
-        next_steps=[_pick(lang, a.en, a.zh) for a in _next_steps(case, node_name, principal)],
+        next_steps=[
+            _pick(lang, a.en, a.zh) for a in _next_steps(types, case, node_name, principal)
+        ],
     )
 
 
@@ -191,15 +179,16 @@ def dashboard(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response
     with runtime.transaction() as session:
         recent_cases, _ = service.list_cases(session, viewer=me.principal, limit=200)
         due_cases, _ = service.list_cases(session, viewer=me.principal, due_within=SOON, limit=100)
+        types = runtime.case_types
         queue = [
-            _row(c, node_name, me.principal, lang)
+            _row(types, c, node_name, me.principal, lang)
             for c in recent_cases
-            if _next_steps(c, node_name, me.principal)
+            if _next_steps(types, c, node_name, me.principal)
         ]
         deadlines: list[dict[str, Any]] = []
         horizon = utcnow() + SOON
         for case in due_cases:
-            workflow = workflow_for(case.case_type)
+            workflow = types.workflow(case.case_type)
             side = service.side_of(case, node_name)
             for due in service.open_deadlines(case):
                 if due.due_at <= horizon:
@@ -217,7 +206,7 @@ def dashboard(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response
         deadlines.sort(key=lambda d: d["due_at"])
         latest = service.last_events(session, cases=recent_cases[:10])
         activity = [
-            _event_line(case, latest[case.id], lang)
+            _event_line(types, case, latest[case.id], lang)
             for case in recent_cases[:10]
             if case.id in latest
         ]
@@ -244,8 +233,8 @@ def _action_label(workflow: Workflow, action: str, lang: Lang) -> str:
     return _pick(lang, declared.en, declared.zh)
 
 
-def _event_line(case: Case, event: CaseEvent, lang: Lang) -> dict[str, Any]:
-    workflow = workflow_for(case.case_type)
+def _event_line(types: CaseTypes, case: Case, event: CaseEvent, lang: Lang) -> dict[str, Any]:
+    workflow = types.workflow(case.case_type)
     state = workflow.state(event.state_after)
     return {
         "reference": case.reference,
@@ -262,8 +251,12 @@ def _event_line(case: Case, event: CaseEvent, lang: Lang) -> dict[str, Any]:
 # -- case list --------------------------------------------------------------------------------
 
 
-def _state_options(case_type: str, lang: Lang) -> list[Option]:
-    workflows = [REGISTRY[case_type]] if case_type in REGISTRY else list(REGISTRY.values())
+def _type_options(types: CaseTypes, lang: Lang) -> list[Option]:
+    return [Option(t.name, _pick(lang, t.en, t.zh)) for t in types]
+
+
+def _state_options(types: CaseTypes, case_type: str, lang: Lang) -> list[Option]:
+    workflows = [types.workflow(case_type)] if case_type in types else [t.workflow for t in types]
     seen: dict[str, Option] = {}
     for workflow in workflows:
         for state in workflow.states:
@@ -295,7 +288,7 @@ def case_list(
             offset=offset,
             limit=limit,
         )
-        shown = [_row(c, runtime.node.name, me.principal, lang) for c in rows]
+        shown = [_row(runtime.case_types, c, runtime.node.name, me.principal, lang) for c in rows]
         audited(session, me.principal, "case.list", request, detail={"count": len(rows)})
     _ = tr(lang)
     return render(
@@ -307,10 +300,8 @@ def case_list(
             "offset": offset,
             "limit": limit,
             "filters": {"state": state, "type": type, "due": due},
-            "type_options": [
-                Option(name, _pick(lang, wf.en, wf.zh)) for name, wf in REGISTRY.items()
-            ],
-            "state_options": _state_options(type, lang),
+            "type_options": _type_options(runtime.case_types, lang),
+            "state_options": _state_options(runtime.case_types, type, lang),
             "due_options": [
                 Option("overdue", _("Overdue")),
                 Option("7d", _("Due within 7 days")),
@@ -351,10 +342,11 @@ def _opening_fields(
         value=chosen or (peers[0].value if peers else ""),
         error=(errors or {}).get("peer", ""),
     )
+    declared = case_types(session).get(case_type)
     for f in header:
         if f.name == "area" and not posted:
-            f.value = DEFAULT_AREA.get(case_type, Area.JUDICIAL_ASSISTANCE).value
-    workflow = workflow_for(case_type)
+            f.value = declared.default_area.value
+    workflow = declared.workflow
     details = form_fields(
         workflow.opening.model_json_schema(),
         lang,
@@ -370,14 +362,15 @@ def new_case_page(
     request: Request, runtime: RuntimeDep, me: OfficerDep, type: str = "mla"
 ) -> Response:
     me.principal.require(Permission.CASE_OPEN)
-    workflow_for(type)
+    runtime.case_types.get(type)
     with runtime.reading() as session:
         header, details = _opening_fields(session, type, me.lang)
-    return _new_case(request, me, type, header, details, [])
+    return _new_case(request, runtime.case_types, me, type, header, details, [])
 
 
 def _new_case(
     request: Request,
+    types: CaseTypes,
     me: Officer,
     case_type: str,
     header: list[FormField],
@@ -390,9 +383,7 @@ def _new_case(
         "cases/new.html",
         {
             "case_type": case_type,
-            "type_options": [
-                Option(name, _pick(lang, wf.en, wf.zh)) for name, wf in REGISTRY.items()
-            ],
+            "type_options": _type_options(types, lang),
             "header_fields": header,
             "detail_fields": details,
             "errors": errors,
@@ -408,7 +399,7 @@ def open_case(
 ) -> Response:
     check_csrf(form.get(CSRF_FIELD), me.csrf)
     me.principal.require(Permission.CASE_OPEN)
-    workflow = workflow_for(type)
+    workflow = runtime.case_types.workflow(type)
     try:
         details = parse_form(workflow.opening.model_json_schema(), form, prefix="d.")
         with runtime.transaction() as session:
@@ -437,11 +428,15 @@ def open_case(
             header, detail_fields = _opening_fields(
                 session, type, me.lang, posted=form, errors=_details_errors(by_field, exc)
             )
-        return _new_case(request, me, type, header, detail_fields, general or [exc.message])
+        return _new_case(
+            request, runtime.case_types, me, type, header, detail_fields, general or [exc.message]
+        )
     except AccordError as exc:
         with runtime.reading() as session:
             header, detail_fields = _opening_fields(session, type, me.lang, posted=form)
-        return _new_case(request, me, type, header, detail_fields, [exc.message])
+        return _new_case(
+            request, runtime.case_types, me, type, header, detail_fields, [exc.message]
+        )
     return see_other(f"/cases/{reference}")
 
 
@@ -529,7 +524,7 @@ def _case_context(
     node_name = runtime.node.name
     case = service.get_visible_case(session, reference=reference, viewer=me.principal)
     detail = service.describe(session, case=case, node_name=node_name)
-    workflow = workflow_for(case.case_type)
+    workflow = runtime.case_types.workflow(case.case_type)
     events = service.case_log(session, reference=reference)
     schemas: dict[str, dict[str, Any]] = {OPEN_ACTION: header_schema(json_schema(workflow.opening))}
     timeline = []
@@ -556,7 +551,11 @@ def _case_context(
             }
         )
     forms, failed_elsewhere = action_forms(
-        detail, workflow, lang, failed, allowed=me.principal.may_take
+        detail,
+        workflow,
+        lang,
+        failed,
+        allowed=lambda name: me.principal.may_take(review=workflow.action(name).review),
     )
     return {
         "case": detail,
@@ -706,11 +705,12 @@ def act(
     """Take one of the case's available actions with the payload typed into its form."""
     check_csrf(form.get(CSRF_FIELD), me.csrf)
     action = str(form.get("action", ""))
-    me.principal.require_action(action)
+    me.principal.require(Permission.CASE_ACT)
     try:
         with runtime.transaction() as session:
             case = service.get_visible_case(session, reference=reference, viewer=me.principal)
-            declared = workflow_for(case.case_type).action(action)
+            declared = runtime.case_types.workflow(case.case_type).action(action)
+            me.principal.require_action(review=declared.review)
             payload = parse_form(declared.payload.model_json_schema(), form, prefix=f"{action}.")
             service.act(
                 session,

@@ -1,4 +1,5 @@
-"""One running node: settings, engine, sessions, identity and workers, shared by every adapter."""
+"""One running node: settings, engine, sessions, its identity and what the composition root
+assembled (case types, message kinds), shared by every adapter (API, web UI, CLI, workers)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,49 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.cases.casetype import CaseTypes
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.federation.keys import NodeIdentity
+from accord.federation.kinds import Kinds
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What `accord.composition.assemble()` builds: every case type and message kind."""
+
+    case_types: CaseTypes
+    kinds: Kinds
+
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """What each session carries, for the services to find (`core.db.provided`)."""
+        return (self.case_types, self.kinds)
 
 
 @dataclass
 class Runtime:
     settings: Settings
+    registry: Registry
     engine: Engine
     factory: sessionmaker[Session]
     read_factory: sessionmaker[Session]
     _node: NodeIdentity | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings) -> Runtime:
+    def open(cls, settings: Settings, registry: Registry) -> Runtime:
         engine = make_engine(settings.resolved_database_url)
         return cls(
             settings=settings,
+            registry=registry,
             engine=engine,
-            factory=session_factory(engine),
-            read_factory=session_factory(engine, read_only=True),
+            factory=session_factory(engine, parts=registry.parts),
+            read_factory=session_factory(engine, read_only=True, parts=registry.parts),
         )
+
+    @property
+    def case_types(self) -> CaseTypes:
+        return self.registry.case_types
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
