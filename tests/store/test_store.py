@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from accord.core.db import make_engine
 from accord.core.migrate import alembic_config, upgrade
-from accord.core.models import Base
+from accord.models import Base
 
 
 def test_migrations_create_every_model_table_and_are_idempotent(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from accord.core.db import make_engine
-from accord.core.models import Base
+from accord.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -372,7 +372,7 @@ def _restore_database(url: str, staged: Path, engine: Engine) -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
         os.replace(staged, path)
         return
-    from accord.core.models import Base
+    from accord.models import Base
 
     with engine.begin() as connection:  # the tables of the node being replaced, if any
         Base.metadata.drop_all(connection, checkfirst=True)

@@ -1,4 +1,4 @@
-"""Import every model module so that Base.metadata knows all tables (Alembic, tests)."""
+"""Every model module imported, so that Base.metadata knows all tables (Alembic, backup, tests)."""
 
 from accord.accounts import models as accounts_models
 from accord.attachments import models as attachments_models
