@@ -5,12 +5,47 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from accord.dialogue.scorecard import CaseRecord, LoggedEvent, percentile, side_figures, stuck
+from accord.composition import assemble
+from accord.dialogue.scorecard import (
+    CaseRecord,
+    Figure,
+    LoggedEvent,
+    percentile,
+    side_figures,
+    stuck,
+)
 
 US, CN = "US-DOJ", "CN-MOJ"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 7, 1, tzinfo=UTC)
-MLA_FINAL = frozenset({"closed", "refused", "withdrawn"})
+TYPES = assemble().case_types
+MEASURES = {t.name: t.metrics for t in TYPES if t.metrics is not None}
+
+
+def record(
+    case_type: str,
+    ref: str,
+    requesting: str,
+    requested: str,
+    events: list[LoggedEvent],
+    deadlines: tuple[Any, ...] = (),
+) -> CaseRecord:
+    """A case log as the scorecard reads it, with what its type declares."""
+    declared = TYPES.get(case_type)
+    return CaseRecord(
+        ref,
+        case_type,
+        declared.default_area.value,
+        requesting,
+        requested,
+        tuple(events),
+        frozenset(s.name for s in declared.workflow.states if s.final),
+        deadlines,
+        share_action=declared.share_action,
+        withdrawn_states=declared.withdrawn_states,
+        refused_states=declared.refused_states,
+        bookkeeping=declared.bookkeeping,
+    )
 
 
 def day(n: float) -> datetime:
@@ -22,9 +57,7 @@ def ev(seq: int, action: str, side: str, at: datetime, state: str, **payload: An
 
 
 def mla(ref: str, events: list[LoggedEvent], deadlines: tuple[Any, ...] = ()) -> CaseRecord:
-    return CaseRecord(
-        ref, "mla", "judicial_assistance", US, CN, tuple(events), MLA_FINAL, deadlines
-    )
+    return record("mla", ref, US, CN, events, deadlines)
 
 
 def submitted(at: datetime) -> list[LoggedEvent]:
@@ -135,12 +168,11 @@ def test_removal_persons_and_the_thirty_day_clock() -> None:
         ev(6, "issue_travel_document", "requested", day(50), "in_progress", person_id="P2"),
         ev(7, "record_removal", "requesting", day(25), "in_progress", person_id="P1"),
     ]
-    record = CaseRecord(
-        "R", "removal", "immigration", US, CN, tuple(events), frozenset({"closed", "withdrawn"})
-    )
-    cn = side_figures([record], node=CN, start=START, end=END)
-    assert cn.removal_persons_verified.value == 2 and cn.removal_persons_removed.value == 1
-    assert cn.removal_documented_within_30d.value == 0.5  # P1 in 17 days, P2 in 47
+    removal = record("removal", "R", US, CN, events)
+    cn = side_figures([removal], node=CN, start=START, end=END, measures=MEASURES).metrics
+    assert cn["removal_persons_verified"] == Figure(2, ["R"])
+    assert cn["removal_persons_removed"] == Figure(1, ["R"])
+    assert cn["removal_documented_within_30d"] == Figure(0.5, ["R"])  # P1 in 17 days, P2 in 47
 
 
 def test_assets_returned_are_summed_exactly_per_currency() -> None:
@@ -163,18 +195,9 @@ def test_assets_returned_are_summed_exactly_per_currency() -> None:
             amounts=[{"currency": "USD", "amount": "0.20"}],
         ),
     ]
-    record = CaseRecord(
-        "S",
-        "asset",
-        "asset_recovery",
-        CN,
-        US,
-        tuple(events),
-        frozenset({"closed", "refused", "withdrawn"}),
-    )
-    us = side_figures([record], node=US, start=START, end=END)
-    assert us.assets_returned["USD"].value == "0.30" and us.assets_returned["EUR"].value == "5"
-    assert us.assets_returned["USD"].cases == ["S"]
+    asset = record("asset", "S", CN, US, events)
+    us = side_figures([asset], node=US, start=START, end=END, measures=MEASURES).metrics
+    assert us["assets_returned"] == {"EUR": Figure("5", ["S"]), "USD": Figure("0.30", ["S"])}
 
 
 def test_the_cli_prints_a_zero_figure_and_a_dash_only_for_none() -> None:

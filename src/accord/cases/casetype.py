@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.cases.enums import Area, Side
+from accord.cases.metrics import Measure
 from accord.cases.models import Case, CaseEvent
 from accord.cases.workflow import Action, Workflow
 from accord.core.db import provided
@@ -63,6 +64,13 @@ class CaseType:
     shared at opening."""
     opening_checks: tuple[OpeningCheck, ...] = ()
     on_receipt: tuple[ReceivedHook, ...] = ()
+    withdrawn_states: frozenset[str] = frozenset()
+    """Final states that end a case without completing it (the scorecard leaves them out of
+    the completions)."""
+    refused_states: frozenset[str] = frozenset()
+    """Final states that complete a case by refusing it, with grounds in the payload."""
+    metrics: Measure | None = None
+    """The type's own scorecard figures (fugitives returned, assets returned per currency…)."""
     screened: Screened | None = None
     """The persons a case asks about, as record fields, for identity screening; None for a
     type whose cases name no one to screen."""
@@ -82,6 +90,14 @@ class CaseType:
                 )
         elif not self.workflow.state(self.workflow.initial).shared:
             raise DeclarationError(f"{where}: starts as a local draft but names no share action")
+        for name in self.withdrawn_states | self.refused_states:
+            if not self.workflow.state(name).final:
+                raise DeclarationError(f"{where}: {name!r} is not a final state")
+
+    @property
+    def bookkeeping(self) -> frozenset[str]:
+        """The actions that never move a case (notes, withdrawal)."""
+        return frozenset(a.name for a in self.workflow.actions if a.bookkeeping)
 
     @property
     def name(self) -> str:

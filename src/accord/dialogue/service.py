@@ -5,7 +5,6 @@ node's case logs."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -246,7 +245,7 @@ def case_records(session: Session) -> list[CaseRecord]:
         )
     records = []
     for case in session.scalars(select(Case).where(Case.case_type != ROUND.case_type)):
-        workflow = case_types(session).workflow(case.case_type)
+        declared = case_types(session).get(case.case_type)
         records.append(
             CaseRecord(
                 reference=case.reference,
@@ -255,8 +254,12 @@ def case_records(session: Session) -> list[CaseRecord]:
                 requesting_node=case.requesting_node,
                 requested_node=case.requested_node,
                 events=tuple(events[case.id]),
-                final_states=frozenset(s.name for s in workflow.states if s.final),
+                final_states=frozenset(s.name for s in declared.workflow.states if s.final),
                 deadlines=tuple((d.name, d.owner.value, d.due_at) for d in open_deadlines(case)),
+                share_action=declared.share_action,
+                withdrawn_states=declared.withdrawn_states,
+                refused_states=declared.refused_states,
+                bookkeeping=declared.bookkeeping,
             )
         )
     return records
@@ -287,8 +290,10 @@ def scorecard(
         by_area[record.area].append(record)
     by_area["all"] = records
 
+    measures = {t.name: t.metrics for t in case_types(session) if t.metrics is not None}
+
     def figures(chosen: list[CaseRecord], node: str, a: datetime, b: datetime) -> dict[str, Any]:
-        return asdict(side_figures(chosen, node=node, start=a, end=b))
+        return side_figures(chosen, node=node, start=a, end=b, measures=measures).flat()
 
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from accord.cases.definitions.common import (
     withdraw_action,
 )
 from accord.cases.enums import Area, AssetKind, Side
+from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 
 CURRENCY = r"^[A-Z]{3}$"
@@ -224,4 +226,28 @@ ASSET = Workflow(
     ),
 )
 
-ASSET_TYPE = CaseType(ASSET, default_area=Area.ASSET_RECOVERY)
+
+def asset_figures(records: Sequence[CaseRecord], period: Period) -> Figures:
+    """Assets the requested side returned in the period, summed exactly per currency."""
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    cases: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        for event in record.events:
+            if event.action != "return_assets" or not period.holds(event.at):
+                continue
+            for item in event.payload.get("amounts", []):
+                amounts[item["currency"]] += Decimal(item["amount"])
+                if record.reference not in cases[item["currency"]]:
+                    cases[item["currency"]].append(record.reference)
+    return {
+        "assets_returned": {c: Figure(str(total), cases[c]) for c, total in sorted(amounts.items())}
+    }
+
+
+ASSET_TYPE = CaseType(
+    ASSET,
+    default_area=Area.ASSET_RECOVERY,
+    withdrawn_states=frozenset({"withdrawn"}),
+    refused_states=frozenset({"refused"}),
+    metrics=asset_figures,
+)

@@ -3,6 +3,7 @@ a result reported. Indicators travel as STIX with the case (see the cyber module
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import Field
@@ -19,6 +20,7 @@ from accord.cases.definitions.common import (
     withdraw_action,
 )
 from accord.cases.enums import Area, CyberActivity, CyberMeasure, Side
+from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 
 INDICATOR_TYPES = ("ipv4", "ipv6", "cidr", "domain", "url", "md5", "sha1", "sha256", "email")
@@ -148,4 +150,29 @@ CYBER = Workflow(
     ),
 )
 
-CYBER_TYPE = CaseType(CYBER, default_area=Area.CYBERCRIME)
+
+def cyber_figures(records: Sequence[CaseRecord], period: Period) -> Figures:
+    """Of the requests received in the period, the share acknowledged within the agreed
+    acknowledgement deadline."""
+    on_time, cases = 0, []
+    for record in records:
+        received = record.received_at
+        if received is None or not period.holds(received):
+            continue
+        limit = record.events[0].payload.get("deadline_seconds", {}).get("acknowledge")
+        if limit is None:
+            continue
+        cases.append(record.reference)
+        acknowledged = next((e for e in record.events if e.action == "acknowledge"), None)
+        if acknowledged is not None and (acknowledged.at - received).total_seconds() <= limit:
+            on_time += 1
+    share = round(on_time / len(cases), 4) if cases else None
+    return {"cyber_acknowledged_in_time": Figure(share, cases)}
+
+
+CYBER_TYPE = CaseType(
+    CYBER,
+    default_area=Area.CYBERCRIME,
+    withdrawn_states=frozenset({"withdrawn"}),
+    metrics=cyber_figures,
+)

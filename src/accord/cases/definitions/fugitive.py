@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,7 @@ from accord.cases.definitions.common import (
     withdraw_action,
 )
 from accord.cases.enums import Area, ReturnRoute, Side
+from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
 from accord.core.errors import InvalidInput
 from accord.identity.integration import screen_on_receipt
@@ -335,9 +336,24 @@ def person_sought(details: Mapping[str, Any]) -> list[dict[str, object]]:
     ]
 
 
+def fugitive_figures(records: Sequence[CaseRecord], period: Period) -> Figures:
+    """Fugitives handed over by the requested side in the period."""
+    returned = Figure(0)
+    for record in records:
+        for event in record.events:
+            if event.action == "hand_over" and period.holds(event.at):
+                returned.value = int(returned.value or 0) + 1
+                returned.cases.append(record.reference)
+    returned.cases = sorted(set(returned.cases))
+    return {"fugitives_returned": returned}
+
+
 FUGITIVE_TYPE = CaseType(
     FUGITIVE,
     default_area=Area.FUGITIVES,
+    withdrawn_states=frozenset({"withdrawn"}),
+    refused_states=frozenset({"refused"}),
+    metrics=fugitive_figures,
     on_receipt=(screen_on_receipt,),
     screened=person_sought,
 )

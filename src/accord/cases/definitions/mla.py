@@ -221,4 +221,10 @@ MLA = Workflow(
     ),
 )
 
-MLA_TYPE = CaseType(MLA, default_area=Area.JUDICIAL_ASSISTANCE, share_action="approve_and_submit")
+MLA_TYPE = CaseType(
+    MLA,
+    default_area=Area.JUDICIAL_ASSISTANCE,
+    share_action="approve_and_submit",
+    withdrawn_states=frozenset({"withdrawn"}),
+    refused_states=frozenset({"refused"}),
+)

@@ -3,8 +3,8 @@ documents for travel; the requesting side removes them; the batch closes when al
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -19,6 +19,7 @@ from accord.cases.definitions.common import (
     withdraw_action,
 )
 from accord.cases.enums import Area, PersonStatus, Side
+from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import Action, DeadlineRule, Guard, State, Who, Workflow
 from accord.identity.integration import screen_on_receipt
 
@@ -252,9 +253,52 @@ def persons_asked_about(details: Mapping[str, Any]) -> list[dict[str, object]]:
     ]
 
 
+DOCUMENTED_WITHIN = timedelta(days=30)
+
+
+def removal_figures(records: Sequence[CaseRecord], period: Period) -> Figures:
+    """Persons the requested side verified and the requesting side removed in the period, and
+    the share of travel documents issued within 30 days of the person's identity confirmed."""
+    verified, removed = Figure(0), Figure(0)
+    documented, within_cases = 0, []
+    for record in records:
+        confirmed_at: dict[str, datetime] = {}
+        for event in record.events:
+            person = str(event.payload.get("person_id", ""))
+            if not period.holds(event.at):
+                if event.action == "confirm_identity":
+                    confirmed_at[person] = event.at
+                continue
+            if event.action == "confirm_identity":
+                confirmed_at[person] = event.at
+                verified.value = int(verified.value or 0) + 1
+                verified.cases.append(record.reference)
+            elif event.action == "record_removal":
+                removed.value = int(removed.value or 0) + 1
+                removed.cases.append(record.reference)
+            elif event.action == "issue_travel_document" and person in confirmed_at:
+                documented += 1
+                if event.at - confirmed_at[person] <= DOCUMENTED_WITHIN:
+                    within_cases.append(record.reference)
+    for figure in (verified, removed):
+        figure.cases = sorted(set(figure.cases))
+    within = (
+        Figure(round(len(within_cases) / documented, 4), sorted(set(within_cases)))
+        if documented
+        else Figure(None)
+    )
+    return {
+        "removal_persons_verified": verified,
+        "removal_persons_removed": removed,
+        "removal_documented_within_30d": within,
+    }
+
+
 REMOVAL_TYPE = CaseType(
     REMOVAL,
     default_area=Area.IMMIGRATION,
+    withdrawn_states=frozenset({"withdrawn"}),
+    metrics=removal_figures,
     on_receipt=(screen_on_receipt,),
     screened=persons_asked_about,
 )
