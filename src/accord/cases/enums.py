@@ -2,276 +2,168 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from accord.core.labels import register_labels
+from accord.core.labels import Labelled
 
 
-class Side(StrEnum):
-    REQUESTING = "requesting"
-    REQUESTED = "requested"
+class Side(Labelled):
+    REQUESTING = "requesting", "requesting side", "请求方"
+    REQUESTED = "requested", "requested side", "被请求方"
 
     @property
     def other(self) -> Side:
         return Side.REQUESTED if self is Side.REQUESTING else Side.REQUESTING
 
 
-class Area(StrEnum):
-    COUNTER_TERRORISM = "counter_terrorism"
-    TRANSNATIONAL_CRIME = "transnational_crime"
-    CYBERCRIME = "cybercrime"
-    COUNTER_NARCOTICS = "counter_narcotics"
-    FUGITIVES = "fugitives"
-    ASSET_RECOVERY = "asset_recovery"
-    JUDICIAL_ASSISTANCE = "judicial_assistance"
-    IMMIGRATION = "immigration"
-    DIALOGUE = "dialogue"
+class Area(Labelled):
+    COUNTER_TERRORISM = "counter_terrorism", "Counter-terrorism", "反恐"
+    TRANSNATIONAL_CRIME = "transnational_crime", "Transnational crime", "跨国犯罪"
+    CYBERCRIME = "cybercrime", "Cybercrime", "网络犯罪"
+    COUNTER_NARCOTICS = "counter_narcotics", "Counter-narcotics", "禁毒"
+    FUGITIVES = "fugitives", "Fugitive repatriation", "追逃"
+    ASSET_RECOVERY = "asset_recovery", "Asset recovery", "追赃"
+    JUDICIAL_ASSISTANCE = "judicial_assistance", "Mutual legal assistance", "司法协助"
+    IMMIGRATION = "immigration", "Repatriation of illegal immigrants", "非法移民遣返"
+    DIALOGUE = "dialogue", "Dialogue", "对话"
     """The dialogue's own record (its rounds), not a field of cooperation."""
 
 
-class Priority(StrEnum):
-    ROUTINE = "routine"
-    URGENT = "urgent"
-    IMMEDIATE = "immediate"
+class Priority(Labelled):
+    ROUTINE = "routine", "Routine", "常规"
+    URGENT = "urgent", "Urgent", "紧急"
+    IMMEDIATE = "immediate", "Immediate", "特急"
 
 
-class HandlingCode(StrEnum):
-    H0 = "H0"
-    H1 = "H1"
-    H2 = "H2"
-    H3 = "H3"
+class HandlingCode(Labelled):
+    H0 = "H0", "H0 police and judicial use", "H0 限警务和司法使用"
+    H1 = "H1", "H1 not evidence in court without consent", "H1 未经同意不得作为法庭证据"
+    H2 = "H2", "H2 no third party without consent", "H2 未经同意不得向第三方提供"
+    H3 = "H3", "H3 sender's own restrictions", "H3 发送方特别限制"
 
 
-class RefusalGround(StrEnum):
-    SOVEREIGNTY_SECURITY = "sovereignty_security_public_order"
-    POLITICAL_OFFENCE = "political_offence"
-    MILITARY_OFFENCE = "military_offence"
-    DISCRIMINATION = "discrimination"
-    DOUBLE_JEOPARDY = "double_jeopardy"
-    NO_DUAL_CRIMINALITY = "no_dual_criminality"
-    INSUFFICIENT_INFORMATION = "insufficient_information"
-    CONTRARY_TO_DOMESTIC_LAW = "contrary_to_domestic_law"
-    PREJUDICES_PROCEEDINGS = "prejudices_ongoing_proceedings"
-    NO_ASSURANCES = "assurances_not_given"
-    OTHER = "other"
+class RefusalGround(Labelled):
+    SOVEREIGNTY_SECURITY = (
+        "sovereignty_security_public_order",
+        "Prejudices sovereignty, security or public order",
+        "损害主权、安全或公共秩序",
+    )
+    POLITICAL_OFFENCE = "political_offence", "Political offence", "政治犯罪"
+    MILITARY_OFFENCE = "military_offence", "Purely military offence", "纯军事犯罪"
+    DISCRIMINATION = (
+        "discrimination",
+        "Prosecution on account of race, religion, nationality, sex or political opinion",
+        "因种族、宗教、国籍、性别或政治见解而起诉",
+    )
+    DOUBLE_JEOPARDY = "double_jeopardy", "Already tried for the same offence", "一事不再理"
+    NO_DUAL_CRIMINALITY = (
+        "no_dual_criminality",
+        "Not an offence in the requested state",
+        "不符合双重犯罪原则",
+    )
+    INSUFFICIENT_INFORMATION = (
+        "insufficient_information",
+        "Insufficient information to act",
+        "请求信息不足",
+    )
+    CONTRARY_TO_DOMESTIC_LAW = (
+        "contrary_to_domestic_law",
+        "Contrary to the requested state's law",
+        "违反被请求方法律",
+    )
+    PREJUDICES_PROCEEDINGS = (
+        "prejudices_ongoing_proceedings",
+        "Would prejudice ongoing proceedings",
+        "妨碍正在进行的调查或诉讼",
+    )
+    NO_ASSURANCES = "assurances_not_given", "Required assurances not given", "未提供所需保证"
+    OTHER = "other", "Other ground (stated)", "其他理由（已说明）"
 
 
-class MlaAssistance(StrEnum):
-    EVIDENCE = "evidence"
-    BANK_RECORDS = "bank_records"
-    WITNESS_STATEMENT = "witness_statement"
-    SEARCH_AND_SEIZURE = "search_and_seizure"
-    SERVICE_OF_DOCUMENTS = "service_of_documents"
+class MlaAssistance(Labelled):
+    EVIDENCE = "evidence", "Taking of evidence", "调取证据"
+    BANK_RECORDS = "bank_records", "Bank records", "银行记录"
+    WITNESS_STATEMENT = "witness_statement", "Witness statement", "证人证言"
+    SEARCH_AND_SEIZURE = "search_and_seizure", "Search and seizure", "搜查和扣押"
+    SERVICE_OF_DOCUMENTS = "service_of_documents", "Service of documents", "送达文书"
 
 
-register_labels(
-    {
-        Side.REQUESTING: ("requesting side", "请求方"),
-        Side.REQUESTED: ("requested side", "被请求方"),
-        Area.COUNTER_TERRORISM: ("Counter-terrorism", "反恐"),
-        Area.TRANSNATIONAL_CRIME: ("Transnational crime", "跨国犯罪"),
-        Area.CYBERCRIME: ("Cybercrime", "网络犯罪"),
-        Area.COUNTER_NARCOTICS: ("Counter-narcotics", "禁毒"),
-        Area.FUGITIVES: ("Fugitive repatriation", "追逃"),
-        Area.ASSET_RECOVERY: ("Asset recovery", "追赃"),
-        Area.JUDICIAL_ASSISTANCE: ("Mutual legal assistance", "司法协助"),
-        Area.IMMIGRATION: ("Repatriation of illegal immigrants", "非法移民遣返"),
-        Area.DIALOGUE: ("Dialogue", "对话"),
-        Priority.ROUTINE: ("Routine", "常规"),
-        Priority.URGENT: ("Urgent", "紧急"),
-        Priority.IMMEDIATE: ("Immediate", "特急"),
-        HandlingCode.H0: ("H0 police and judicial use", "H0 限警务和司法使用"),
-        HandlingCode.H1: (
-            "H1 not evidence in court without consent",
-            "H1 未经同意不得作为法庭证据",
-        ),
-        HandlingCode.H2: (
-            "H2 no third party without consent",
-            "H2 未经同意不得向第三方提供",
-        ),
-        HandlingCode.H3: ("H3 sender's own restrictions", "H3 发送方特别限制"),
-        RefusalGround.SOVEREIGNTY_SECURITY: (
-            "Prejudices sovereignty, security or public order",
-            "损害主权、安全或公共秩序",
-        ),
-        RefusalGround.POLITICAL_OFFENCE: ("Political offence", "政治犯罪"),
-        RefusalGround.MILITARY_OFFENCE: ("Purely military offence", "纯军事犯罪"),
-        RefusalGround.DISCRIMINATION: (
-            "Prosecution on account of race, religion, nationality, sex or political opinion",
-            "因种族、宗教、国籍、性别或政治见解而起诉",
-        ),
-        RefusalGround.DOUBLE_JEOPARDY: ("Already tried for the same offence", "一事不再理"),
-        RefusalGround.NO_DUAL_CRIMINALITY: (
-            "Not an offence in the requested state",
-            "不符合双重犯罪原则",
-        ),
-        RefusalGround.INSUFFICIENT_INFORMATION: (
-            "Insufficient information to act",
-            "请求信息不足",
-        ),
-        RefusalGround.CONTRARY_TO_DOMESTIC_LAW: (
-            "Contrary to the requested state's law",
-            "违反被请求方法律",
-        ),
-        RefusalGround.PREJUDICES_PROCEEDINGS: (
-            "Would prejudice ongoing proceedings",
-            "妨碍正在进行的调查或诉讼",
-        ),
-        RefusalGround.NO_ASSURANCES: ("Required assurances not given", "未提供所需保证"),
-        RefusalGround.OTHER: ("Other ground (stated)", "其他理由（已说明）"),
-        MlaAssistance.EVIDENCE: ("Taking of evidence", "调取证据"),
-        MlaAssistance.BANK_RECORDS: ("Bank records", "银行记录"),
-        MlaAssistance.WITNESS_STATEMENT: ("Witness statement", "证人证言"),
-        MlaAssistance.SEARCH_AND_SEIZURE: ("Search and seizure", "搜查和扣押"),
-        MlaAssistance.SERVICE_OF_DOCUMENTS: ("Service of documents", "送达文书"),
-    }
-)
-
-
-class SourceReliability(StrEnum):
+class SourceReliability(Labelled):
     """The 4x4 grading of the source (EU/INTERPOL style)."""
 
-    A = "A"
-    B = "B"
-    C = "C"
-    X = "X"
+    A = "A", "A: no doubt about the source", "A：来源可靠，无疑问"
+    B = "B", "B: source mostly reliable", "B：来源多数情况下可靠"
+    C = "C", "C: source mostly unreliable", "C：来源多数情况下不可靠"
+    X = "X", "X: source cannot be assessed", "X：来源无法评估"
 
 
-class InformationReliability(StrEnum):
-    ONE = "1"
-    TWO = "2"
-    THREE = "3"
-    FOUR = "4"
+class InformationReliability(Labelled):
+    ONE = "1", "1: known true without reservation", "1：确认属实"
+    TWO = "2", "2: known personally to the source", "2：来源亲自知悉，但官员未亲自知悉"
+    THREE = "3", "3: not known personally, corroborated", "3：来源未亲自知悉，但有佐证"
+    FOUR = "4", "4: cannot be judged", "4：无法判断"
 
 
-class FeedbackOutcome(StrEnum):
-    USEFUL = "useful"
-    LED_TO_ACTION = "led_to_action"
-    NO_ACTION = "no_action"
+class FeedbackOutcome(Labelled):
+    USEFUL = "useful", "Useful", "有用"
+    LED_TO_ACTION = "led_to_action", "Led to action", "已据此采取行动"
+    NO_ACTION = "no_action", "No action", "未采取行动"
 
 
-class ReturnRoute(StrEnum):
-    DEPORTATION = "deportation"
-    EXTRADITION = "extradition"
-    VOLUNTARY_RETURN = "voluntary_return"
+class ReturnRoute(Labelled):
+    DEPORTATION = "deportation", "Deportation", "遣返"
+    EXTRADITION = "extradition", "Extradition", "引渡"
+    VOLUNTARY_RETURN = "voluntary_return", "Voluntary return", "劝返"
 
 
-class AssetKind(StrEnum):
-    BANK_ACCOUNT = "bank_account"
-    REAL_ESTATE = "real_estate"
-    VEHICLE = "vehicle"
-    SECURITIES = "securities"
-    VIRTUAL_ASSETS = "virtual_assets"
-    OTHER = "other"
+class AssetKind(Labelled):
+    BANK_ACCOUNT = "bank_account", "Bank account", "银行账户"
+    REAL_ESTATE = "real_estate", "Real estate", "不动产"
+    VEHICLE = "vehicle", "Vehicle", "车辆"
+    SECURITIES = "securities", "Securities", "证券"
+    VIRTUAL_ASSETS = "virtual_assets", "Virtual assets", "虚拟资产"
+    OTHER = "other", "Other", "其他"
 
 
-class CyberActivity(StrEnum):
-    DDOS = "ddos"
-    INTRUSION = "intrusion"
-    MALWARE = "malware"
-    PHISHING = "phishing"
-    RANSOMWARE = "ransomware"
-    FRAUD = "fraud"
-    OTHER = "other"
+class CyberActivity(Labelled):
+    DDOS = "ddos", "Denial of service", "拒绝服务攻击"
+    INTRUSION = "intrusion", "Intrusion", "网络入侵"
+    MALWARE = "malware", "Malware", "恶意软件"
+    PHISHING = "phishing", "Phishing", "网络钓鱼"
+    RANSOMWARE = "ransomware", "Ransomware", "勒索软件"
+    FRAUD = "fraud", "Online fraud", "网络诈骗"
+    OTHER = "other", "Other", "其他"
 
 
-class CyberMeasure(StrEnum):
-    TAKEDOWN = "takedown"
-    PRESERVATION = "preservation"
-    INVESTIGATION = "investigation"
-    INFORMATION = "information"
+class CyberMeasure(Labelled):
+    TAKEDOWN = "takedown", "Takedown", "关停"
+    PRESERVATION = "preservation", "Data preservation", "数据保全"
+    INVESTIGATION = "investigation", "Investigation", "调查"
+    INFORMATION = "information", "Information", "提供信息"
 
 
-class PersonStatus(StrEnum):
+class PersonStatus(Labelled):
     """Where one person of a removal batch stands."""
 
-    PENDING = "pending"
-    VERIFIED = "verified"
-    NOT_VERIFIED = "not_verified"
-    DOCUMENTED = "documented"
-    REMOVED = "removed"
-    NOT_REMOVED = "not_removed"
+    PENDING = "pending", "Pending", "待核查"
+    VERIFIED = "verified", "Identity verified", "身份已核实"
+    NOT_VERIFIED = "not_verified", "Identity not verified", "身份未能核实"
+    DOCUMENTED = "documented", "Travel document issued", "已签发旅行证件"
+    REMOVED = "removed", "Removed", "已遣返"
+    NOT_REMOVED = "not_removed", "Not removed", "未遣返"
 
     @property
     def settled(self) -> bool:
         return self in (PersonStatus.NOT_VERIFIED, PersonStatus.REMOVED, PersonStatus.NOT_REMOVED)
 
 
-register_labels(
-    {
-        SourceReliability.A: ("A: no doubt about the source", "A：来源可靠，无疑问"),
-        SourceReliability.B: ("B: source mostly reliable", "B：来源多数情况下可靠"),
-        SourceReliability.C: ("C: source mostly unreliable", "C：来源多数情况下不可靠"),
-        SourceReliability.X: ("X: source cannot be assessed", "X：来源无法评估"),
-        InformationReliability.ONE: ("1: known true without reservation", "1：确认属实"),
-        InformationReliability.TWO: (
-            "2: known personally to the source",
-            "2：来源亲自知悉，但官员未亲自知悉",
-        ),
-        InformationReliability.THREE: (
-            "3: not known personally, corroborated",
-            "3：来源未亲自知悉，但有佐证",
-        ),
-        InformationReliability.FOUR: ("4: cannot be judged", "4：无法判断"),
-        FeedbackOutcome.USEFUL: ("Useful", "有用"),
-        FeedbackOutcome.LED_TO_ACTION: ("Led to action", "已据此采取行动"),
-        FeedbackOutcome.NO_ACTION: ("No action", "未采取行动"),
-        ReturnRoute.DEPORTATION: ("Deportation", "遣返"),
-        ReturnRoute.EXTRADITION: ("Extradition", "引渡"),
-        ReturnRoute.VOLUNTARY_RETURN: ("Voluntary return", "劝返"),
-        AssetKind.BANK_ACCOUNT: ("Bank account", "银行账户"),
-        AssetKind.REAL_ESTATE: ("Real estate", "不动产"),
-        AssetKind.VEHICLE: ("Vehicle", "车辆"),
-        AssetKind.SECURITIES: ("Securities", "证券"),
-        AssetKind.VIRTUAL_ASSETS: ("Virtual assets", "虚拟资产"),
-        AssetKind.OTHER: ("Other", "其他"),
-    }
-)
-# A separate call: CyberActivity.OTHER and AssetKind.OTHER are equal as strings, and one dict
-# literal would keep only one of them.
-register_labels(
-    {
-        CyberActivity.DDOS: ("Denial of service", "拒绝服务攻击"),
-        CyberActivity.INTRUSION: ("Intrusion", "网络入侵"),
-        CyberActivity.MALWARE: ("Malware", "恶意软件"),
-        CyberActivity.PHISHING: ("Phishing", "网络钓鱼"),
-        CyberActivity.RANSOMWARE: ("Ransomware", "勒索软件"),
-        CyberActivity.FRAUD: ("Online fraud", "网络诈骗"),
-        CyberActivity.OTHER: ("Other", "其他"),
-        CyberMeasure.TAKEDOWN: ("Takedown", "关停"),
-        CyberMeasure.PRESERVATION: ("Data preservation", "数据保全"),
-        CyberMeasure.INVESTIGATION: ("Investigation", "调查"),
-        CyberMeasure.INFORMATION: ("Information", "提供信息"),
-        PersonStatus.PENDING: ("Pending", "待核查"),
-        PersonStatus.VERIFIED: ("Identity verified", "身份已核实"),
-        PersonStatus.NOT_VERIFIED: ("Identity not verified", "身份未能核实"),
-        PersonStatus.DOCUMENTED: ("Travel document issued", "已签发旅行证件"),
-        PersonStatus.REMOVED: ("Removed", "已遣返"),
-        PersonStatus.NOT_REMOVED: ("Not removed", "未遣返"),
-    }
-)
-
-
-class OutcomeStatus(StrEnum):
+class OutcomeStatus(Labelled):
     """Where an agreed outcome of a dialogue round stands."""
 
-    AGREED = "agreed"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    CARRIED_OVER = "carried_over"
-    DROPPED = "dropped"
+    AGREED = "agreed", "Agreed", "已商定"
+    IN_PROGRESS = "in_progress", "In progress", "推进中"
+    DONE = "done", "Done", "已完成"
+    CARRIED_OVER = "carried_over", "Carried over to the next round", "转入下一轮"
+    DROPPED = "dropped", "Dropped", "已撤销"
 
     @property
     def settled(self) -> bool:
         return self in (OutcomeStatus.DONE, OutcomeStatus.CARRIED_OVER, OutcomeStatus.DROPPED)
-
-
-register_labels(
-    {
-        OutcomeStatus.AGREED: ("Agreed", "已商定"),
-        OutcomeStatus.IN_PROGRESS: ("In progress", "推进中"),
-        OutcomeStatus.DONE: ("Done", "已完成"),
-        OutcomeStatus.CARRIED_OVER: ("Carried over to the next round", "转入下一轮"),
-        OutcomeStatus.DROPPED: ("Dropped", "已撤销"),
-    }
-)

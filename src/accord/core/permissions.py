@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from accord.core.labels import register_labels
+from accord.core.labels import Labelled
 
 
-class Role(StrEnum):
-    LIAISON_OFFICER = "liaison_officer"
-    LEGAL_REVIEWER = "legal_reviewer"
-    ANALYST = "analyst"
-    DIALOGUE_COORDINATOR = "dialogue_coordinator"
-    AUDITOR = "auditor"
-    ADMINISTRATOR = "administrator"
+class Role(Labelled):
+    LIAISON_OFFICER = "liaison_officer", "Liaison officer", "联络官"
+    LEGAL_REVIEWER = "legal_reviewer", "Legal reviewer", "法律审查员"
+    ANALYST = "analyst", "Analyst", "分析员"
+    DIALOGUE_COORDINATOR = "dialogue_coordinator", "Dialogue coordinator", "对话协调员"
+    AUDITOR = "auditor", "Auditor", "审计员"
+    ADMINISTRATOR = "administrator", "Administrator", "管理员"
 
 
 class Permission(StrEnum):
@@ -77,15 +77,3 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 
 def allows(role: Role, permission: Permission) -> bool:
     return permission in GRANTS[role]
-
-
-register_labels(
-    {
-        Role.LIAISON_OFFICER: ("Liaison officer", "联络官"),
-        Role.LEGAL_REVIEWER: ("Legal reviewer", "法律审查员"),
-        Role.ANALYST: ("Analyst", "分析员"),
-        Role.DIALOGUE_COORDINATOR: ("Dialogue coordinator", "对话协调员"),
-        Role.AUDITOR: ("Auditor", "审计员"),
-        Role.ADMINISTRATOR: ("Administrator", "管理员"),
-    }
-)

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import stix2
@@ -19,45 +18,26 @@ from stix2.pattern_visitor import create_pattern_object
 from accord.cases.enums import HandlingCode
 from accord.core import jsontext
 from accord.core.errors import Forbidden, InvalidInput
-from accord.core.labels import register_labels
+from accord.core.labels import Labelled
 
 
-class ObservableKind(StrEnum):
-    IPV4 = "ipv4"
-    IPV6 = "ipv6"
-    DOMAIN = "domain"
-    URL = "url"
-    MD5 = "md5"
-    SHA1 = "sha1"
-    SHA256 = "sha256"
-    EMAIL = "email"
+class ObservableKind(Labelled):
+    IPV4 = "ipv4", "IPv4 address or network", "IPv4 地址或网段"
+    IPV6 = "ipv6", "IPv6 address or network", "IPv6 地址或网段"
+    DOMAIN = "domain", "Domain name and its subdomains", "域名及其子域名"
+    URL = "url", "URL", "网址"
+    MD5 = "md5", "MD5 file hash", "MD5 文件哈希"
+    SHA1 = "sha1", "SHA-1 file hash", "SHA-1 文件哈希"
+    SHA256 = "sha256", "SHA-256 file hash", "SHA-256 文件哈希"
+    EMAIL = "email", "E-mail address", "电子邮件地址"
 
 
-class TlpLevel(StrEnum):
-    CLEAR = "clear"
-    GREEN = "green"
-    AMBER = "amber"
-    AMBER_STRICT = "amber+strict"
-    RED = "red"
-
-
-register_labels(
-    {
-        ObservableKind.IPV4: ("IPv4 address or network", "IPv4 地址或网段"),
-        ObservableKind.IPV6: ("IPv6 address or network", "IPv6 地址或网段"),
-        ObservableKind.DOMAIN: ("Domain name and its subdomains", "域名及其子域名"),
-        ObservableKind.URL: ("URL", "网址"),
-        ObservableKind.MD5: ("MD5 file hash", "MD5 文件哈希"),
-        ObservableKind.SHA1: ("SHA-1 file hash", "SHA-1 文件哈希"),
-        ObservableKind.SHA256: ("SHA-256 file hash", "SHA-256 文件哈希"),
-        ObservableKind.EMAIL: ("E-mail address", "电子邮件地址"),
-        TlpLevel.CLEAR: ("TLP:CLEAR", "TLP:CLEAR 公开"),
-        TlpLevel.GREEN: ("TLP:GREEN", "TLP:GREEN 社区内共享"),
-        TlpLevel.AMBER: ("TLP:AMBER", "TLP:AMBER 限本机构及其客户"),
-        TlpLevel.AMBER_STRICT: ("TLP:AMBER+STRICT", "TLP:AMBER+STRICT 仅限本机构"),
-        TlpLevel.RED: ("TLP:RED", "TLP:RED 仅限指定接收人"),
-    }
-)
+class TlpLevel(Labelled):
+    CLEAR = "clear", "TLP:CLEAR", "TLP:CLEAR 公开"
+    GREEN = "green", "TLP:GREEN", "TLP:GREEN 社区内共享"
+    AMBER = "amber", "TLP:AMBER", "TLP:AMBER 限本机构及其客户"
+    AMBER_STRICT = "amber+strict", "TLP:AMBER+STRICT", "TLP:AMBER+STRICT 仅限本机构"
+    RED = "red", "TLP:RED", "TLP:RED 仅限指定接收人"
 
 
 @dataclass(frozen=True, slots=True)

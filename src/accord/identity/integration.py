@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -24,7 +23,7 @@ from accord.cases.enums import PersonStatus, Side
 from accord.cases.models import Case
 from accord.core.clock import iso, utcnow
 from accord.core.errors import AccordError, Conflict, InvalidInput, NotFound
-from accord.core.labels import register_labels
+from accord.core.labels import Labelled
 from accord.federation.keys import NodeIdentity
 from accord.identity import service
 from accord.identity.models import ScreeningJob, WatchlistEntry
@@ -38,24 +37,17 @@ ON_RECEIPT = "screening on receipt"
 _CASE_SCREENING = UUID("6f1d2a9e-4c3b-5a7d-9e8f-0a1b2c3d4e5f")
 
 
-class Outcome(StrEnum):
+class Outcome(Labelled):
     """What screening proposes for one person."""
 
-    VERIFIED = "verified"
-    NOT_VERIFIED = "not_verified"
-    NO_CANDIDATE = "no_candidate"
+    VERIFIED = "verified", "Verified: a record matches", "已核实：有匹配记录"
+    NOT_VERIFIED = (
+        "not_verified",
+        "Not verified: candidates, none certain",
+        "未核实：有候选记录但均不确定",
+    )
+    NO_CANDIDATE = "no_candidate", "Not verified: no candidate", "未核实：无候选记录"
 
-
-register_labels(
-    {
-        Outcome.VERIFIED: ("Verified: a record matches", "已核实：有匹配记录"),
-        Outcome.NOT_VERIFIED: (
-            "Not verified: candidates, none certain",
-            "未核实：有候选记录但均不确定",
-        ),
-        Outcome.NO_CANDIDATE: ("Not verified: no candidate", "未核实：无候选记录"),
-    }
-)
 
 # The removal action that confirms each outcome.
 ACTION_OF = {

@@ -9,33 +9,21 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from accord.core.labels import register_labels
+from accord.core.labels import Labelled
 from accord.cyber.stix import IndicatorPattern, ObservableKind
 
 
-class FieldKind(StrEnum):
+class FieldKind(Labelled):
     """What a log field holds, which decides the tables its values are looked up in."""
 
-    IP = "ip"
-    DOMAIN = "domain"
-    URL = "url"
-    HASH = "hash"
-    EMAIL = "email"
-
-
-register_labels(
-    {
-        FieldKind.IP: ("IP address", "IP 地址"),
-        FieldKind.DOMAIN: ("Domain or host name", "域名或主机名"),
-        FieldKind.URL: ("URL", "网址"),
-        FieldKind.HASH: ("File hash", "文件哈希"),
-        FieldKind.EMAIL: ("E-mail address", "电子邮件地址"),
-    }
-)
+    IP = "ip", "IP address", "IP 地址"
+    DOMAIN = "domain", "Domain or host name", "域名或主机名"
+    URL = "url", "URL", "网址"
+    HASH = "hash", "File hash", "文件哈希"
+    EMAIL = "email", "E-mail address", "电子邮件地址"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +23,15 @@ import pyarrow.json as pa_json
 
 from accord.core import jsontext
 from accord.core.errors import InvalidInput
-from accord.core.labels import register_labels
+from accord.core.labels import Labelled
 from accord.cyber.matching.index import FieldKind
 
 
-class LogFormat(StrEnum):
-    JSONL = "jsonl"
-    CSV = "csv"
-    ZEEK = "zeek"
+class LogFormat(Labelled):
+    JSONL = "jsonl", "JSON Lines", "JSON Lines 日志"
+    CSV = "csv", "CSV with a header row", "带表头的 CSV"
+    ZEEK = "zeek", "Zeek TSV (#fields header)", "Zeek TSV 日志"
 
-
-register_labels(
-    {
-        LogFormat.JSONL: ("JSON Lines", "JSON Lines 日志"),
-        LogFormat.CSV: ("CSV with a header row", "带表头的 CSV"),
-        LogFormat.ZEEK: ("Zeek TSV (#fields header)", "Zeek TSV 日志"),
-    }
-)
 
 # Field names of common log sources (Zeek, Suricata EVE, web servers, proxies, ECS flattened).
 DEFAULT_FIELDS: dict[str, FieldKind] = {
