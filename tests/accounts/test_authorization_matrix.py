@@ -1,6 +1,6 @@
 """Every API route called as every role and anonymously: the answer must be the expected one.
 
-The expected roles per route are written here by hand from DESIGN.md's roles, not read from
+The expected roles per route are written here by hand from the roles in docs/architecture.md, not read from
 the permission table they check."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The MLA declaration, exhaustively: every action from every state, for each side, against a
-table written by hand from DESIGN.md (not derived from the declaration it checks)."""
+table written by hand from docs/architecture.md (not derived from the declaration it checks)."""
 
 from __future__ import annotations
 

@@ -96,7 +96,11 @@ class QuarantineItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    stage: Mapped[str] = mapped_column(String(16), doc="inbox or processing")
+    stage: Mapped[str] = mapped_column(
+        String(16),
+        doc="inbox (refused before it was authenticated), body (authentic, its body refused) "
+        "or processing (refused by its kind's handler)",
+    )
     sender: Mapped[str | None] = mapped_column(String(200))
     envelope_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str | None] = mapped_column(String(64))

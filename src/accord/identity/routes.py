@@ -1,7 +1,7 @@
 """REST API for identity screening (/api/v1/identity): the watchlist, one person, batch jobs,
 and the proposals made on removal batches and fugitive notices.
 
-DESIGN.md "Identity resolution": persons are matched across scripts and romanisations against
+docs/architecture.md, "Identity resolution": persons are matched across scripts and romanisations against
 the watchlist held by this node; every screening is written to the audit log.
 """
 
@@ -138,7 +138,7 @@ def case_proposals(
     reference: str, runtime: RuntimeDep, officer: Screener, request: Request
 ) -> CaseScreeningOut:
     """What screening proposes for each person of a removal batch (or a fugitive notice's
-    subject), against this node's records; DESIGN.md "Identity resolution"."""
+    subject), against this node's records; docs/architecture.md, "Identity resolution"."""
     officer.require(Permission.CASE_READ)
     with runtime.transaction() as session:
         cases.get_visible_case(session, reference=reference, viewer=officer)
