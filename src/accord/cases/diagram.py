@@ -10,7 +10,7 @@ from collections import deque
 from html import escape
 
 from accord.cases.workflow import Action, Who, Workflow
-from accord.core.labels import Lang
+from accord.core.labels import Lang, pick
 
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 170, 38, 46, 78, 30
 WIDE = 4
@@ -57,10 +57,6 @@ def _ranks(workflow: Workflow) -> dict[str, int]:
     return rank
 
 
-def _label(en: str, zh: str, lang: Lang) -> str:
-    return en if lang == "en" else zh
-
-
 def _units(text: str) -> int:
     """Display width in half-width units: Han characters count double."""
     return sum(2 if ord(c) >= 0x2E80 else 1 for c in text)
@@ -101,7 +97,7 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
     for i, name in enumerate(side):
         centre[name] = (MARGIN + graph_width + BOX_W / 2 + 20, MARGIN + 40 + BOX_H / 2 + i * 160)
 
-    title = _label(workflow.en, workflow.zh, lang)
+    title = pick(lang, workflow.en, workflow.zh)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}" '
@@ -125,11 +121,11 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
         if _is_escape(action):
             x, y = centre[action.target]
             names = [
-                _label(st.en, st.zh, lang) for st in workflow.states if st.name in action.sources
+                pick(lang, st.en, st.zh) for st in workflow.states if st.name in action.sources
             ]
-            heading = _label(action.en, action.zh, lang) if lang == "zh" else action.name
-            lines = [f"{heading} ({action.by.value})" if lang == "en" else heading]
-            lines += _wrap(("from: " if lang == "en" else "可自：") + ", ".join(names), 44)
+            heading = pick(lang, action.name, action.zh)
+            lines = [pick(lang, f"{heading} ({action.by.value})", heading)]
+            lines += _wrap(pick(lang, "from: ", "可自：") + ", ".join(names), 44)
             for n, line in enumerate(lines):
                 parts.append(
                     f'<text x="{x - BOX_W / 2:.1f}" y="{y + BOX_H / 2 + 16 + 13 * n:.1f}" '
@@ -138,7 +134,7 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
             continue
         for source in sorted(action.sources):
             (x1, y1), (x2, y2) = centre[source], centre[action.target]
-            label = escape(_label(action.en, action.zh, lang) if lang == "zh" else action.name)
+            label = escape(pick(lang, action.name, action.zh))
             if source == action.target:
                 continue  # stays in its state: listed in the legend
             span = ranks[action.target] - ranks[source]
@@ -193,7 +189,7 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
             f'stroke="{stroke}" stroke-width="{3 if is_current else 1.2}"{dash}/>'
             f'<text x="{x:.1f}" y="{y + 5:.1f}" font-size="13" text-anchor="middle"'
             f"{' font-weight=' + chr(34) + 'bold' + chr(34) if is_current else ''}>"
-            f"{escape(_label(state.en, state.zh, lang))}</text></g>"
+            f"{escape(pick(lang, state.en, state.zh))}</text></g>"
         )
     staying = sorted(
         {a.name for a in workflow.actions if a.target is None or a.target in a.sources}
@@ -208,11 +204,11 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
         parts.append(
             f'<line x1="{x}" y1="{legend_y - 4}" x2="{x + 24}" y2="{legend_y - 4}" '
             f'stroke="{COLOURS[who]}" stroke-width="2"/>'
-            f'<text x="{x + 30}" y="{legend_y}" font-size="11">{_label(en, zh, lang)}</text>'
+            f'<text x="{x + 30}" y="{legend_y}" font-size="11">{pick(lang, en, zh)}</text>'
         )
         x += 140
     if staying:
-        prefix = "without a change of state: " if lang == "en" else "不改变状态的操作："
+        prefix = pick(lang, "without a change of state: ", "不改变状态的操作：")
         for n, line in enumerate(_wrap(prefix + ", ".join(staying), 70)):
             parts.append(
                 f'<text x="{x}" y="{legend_y + 14 * n}" font-size="11" fill="#555555">'

@@ -21,7 +21,7 @@ from accord.cases.enums import Area, OutcomeStatus
 from accord.core.charts import figure, to_svg
 from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput
-from accord.core.labels import Lang, label
+from accord.core.labels import Lang, label, pick
 from accord.dialogue import service
 from accord.dialogue.schemas import RoundOut
 from accord.dialogue.scorecard import AGE_BUCKETS
@@ -253,7 +253,7 @@ def to_html(brief: Brief) -> str:
 
 def label_of_state(state: str, lang: Lang) -> str:
     found = ROUND.state(state)
-    return found.en if lang == "en" else found.zh
+    return pick(lang, found.en, found.zh)
 
 
 def to_pdf(brief: Brief) -> bytes:

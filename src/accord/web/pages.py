@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from accord.core.clock import parse_iso
 from accord.core.errors import AccordError, InvalidInput
-from accord.core.labels import Lang, label
+from accord.core.labels import Lang, label, pick
 from accord.core.permissions import Permission
 from accord.web.i18n import translations
 from accord.web.security import (
@@ -59,7 +59,7 @@ def environment(lang: Lang) -> Environment:
         when=when,
         lang=lang,
         label=lambda member: label(member, lang),
-        pick=lambda en, zh: en if lang == "en" else zh,
+        pick=partial(pick, lang),
         Permission=Permission,
         csrf_field=CSRF_FIELD,
     )

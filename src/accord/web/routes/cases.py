@@ -31,7 +31,7 @@ from accord.cases.schemas import CaseCreate, CaseDetail
 from accord.cases.workflow import OPEN_ACTION, Action, Workflow, json_schema
 from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput
-from accord.core.labels import Lang, label
+from accord.core.labels import Lang, label, pick
 from accord.core.permissions import Permission
 from accord.core.schemas import MAX_OFFSET
 from accord.cyber import sightings
@@ -68,10 +68,6 @@ async def posted_form(request: Request) -> FormData:
 
 
 PostedDep = Annotated[FormData, Depends(posted_form)]
-
-
-def _pick(lang: Lang, en: str, zh: str) -> str:
-    return en if lang == "en" else zh
 
 
 def _next_steps(types: CaseTypes, case: Case, node_name: str, principal: Principal) -> list[Action]:
@@ -114,9 +110,9 @@ def _row(types: CaseTypes, case: Case, node_name: str, principal: Principal, lan
         reference=case.reference,
         title=case.title,
         case_type=case.case_type,
-        type_label=_pick(lang, workflow.en, workflow.zh),
+        type_label=pick(lang, workflow.en, workflow.zh),
         state=case.state,
-        state_label=_pick(lang, state.en, state.zh),
+        state_label=pick(lang, state.en, state.zh),
         final=state.final,
         priority=enum_label_of(Priority, case.priority, lang),
         side=enum_label_of(Side, service.side_of(case, node_name).value, lang),
@@ -124,9 +120,7 @@ def _row(types: CaseTypes, case: Case, node_name: str, principal: Principal, lan
         updated_at=case.updated_at,
         next_due_at=case.next_due_at,
         overdue=case.next_due_at is not None and case.next_due_at < now,
-        next_steps=[
-            _pick(lang, a.en, a.zh) for a in _next_steps(types, case, node_name, principal)
-        ],
+        next_steps=[pick(lang, a.en, a.zh) for a in _next_steps(types, case, node_name, principal)],
     )
 
 
@@ -141,7 +135,7 @@ def _state_label(workflow: Workflow, name: str | None, lang: Lang) -> str:
     if name is None:
         return ""
     state = workflow.state(name)
-    return _pick(lang, state.en, state.zh)
+    return pick(lang, state.en, state.zh)
 
 
 def _deadline_label(workflow: Workflow, name: str, lang: Lang) -> str:
@@ -150,7 +144,7 @@ def _deadline_label(workflow: Workflow, name: str, lang: Lang) -> str:
         declared = workflow.deadline(rule)
     except KeyError:
         return name
-    text = _pick(lang, declared.en, declared.zh)
+    text = pick(lang, declared.en, declared.zh)
     return f"{text} ({item})" if item else text
 
 
@@ -230,7 +224,7 @@ def _action_label(workflow: Workflow, action: str, lang: Lang) -> str:
         _ = tr(lang)
         return _("Opened")
     declared = workflow.action(action)
-    return _pick(lang, declared.en, declared.zh)
+    return pick(lang, declared.en, declared.zh)
 
 
 def _event_line(types: CaseTypes, case: Case, event: CaseEvent, lang: Lang) -> dict[str, Any]:
@@ -244,7 +238,7 @@ def _event_line(types: CaseTypes, case: Case, event: CaseEvent, lang: Lang) -> d
         "node": event.actor_node,
         "officer": event.actor_officer,
         "action": _action_label(workflow, event.action, lang),
-        "state": _pick(lang, state.en, state.zh),
+        "state": pick(lang, state.en, state.zh),
     }
 
 
@@ -252,7 +246,7 @@ def _event_line(types: CaseTypes, case: Case, event: CaseEvent, lang: Lang) -> d
 
 
 def _type_options(types: CaseTypes, lang: Lang) -> list[Option]:
-    return [Option(t.name, _pick(lang, t.en, t.zh)) for t in types]
+    return [Option(t.name, pick(lang, t.en, t.zh)) for t in types]
 
 
 def _state_options(types: CaseTypes, case_type: str, lang: Lang) -> list[Option]:
@@ -260,7 +254,7 @@ def _state_options(types: CaseTypes, case_type: str, lang: Lang) -> list[Option]
     seen: dict[str, Option] = {}
     for workflow in workflows:
         for state in workflow.states:
-            seen.setdefault(state.name, Option(state.name, _pick(lang, state.en, state.zh)))
+            seen.setdefault(state.name, Option(state.name, pick(lang, state.en, state.zh)))
     return list(seen.values())
 
 
@@ -545,7 +539,7 @@ def _case_context(
                 "officer": event.actor_officer,
                 "action": event.action,
                 "action_label": _action_label(workflow, event.action, lang),
-                "state_label": _pick(lang, state.en, state.zh),
+                "state_label": pick(lang, state.en, state.zh),
                 "payload": readable(schemas[event.action], payload, lang, gettext),
                 "hash": event.hash,
             }
@@ -559,8 +553,8 @@ def _case_context(
     )
     return {
         "case": detail,
-        "type_label": _pick(lang, workflow.en, workflow.zh),
-        "state_label": _pick(lang, detail.state_en, detail.state_zh),
+        "type_label": pick(lang, workflow.en, workflow.zh),
+        "state_label": pick(lang, detail.state_en, detail.state_zh),
         "final": workflow.state(case.state).final,
         "area": enum_label_of(Area, detail.area, lang),
         "priority": enum_label_of(Priority, detail.priority, lang),
@@ -633,7 +627,7 @@ def action_forms(
         forms.append(
             ActionForm(
                 name=available.name,
-                label=_pick(lang, available.en, available.zh),
+                label=pick(lang, available.en, available.zh),
                 target=_state_label(workflow, available.target, lang),
                 fields=form_fields(
                     available.payload_schema,

@@ -15,7 +15,7 @@ from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, OutcomeStatus
 from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput, NotFound
-from accord.core.labels import Lang, label
+from accord.core.labels import Lang, label, pick
 from accord.core.permissions import Permission
 from accord.dialogue import service
 from accord.dialogue.routes import brief_response
@@ -220,7 +220,7 @@ def _round_context(
     state = ROUND.state(view.state)
     return {
         "r": view,
-        "state_label": state.en if lang == "en" else state.zh,
+        "state_label": pick(lang, state.en, state.zh),
         "status": lambda value: label(OutcomeStatus(value), lang),
         "area": lambda value: label(Area(value), lang),
         "actions": forms,
