@@ -140,3 +140,17 @@ def test_payloads_are_shown_with_labels() -> None:
         lambda text: text,
     )
     assert shown[0].label == "Grounds" and shown[0].text == "政治犯罪、不符合双重犯罪原则"
+
+
+def test_a_case_types_form_metadata_labels_its_fields_in_both_languages() -> None:
+    fugitive = TYPES.get("fugitive")
+    schema = fugitive.workflow.opening.model_json_schema()
+    zh = {f.name: f.label for f in form_fields(schema, "zh", meta=fugitive.fields)}
+    en = {f.name: f.label for f in form_fields(schema, "en", meta=fugitive.fields)}
+    assert zh["name_native"] == "本国文字姓名" and en["name_native"] == "Name in its own script"
+    # a field the type says nothing of keeps the label made from its name
+    assert en["forename"] == "Forename"
+    removal = TYPES.get("removal")
+    payload = removal.workflow.action("confirm_identity").payload.model_json_schema()
+    fields = {f.name: f for f in form_fields(payload, "zh", meta=removal.fields)}
+    assert fields["person_id"].label == "批次中的人员编号"

@@ -1,8 +1,8 @@
 """REST API for identity screening (/api/v1/identity): the watchlist, one person, batch jobs,
 and the proposals made on removal batches and fugitive notices.
 
-docs/architecture.md, "Identity resolution": persons are matched across scripts and romanisations against
-the watchlist held by this node; every screening is written to the audit log.
+docs/architecture.md, "Identity resolution": persons are matched across scripts and
+romanisations against the watchlist held by this node; every screening is written to the audit log.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Literal, Protocol
 
-from accord.cases.casetype import CaseTypes
+from accord.cases.casetype import CaseTypes, FieldMeta
 from accord.cases.schemas import CaseHeader
 from accord.cases.workflow import json_schema
 from accord.core import jsontext
 from accord.core.errors import InvalidInput
-from accord.core.labels import Lang, label
+from accord.core.labels import Lang, label, pick
 from accord.web.i18n import field_label
 
 Schema = dict[str, Any]
@@ -176,20 +176,26 @@ def form_fields(
     posted: PostedForm | None = None,
     prefix: str = "f.",
     errors: Mapping[str, str] | None = None,
+    meta: Mapping[str, FieldMeta] | None = None,
 ) -> list[FormField]:
-    """The fields of a payload schema, filled from a posted form when one is given."""
+    """The fields of a payload schema, filled from a posted form when one is given; `meta` (the
+    case type's form metadata) gives labels and hints in both languages where it has them."""
     defs: Mapping[str, Schema] = schema.get("$defs", {})
     required = set(schema.get("required", ()))
     fields: list[FormField] = []
     for name, raw in schema.get("properties", {}).items():
         prop, _ = _unwrap_optional(raw, defs)
         kind, items = _kind(prop, defs)
+        declared = (meta or {}).get(name)
+        hint = str(raw.get("description") or prop.get("description") or "")
+        if declared is not None and (declared.hint_en or declared.hint_zh):
+            hint = pick(lang, declared.hint_en, declared.hint_zh)
         entry = FormField(
             name=name,
-            label=field_label(name),
+            label=pick(lang, declared.en, declared.zh) if declared else field_label(name),
             kind=kind,
             required=name in required,
-            hint=str(raw.get("description") or prop.get("description") or ""),
+            hint=hint,
             max_length=prop.get("maxLength"),
             error=(errors or {}).get(name, ""),
         )

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
+    FIELDS,
     TEXT,
     Closure,
     Payload,
@@ -250,4 +251,5 @@ ASSET_TYPE = CaseType(
     withdrawn_states=frozenset({"withdrawn"}),
     refused_states=frozenset({"refused"}),
     metrics=asset_figures,
+    fields=FIELDS,
 )

@@ -7,10 +7,26 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accord.cases.casetype import FieldMeta
 from accord.cases.enums import HandlingCode, Priority, RefusalGround
 from accord.cases.workflow import Action, Who
 
 TEXT = 20000
+
+FIELDS = {
+    "sha256": FieldMeta(
+        "SHA-256 of the file",
+        "文件的 SHA-256 值",
+        kind="sha256",
+        hint_en="64 hexadecimal characters",
+        hint_zh="64 位十六进制字符",
+    ),
+    "person_id": FieldMeta("Person number in the batch", "批次中的人员编号"),
+    "name_native": FieldMeta("Name in its own script", "本国文字姓名"),
+    "cas_number": FieldMeta("CAS Registry Number", "CAS 登记号"),
+    "handling_code": FieldMeta("Handling code", "处理代码"),
+}
+"""Form metadata of the fields that several case types' payloads share."""
 
 
 class Payload(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
+    FIELDS,
     TEXT,
     Closure,
     Payload,
@@ -175,4 +176,5 @@ CYBER_TYPE = CaseType(
     default_area=Area.CYBERCRIME,
     withdrawn_states=frozenset({"withdrawn"}),
     metrics=cyber_figures,
+    fields=FIELDS,
 )

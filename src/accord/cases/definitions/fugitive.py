@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
+    FIELDS,
     TEXT,
     Closure,
     LegalReview,
@@ -356,4 +357,5 @@ FUGITIVE_TYPE = CaseType(
     metrics=fugitive_figures,
     on_receipt=(screen_on_receipt,),
     screened=person_sought,
+    fields=FIELDS,
 )

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
+    FIELDS,
     TEXT,
     Payload,
     Remark,
@@ -150,4 +151,4 @@ INTEL = Workflow(
     ),
 )
 
-INTEL_TYPE = CaseType(INTEL, default_area=Area.TRANSNATIONAL_CRIME)
+INTEL_TYPE = CaseType(INTEL, default_area=Area.TRANSNATIONAL_CRIME, fields=FIELDS)

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
+    FIELDS,
     TEXT,
     Closure,
     LegalReview,
@@ -227,4 +228,5 @@ MLA_TYPE = CaseType(
     share_action="approve_and_submit",
     withdrawn_states=frozenset({"withdrawn"}),
     refused_states=frozenset({"refused"}),
+    fields=FIELDS,
 )

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
+    FIELDS,
     Closure,
     Payload,
     Remark,
@@ -301,4 +302,5 @@ REMOVAL_TYPE = CaseType(
     metrics=removal_figures,
     on_receipt=(screen_on_receipt,),
     screened=persons_asked_about,
+    fields=FIELDS,
 )

@@ -7,7 +7,7 @@ service's (get_visible_case, list_cases with a viewer).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -23,7 +23,7 @@ from accord.api import RuntimeDep, audited
 from accord.attachments import service as attachments
 from accord.attachments.models import Blob
 from accord.cases import service
-from accord.cases.casetype import CaseTypes, case_types
+from accord.cases.casetype import CaseTypes, FieldMeta, case_types
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.models import Case, CaseEvent
@@ -347,6 +347,7 @@ def _opening_fields(
         posted=posted,
         prefix="d.",
         errors={k.removeprefix("details."): v for k, v in (errors or {}).items()},
+        meta=declared.fields,
     )
     return [peer_field, *header], details
 
@@ -550,6 +551,7 @@ def _case_context(
         lang,
         failed,
         allowed=lambda name: me.principal.may_take(review=workflow.action(name).review),
+        meta=runtime.case_types.get(case.case_type).fields,
     )
     return {
         "case": detail,
@@ -618,6 +620,7 @@ def action_forms(
     failed: Failed | None,
     *,
     allowed: Callable[[str], bool],
+    meta: Mapping[str, FieldMeta] | None = None,
 ) -> tuple[list[ActionForm], list[str]]:
     """The forms of the actions this side may take now (one sent back with its errors), and
     the errors of a failed action that is no longer available."""
@@ -635,6 +638,7 @@ def action_forms(
                     posted=failed.posted if failed and mine else None,
                     prefix=f"{available.name}.",
                     errors=failed.by_field if failed and mine else None,
+                    meta=meta,
                 ),
                 allowed=allowed(available.name),
                 errors=failed.general if failed and mine else [],
