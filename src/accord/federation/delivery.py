@@ -23,7 +23,7 @@ from accord.config import Settings
 from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import unit_of_work
-from accord.core.dialects import is_postgresql, skip_locked
+from accord.core.dialects import dialect_of, is_postgresql, skip_locked
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
@@ -70,10 +70,81 @@ def seal_item(
     )
 
 
-def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
-    """Per peer, the next due items in id order. A stream (a case) with an item waiting for its
-    retry is skipped as a whole, so no item ever overtakes an earlier one of its stream."""
-    now = utcnow()
+class _Round:
+    """The requests of one delivery round being filled: per peer, outbox items in the order
+    they are offered (id order), at most `delivery_batch` of them and, but for a first item
+    that is larger on its own, `delivery_max_bytes` of sealed envelopes (the peer refuses
+    oversize requests). Once an item does not fit, its peer is full: no later item of its
+    streams may overtake it, so they all wait for the next round."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.now = utcnow()
+        self.items: dict[str, list[OutboxItem]] = {}
+        self.full: set[str] = set()
+        self._sizes: dict[str, int] = {}
+
+    def offer(self, item: OutboxItem) -> None:
+        if item.peer in self.full:
+            return
+        batch = self.items.setdefault(item.peer, [])
+        size = self._sizes.get(item.peer, 0) + _envelope_size(item)
+        if batch and size > self.settings.delivery_max_bytes:
+            self.full.add(item.peer)
+            return
+        self._sizes[item.peer] = size
+        batch.append(item)
+        if len(batch) >= self.settings.delivery_batch:
+            self.full.add(item.peer)
+
+    def room(self) -> int:
+        """How many more items the fullest request can take."""
+        return self.settings.delivery_batch - max(map(len, self.items.values()), default=0)
+
+    def sealed(self, session: Session, node: NodeIdentity) -> list[Batch]:
+        """Each peer's request, its envelopes sealed now; the items of a peer that is no
+        longer pinned fail (and are retried, and alert, like any other failure)."""
+        batches: list[Batch] = []
+        sent_at = iso(self.now)
+        for peer_name, items in self.items.items():
+            peer = find_peer(session, peer_name)
+            if peer is None:
+                error = "peer is not pinned (or disabled) on this node"
+                _fail(session, items, error, self.settings, self.now)
+                continue
+            keys = peer_keys(peer)
+            batches.append(
+                Batch(
+                    peer=peer_name,
+                    endpoint=peer.endpoint.rstrip("/"),
+                    keys=keys,
+                    items=[(i.id, str(i.envelope_id)) for i in items],
+                    envelopes=[seal_item(node, keys, i, sent_at=sent_at) for i in items],
+                )
+            )
+        return batches
+
+
+def _envelope_size(item: OutboxItem) -> int:
+    return len(canonical_bytes(item.body)) * 4 // 3 + 512  # sealed, base64, headers
+
+
+def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
+    """This round's request to each peer, sealed: per peer, the next due items in id order.
+
+    A stream (a case) with an item waiting for its retry is skipped as a whole, so no item ever
+    overtakes an earlier one of its stream. On PostgreSQL the items are claimed for this
+    transaction and other workers skip them (`_claim_heads`); on SQLite, where one worker
+    sends, they are read (`_read_due`)."""
+    round_ = _Round(settings)
+    claim = _claim_heads if dialect_of(session) == "postgresql" else _read_due
+    claim(session, round_)
+    return round_.sealed(session, node)
+
+
+def _read_due(session: Session, round_: _Round) -> None:
+    """The due items of every stream not held up by a retry, peer by peer in id order."""
+    now, settings = round_.now, round_.settings
     blocked: dict[str, set[str]] = {}
     for peer_name, stream in session.execute(
         select(OutboxItem.peer, OutboxItem.stream)
@@ -84,7 +155,6 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
     peers = session.scalars(
         select(OutboxItem.peer).where(OutboxItem.status == "pending").distinct()
     ).all()
-    chosen: dict[str, list[OutboxItem]] = {}
     for peer_name in sorted(peers):
         query = (
             select(OutboxItem)
@@ -98,51 +168,13 @@ def select_batches(session: Session, node: NodeIdentity, settings: Settings) -> 
         )
         if blocked.get(peer_name):
             query = query.where(OutboxItem.stream.not_in(blocked[peer_name]))
-        items: list[OutboxItem] = []
-        size = 0
         for item in session.scalars(query):
-            size += _envelope_size(item)
-            if items and size > settings.delivery_max_bytes:
-                break  # the rest go in the next request: the peer refuses oversize requests
-            items.append(item)
-        if items:
-            chosen[peer_name] = items
-    return _sealed_batches(session, node, settings, chosen, now)
+            if peer_name in round_.full:
+                break
+            round_.offer(item)
 
 
-def _sealed_batches(
-    session: Session,
-    node: NodeIdentity,
-    settings: Settings,
-    chosen: dict[str, list[OutboxItem]],
-    now: datetime,
-) -> list[Batch]:
-    batches: list[Batch] = []
-    sent_at = iso(now)
-    for peer_name, items in chosen.items():
-        peer = find_peer(session, peer_name)
-        if peer is None:
-            _fail(session, items, "peer is not pinned (or disabled) on this node", settings, now)
-            continue
-        keys = peer_keys(peer)
-        envelopes = [seal_item(node, keys, i, sent_at=sent_at) for i in items]
-        batches.append(
-            Batch(
-                peer=peer_name,
-                endpoint=peer.endpoint.rstrip("/"),
-                keys=keys,
-                items=[(i.id, str(i.envelope_id)) for i in items],
-                envelopes=envelopes,
-            )
-        )
-    return batches
-
-
-def _envelope_size(item: OutboxItem) -> int:
-    return len(canonical_bytes(item.body)) * 4 // 3 + 512  # sealed, base64, headers
-
-
-def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> list[Batch]:
+def _claim_heads(session: Session, round_: _Round) -> None:
     """Claim, for this transaction, whole streams and their due items; other workers skip them.
 
     A worker sends a stream only while it holds the row lock of the stream's *head* (its
@@ -162,10 +194,10 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
     writer of a stream (a case) first locks the case row.
 
     Heads are claimed a few at a time, sized by the average number of pending items per
-    stream, so that one worker does not hold streams it will not send in this round. A stream
-    with an item waiting for its retry is skipped whole, as in `select_batches`.
+    stream, so that one worker does not hold streams it will not send in this round; none are
+    claimed for a peer whose request is full.
     """
-    now = utcnow()
+    now, settings = round_.now, round_.settings
     later = aliased(OutboxItem)
     blocked = exists().where(
         later.peer == OutboxItem.peer,
@@ -185,13 +217,9 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
         ).where(OutboxItem.status == "pending")
     ).one()
     per_stream = max(1, pending // max(1, streams))
-    chosen: dict[str, list[OutboxItem]] = {}
-    sizes: dict[str, int] = {}
-    full: set[str] = set()
     claimed: list[int] = []
     while True:
-        room = settings.delivery_batch - max((len(v) for v in chosen.values()), default=0)
-        wanted = max(1, -(-room // per_stream))
+        wanted = max(1, -(-round_.room() // per_stream))
         query = (
             select(OutboxItem)
             .where(
@@ -205,8 +233,8 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
         )
         if claimed:  # our own locks are not skipped: leave out the heads we already hold
             query = query.where(OutboxItem.id.not_in(claimed))
-        if full:
-            query = query.where(OutboxItem.peer.not_in(full))
+        if round_.full:
+            query = query.where(OutboxItem.peer.not_in(round_.full))
         new_heads = list(session.scalars(skip_locked(query)))
         if not new_heads:
             break
@@ -227,20 +255,7 @@ def claim_batches(session: Session, node: NodeIdentity, settings: Settings) -> l
             )
         )
         for item in items:
-            batch = chosen.setdefault(item.peer, [])
-            if item.peer in full:
-                continue
-            size = sizes.get(item.peer, 0) + _envelope_size(item)
-            if len(batch) >= settings.delivery_batch or (
-                batch and size > settings.delivery_max_bytes
-            ):
-                full.add(item.peer)  # the rest of its streams go in a later round, in order
-                continue
-            sizes[item.peer] = size
-            batch.append(item)
-        if all(len(v) >= settings.delivery_batch for v in chosen.values()):
-            full.update(chosen)
-    return _sealed_batches(session, node, settings, {k: v for k, v in chosen.items() if v}, now)
+            round_.offer(item)
 
 
 def _fail(
@@ -361,7 +376,7 @@ def deliver_once(
                 delivered += _settle(session, batch, response, error, settings)
         return delivered
     with unit_of_work(factory) as session:
-        batches = select_batches(session, node, settings)
+        batches = claim_batches(session, node, settings)
     for batch in batches:
         response, error = _post(client, batch, settings)
         with unit_of_work(factory) as session:
