@@ -170,6 +170,24 @@ def open_mla(node: Node, peer: str) -> str:
         return case.reference
 
 
+def open_from(node: Node, peer: str, opening: dict[str, Any], officer: str = "tester") -> str:
+    """Open a case as a demo scenario's opening describes it (`cli/scenarios.py`)."""
+    with node.runtime.transaction() as session:
+        case = service.open_case(
+            session,
+            node=node.identity,
+            case_type=opening["case_type"],
+            peer=peer,
+            area=Area(opening["area"]),
+            priority=Priority(opening["priority"]),
+            handling_code=HandlingCode(opening["handling_code"]),
+            title=opening["title"],
+            details=opening["details"],
+            officer=officer,
+        )
+        return case.reference
+
+
 def act(node: Node, reference: str, action: str, payload: dict[str, Any]) -> service.Acted:
     with node.runtime.transaction() as session:
         return service.act(

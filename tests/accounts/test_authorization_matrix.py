@@ -1,7 +1,7 @@
 """Every API route called as every role and anonymously: the answer must be the expected one.
 
-The expected roles per route are written here by hand from the roles in docs/architecture.md, not read from
-the permission table they check."""
+The expected roles per route are written here by hand from the roles in docs/architecture.md,
+not read from the permission table they check."""
 
 from __future__ import annotations
 

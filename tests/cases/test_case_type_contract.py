@@ -4,7 +4,6 @@ only for the side that can move it (notes and withdrawal are always there and mo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -12,14 +11,14 @@ from pydantic import BaseModel
 from accord.accounts.service import Principal
 from accord.cases import service
 from accord.cases.casetype import CaseType, CaseTypes
-from accord.cases.enums import Area, HandlingCode, Priority, Side
+from accord.cases.enums import Area, Side
 from accord.cases.workflow import Action, State, Who, Workflow
 from accord.cli import scenarios
 from accord.composition import assemble
 from accord.core.errors import DeclarationError, InvalidInput
 from accord.core.permissions import Role
 from accord.web.routes.cases import _next_steps
-from tests.helpers import Node, make_node, peer_up, pump
+from tests.helpers import make_node, open_from, peer_up, pump
 
 TYPES = assemble().case_types
 OPENINGS = {sc.opening["case_type"]: sc.opening for sc in scenarios.ALL}
@@ -102,24 +101,6 @@ def test_notes_and_withdrawal_are_bookkeeping_in_every_type() -> None:
                 assert action.bookkeeping, (declared.name, action.name)
 
 
-def _open(node: Node, peer: str, case_type: str) -> str:
-    opening: dict[str, Any] = OPENINGS[case_type]
-    with node.runtime.transaction() as session:
-        case = service.open_case(
-            session,
-            node=node.identity,
-            case_type=case_type,
-            peer=peer,
-            area=Area(opening["area"]),
-            priority=Priority(opening["priority"]),
-            handling_code=HandlingCode(opening["handling_code"]),
-            title=opening["title"],
-            details=opening["details"],
-            officer="Officer Smith",
-        )
-        return case.reference
-
-
 OFFICER = Principal(
     username="smith",
     display_name="Officer Smith",
@@ -137,7 +118,7 @@ def test_a_case_shared_at_opening_is_in_the_queue_of_the_requested_side_only(
     us = make_node(tmp_path, f"sqlite:///{tmp_path / 'us.db'}", "US-DOJ", "US")
     cn = make_node(tmp_path, f"sqlite:///{tmp_path / 'cn.db'}", "CN-MOJ", "CN")
     peer_up(us, cn)
-    reference = _open(us, cn.name, case_type)
+    reference = open_from(us, cn.name, OPENINGS[case_type], officer="Officer Smith")
     pump(us, cn)
     queues = {}
     for node in (us, cn):

@@ -12,31 +12,16 @@ from sqlalchemy import update
 from accord.cases import service
 from accord.cases.definitions.fugitive import notice_from_interpol
 from accord.cases.definitions.intel import cas_number_valid
-from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cli import scenarios
 from accord.cli.scenarios import Scenario
 from accord.core.errors import InvalidInput, WorkflowViolation
 from accord.federation.models import Peer
-from tests.helpers import Node, act, log_of, pump
+from tests.helpers import Node, act, log_of, open_from, pump
 
 
 def open_scenario(us: Node, cn: Node, scenario: Scenario) -> tuple[str, Node, Node]:
     opener, other = (us, cn) if scenario.opener == "US" else (cn, us)
-    o = scenario.opening
-    with opener.runtime.transaction() as session:
-        case = service.open_case(
-            session,
-            node=opener.identity,
-            case_type=o["case_type"],
-            peer=other.name,
-            area=Area(o["area"]),
-            priority=Priority(o["priority"]),
-            handling_code=HandlingCode(o["handling_code"]),
-            title=o["title"],
-            details=o["details"],
-            officer="tester",
-        )
-        reference = case.reference
+    reference = open_from(opener, other.name, scenario.opening)
     pump(us, cn)
     return reference, opener, other
 

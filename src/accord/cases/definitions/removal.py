@@ -23,6 +23,7 @@ from accord.cases.enums import Area, PersonStatus, Side
 from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import Action, DeadlineRule, Guard, State, Who, Workflow
 from accord.identity.integration import screen_on_receipt
+from accord.identity.records import FIELDS as RECORD_FIELDS
 
 PERSONS = "persons"
 
@@ -235,21 +236,11 @@ REMOVAL = Workflow(
     ),
 )
 
-SCREENED_FIELDS = (
-    "name",
-    "name_native",
-    "birth_date",
-    "sex",
-    "nationality",
-    "id_number",
-    "passport_number",
-)
-
 
 def persons_asked_about(details: Mapping[str, Any]) -> list[dict[str, object]]:
     """The batch's persons as record fields for identity screening (`id`: the person's id)."""
     return [
-        {"id": p["person_id"], **{f: p.get(f, "") for f in SCREENED_FIELDS}}
+        {"id": p["person_id"], **{f: p.get(f, "") for f in RECORD_FIELDS if f != "id"}}
         for p in details["persons"]
     ]
 
