@@ -1,4 +1,4 @@
-"""Every message of the web UI has its Chinese translation in the catalog."""
+"""Every message of the web UI and the briefing pack has its Chinese translation in the catalog."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
+from accord.composition import assemble
+from accord.core.i18n import catalog_path, translations
 from accord.web.forms import schema_messages
-from accord.web.i18n import catalog_path, translations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +31,7 @@ def test_every_ui_message_has_a_chinese_translation() -> None:
     assert "Dashboard" in messages and "My queue" in messages  # templates were read
     assert "Wrong username or password." in messages  # and the routes
     assert "Treaty basis" in messages  # and the payload fields of the declarations
+    assert "Briefing pack" in messages and "Requests received, by area" in messages  # the pack
     zh = translations("zh").messages
     missing = sorted(m for m in messages if not zh.get(m))
     assert not missing, f"add to {catalog_path('zh')}: {missing}"
@@ -37,5 +39,5 @@ def test_every_ui_message_has_a_chinese_translation() -> None:
 
 def test_every_payload_field_label_is_translated() -> None:
     zh = translations("zh").messages
-    assert [m for m in schema_messages() if m not in zh] == []
+    assert [m for m in schema_messages(assemble().case_types) if m not in zh] == []
     assert zh["Treaty basis"] == "条约依据"

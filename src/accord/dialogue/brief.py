@@ -12,8 +12,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from accord.cases.definitions.round import ROUND
@@ -21,7 +24,9 @@ from accord.cases.enums import Area, OutcomeStatus
 from accord.core.charts import figure, to_svg
 from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput
+from accord.core.i18n import translations
 from accord.core.labels import Lang, label, pick
+from accord.core.templating import environment
 from accord.dialogue import service
 from accord.dialogue.schemas import RoundOut
 from accord.dialogue.scorecard import AGE_BUCKETS
@@ -36,6 +41,7 @@ STATUS_COLOURS = {
     OutcomeStatus.DROPPED: "#555555",
 }
 DEFAULT_PERIOD = timedelta(days=365)
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,6 @@ def build(
 def charts(
     card: dict[str, Any], counts: dict[str, dict[str, int]], nodes: list[str], lang: Lang
 ) -> list[Chart]:
-    from accord.web.i18n import translations
-
     _ = translations(lang).gettext
     areas = [a for a in card["areas"] if a != "all" and a != Area.DIALOGUE.value]
     names = [label(Area(a), lang) for a in areas]
@@ -235,11 +239,15 @@ def _stacked(
 # -- output -----------------------------------------------------------------------------------
 
 
-def to_html(brief: Brief) -> str:
-    from accord.web.pages import environment
+@cache
+def _templates(lang: Lang) -> Environment:
+    """The pack's own templates (dialogue/templates), with the catalogue the web UI uses."""
+    return environment(TEMPLATES, lang)
 
+
+def to_html(brief: Brief) -> str:
     lang = brief.lang
-    template = environment(lang).get_template("dialogue/brief.html")
+    template = _templates(lang).get_template("brief.html")
     return template.render(
         brief=brief,
         r=brief.round,

@@ -5,8 +5,7 @@ response carries the security headers)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import datetime
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,14 +14,14 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
-from accord.core.clock import parse_iso
 from accord.core.errors import AccordError, InvalidInput
-from accord.core.labels import Lang, label, pick
+from accord.core.i18n import translations
+from accord.core.labels import Lang
 from accord.core.permissions import Permission
-from accord.web.i18n import translations
+from accord.core.templating import environment as template_environment
 from accord.web.security import (
     CSRF_FIELD,
     SECURITY_HEADERS,
@@ -35,34 +34,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
 
-def when(moment: datetime | str | None) -> str:
-    """Times are shown in UTC, to the minute: both sides read the same clock."""
-    if moment is None or moment == "":
-        return ""
-    if isinstance(moment, str):
-        moment = parse_iso(moment)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 @cache
 def environment(lang: Lang) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(("html",)),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(
-        when=when,
-        lang=lang,
-        label=lambda member: label(member, lang),
-        pick=partial(pick, lang),
-        Permission=Permission,
-        csrf_field=CSRF_FIELD,
-    )
+    env = template_environment(TEMPLATES, lang)
+    env.globals.update(Permission=Permission, csrf_field=CSRF_FIELD)
     return env
 
 

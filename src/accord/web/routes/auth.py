@@ -15,8 +15,9 @@ from accord.audit import service as audit
 from accord.audit.models import AuditEntry
 from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput, Unauthenticated
+from accord.core.i18n import LANGUAGES
 from accord.runtime import Runtime
-from accord.web.i18n import LANG_COOKIE, LANGUAGES
+from accord.web.i18n import LANG_COOKIE
 from accord.web.pages import WebRoute, render, see_other, svg, tr
 from accord.web.security import (
     PRELOGIN_COOKIE,
