@@ -333,7 +333,7 @@ def _show(
         if all(isinstance(v, dict) for v in value):
             entries = [readable({**items, "$defs": defs}, v, lang, gettext) for v in value]
             return Shown(name, nested=entries)
-        separator = "、" if lang == "zh" else ", "
+        separator = pick(lang, ", ", "、")
         if "enum" in items:
             return Shown(name, separator.join(enum_label(items, v, lang) for v in value))
         return Shown(name, separator.join(str(v) for v in value))
