@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Query, Request
 
 from accord.accounts.service import Principal
-from accord.api import RuntimeDep, require
+from accord.api import RuntimeDep, remote, require
 from accord.audit import service
-from accord.audit.models import AuditEntry
 from accord.core.permissions import Permission
 from accord.core.schemas import MAX_OFFSET
 
@@ -21,20 +19,26 @@ Auditor = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 
 @router.get("")
 def entries(
+    request: Request,
     runtime: RuntimeDep,
-    _auditor: Auditor,
+    auditor: Auditor,
     action: str | None = None,
     actor: str | None = None,
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
-    """Audit entries, newest first: who, what, which case, when, from where."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
-    if action:
-        query = query.where(AuditEntry.action.startswith(action))
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    with runtime.reading() as session:
+    """Audit entries, newest first: who, what, which case, when, from where. The read is
+    audited."""
+    with runtime.transaction() as session:
+        found = service.read_log(
+            session,
+            reader=auditor.username,
+            remote_addr=remote(request),
+            actor=actor,
+            action=action,
+            offset=offset,
+            limit=limit,
+        )
         return [
             {
                 "id": e.id,
@@ -47,7 +51,7 @@ def entries(
                 "detail": e.detail,
                 "hash": e.hash,
             }
-            for e in session.scalars(query.offset(offset).limit(limit))
+            for e in found
         ]
 
 

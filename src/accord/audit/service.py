@@ -1,15 +1,16 @@
-"""Writing and verifying the audit log."""
+"""Writing, reading and verifying the audit log."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.audit.models import AuditEntry
 from accord.core.canonical import canonical_bytes, sha256_hex
 from accord.core.clock import iso, utcnow
+from accord.core.schemas import MAX_OFFSET
 
 GENESIS = "0" * 64
 _FIELDS = ("at", "actor", "action", "outcome", "subject", "remote_addr", "detail", "prev_hash")
@@ -48,6 +49,38 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def read_log(
+    session: Session,
+    *,
+    reader: str,
+    remote_addr: str | None,
+    actor: str | None = None,
+    action: str | None = None,
+    before: int | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Entries newest first: by `actor`, of actions starting with `action`, older than entry
+    `before` (a page's last id), from the `offset`-th on. The read is itself recorded (by
+    `reader`, after the query, so the page does not show it): who looked at the log is audited
+    like any other access."""
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    if before is not None:
+        query = query.where(AuditEntry.id < min(before, MAX_OFFSET))
+    query = query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+    entries = list(session.scalars(query))
+    record(session, actor=reader, action="audit.read", outcome="ok", remote_addr=remote_addr)
+    return entries
+
+
+def count_entries(session: Session) -> int:
+    return session.scalar(select(func.count(AuditEntry.id))) or 0
 
 
 def verify(session: Session) -> list[str]:

@@ -6,17 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import func, select
 from starlette.datastructures import FormData
 
 from accord.accounts import service as accounts
-from accord.api import RuntimeDep, audited
+from accord.api import RuntimeDep, audited, remote
 from accord.audit import service as audit
-from accord.audit.models import AuditEntry
 from accord.core.errors import AccordError
 from accord.core.labels import label
 from accord.core.permissions import Permission, Role
-from accord.core.schemas import MAX_OFFSET
 from accord.federation.peers import list_peers
 from accord.web.forms import Option
 from accord.web.pages import WebRoute, render, see_other, tr
@@ -147,17 +144,17 @@ def audit_log(
     """The audit log, newest first, and whether its hash chain is intact."""
     me.principal.require(Permission.AUDIT_READ)
     with runtime.transaction() as session:
-        query = select(AuditEntry)
-        if actor:
-            query = query.where(AuditEntry.actor == actor)
-        if action:
-            query = query.where(AuditEntry.action.startswith(action))
-        if before is not None:
-            query = query.where(AuditEntry.id < min(before, MAX_OFFSET))
-        entries = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
-        total = session.scalar(select(func.count(AuditEntry.id))) or 0
+        total = audit.count_entries(session)  # as they were before this read was recorded
         problems = audit.verify(session)
-        audited(session, me.principal, "audit.read", request)
+        entries = audit.read_log(
+            session,
+            reader=me.principal.username,
+            remote_addr=remote(request),
+            actor=actor,
+            action=action,
+            before=before,
+            limit=AUDIT_PAGE,
+        )
     return render(
         request,
         "admin/audit.html",
