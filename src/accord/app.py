@@ -21,7 +21,7 @@ from accord.audit.routes import router as audit_router
 from accord.cases.routes import router as cases_router
 from accord.composition import assemble
 from accord.config import Settings
-from accord.core.errors import AccordError
+from accord.core.errors import AccordError, validation_problems
 from accord.core.limits import BodySizeLimit
 from accord.core.ratelimit import RateLimit
 from accord.cyber.taxii.routes import router as taxii_router
@@ -69,9 +69,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_problems(exc.errors()).text
         return JSONResponse(
             status_code=422,
             content={"error": "invalid_input", "message": f"invalid request: {problems}"},

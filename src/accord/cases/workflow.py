@@ -20,7 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from accord.cases.enums import HandlingCode, Priority, Side
 from accord.core.canonical import contains_nul
 from accord.core.clock import parse_iso
-from accord.core.errors import DeclarationError, InvalidInput, WorkflowViolation
+from accord.core.errors import (
+    DeclarationError,
+    InvalidInput,
+    WorkflowViolation,
+    validation_problems,
+)
 
 OPEN_ACTION = "open"
 ATTACH_ACTION = "attach"
@@ -302,11 +307,10 @@ def _validate(model: type[BaseModel], data: Mapping[str, Any], what: str) -> dic
     try:
         return model.model_validate(dict(data)).model_dump(mode="json")
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidInput(f"invalid {what}: {problems}", detail={"errors": problems}) from None
+        problems = validation_problems(exc)
+        raise InvalidInput(
+            f"invalid {what}: {problems.text}", detail={"errors": problems.text}, problems=problems
+        ) from None
 
 
 def _unique(items: Iterable[_Named], kind: str, case_type: str) -> dict[str, _Named]:

@@ -24,6 +24,7 @@ from accord.core.canonical import contains_nul
 from accord.core.clock import iso, parse_iso, utcnow
 from accord.core.db import unit_of_work
 from accord.core.dialects import try_exclusive
+from accord.core.errors import validation_problems
 from accord.federation.envelope import EnvelopeRefused, open_body, sign_document, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.kinds import Deferred, Kind, Rejected, kinds_of
@@ -207,9 +208,7 @@ def _parse_body(
     try:
         message = kind.schema.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_problems(exc).text
         raise Rejected(f"{envelope.kind} body does not match its schema: {problems}") from None
     return kind, message, body
 

@@ -9,7 +9,7 @@ values are shown with their declared English or Chinese labels.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -19,7 +19,7 @@ from accord.cases.casetype import CaseTypes, FieldMeta
 from accord.cases.schemas import CaseHeader
 from accord.cases.workflow import json_schema
 from accord.core import jsontext
-from accord.core.errors import InvalidInput
+from accord.core.errors import InvalidInput, Problem, Problems
 from accord.core.labels import Lang, label, pick
 from accord.web.i18n import field_label
 
@@ -257,9 +257,12 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
             try:
                 payload[name] = jsontext.loads(text)
             except json.JSONDecodeError as exc:
+                problem = Problem((name,), "json_invalid", "not valid JSON", {"error": exc.msg})
+                problems = Problems((problem,))
                 raise InvalidInput(
                     f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                    detail={"errors": f"{name}: not valid JSON"},
+                    detail={"errors": problems.text},
+                    problems=problems,
                 ) from None
         elif kind == "datetime":
             payload[name] = text if text.endswith("Z") or "+" in text[10:] else text + "Z"
@@ -270,17 +273,31 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
 
 def field_errors(error: InvalidInput) -> tuple[dict[str, str], list[str]]:
     """Split a validation error into messages per top-level field and the rest."""
-    problems = str(error.detail.get("errors") or "")
     by_field: dict[str, str] = {}
     general: list[str] = []
-    for part in filter(None, (p.strip() for p in problems.split("; "))):
+    for top, what in _by_top_field(error):
+        if top:
+            by_field[top] = f"{by_field[top]}; {what}" if top in by_field else what
+        else:
+            general.append(what)
+    return by_field, general
+
+
+def _by_top_field(error: InvalidInput) -> Iterator[tuple[str, str]]:
+    """(top-level field, or "" for the whole input; message) of each problem. An error raised
+    without its problems names them in its text ("field: message; field: message")."""
+    if error.problems:
+        for problem in error.problems:
+            yield (str(problem.path[0]) if problem.path else ""), problem.message
+        return
+    text = str(error.detail.get("errors") or "")
+    for part in filter(None, (p.strip() for p in text.split("; "))):
         where, sep, what = part.partition(": ")
         top = where.split(".")[0]
         if sep and top and top != "(root)":
-            by_field[top] = f"{by_field[top]}; {what}" if top in by_field else what
+            yield top, what
         else:
-            general.append(what or where)
-    return by_field, general
+            yield "", what or where
 
 
 # -- showing a payload ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment
 from markupsafe import Markup
 
-from accord.core.errors import AccordError, InvalidInput
+from accord.core.errors import AccordError, InvalidInput, validation_problems
 from accord.core.i18n import translations
 from accord.core.labels import Lang
 from accord.core.permissions import Permission
@@ -106,10 +106,10 @@ class WebRoute(APIRoute):
             except AccordError as exc:
                 response = error_page(request, exc)
             except RequestValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
+                problems = validation_problems(exc.errors(), skip=1)  # fields by their names
+                response = error_page(
+                    request, InvalidInput(f"invalid request: {problems.text}", problems=problems)
                 )
-                response = error_page(request, InvalidInput(f"invalid request: {problems}"))
             response.headers.update(SECURITY_HEADERS)
             return response
 
