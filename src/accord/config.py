@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -38,12 +39,21 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(default=8.0, gt=0, description="web session lifetime")
     run_workers: bool = Field(default=True, description="run delivery and inbox workers in serve")
+    idempotency_key_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="how long the answer to a request sent with an Idempotency-Key is replayed",
+    )
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
+
+    @property
+    def idempotency_lifetime(self) -> timedelta:
+        return timedelta(hours=self.idempotency_key_hours)
 
     @property
     def keys_dir(self) -> Path:

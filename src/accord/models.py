@@ -8,6 +8,7 @@ from accord.core.db import Base
 from accord.cyber.taxii import models as taxii_models
 from accord.dialogue import models as dialogue_models
 from accord.federation import models as federation_models
+from accord.idempotency import models as idempotency_models
 from accord.identity import models as identity_models
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "cases_models",
     "dialogue_models",
     "federation_models",
+    "idempotency_models",
     "identity_models",
     "taxii_models",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import hashlib
+from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
@@ -15,6 +17,8 @@ from accord.cases.enums import HandlingCode
 from accord.cases.schemas import ActOutcome, EventOut, PendingOut
 from accord.core.errors import Forbidden
 from accord.core.permissions import Permission
+from accord.idempotency.http import IdempotencyKeyHeader, answer_once
+from accord.idempotency.service import Answer
 
 router = APIRouter(prefix="/api/v1/cases", tags=["attachments"])
 
@@ -22,7 +26,15 @@ Reader = Annotated[Principal, Depends(require(Permission.CASE_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.ATTACHMENT_WRITE))]
 
 
-@router.post("/{reference}/attachments", status_code=201)
+def _sha256_of(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while block := stream.read(1024 * 1024):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+@router.post("/{reference}/attachments", status_code=201, response_model=ActOutcome)
 def upload(
     reference: str,
     runtime: RuntimeDep,
@@ -31,29 +43,48 @@ def upload(
     file: Annotated[UploadFile, File(description="the file; its SHA-256 names it")],
     handling_code: Annotated[HandlingCode, Form()] = HandlingCode.H0,
     description: Annotated[str, Form(max_length=2000)] = "",
-) -> ActOutcome:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Attach a file: stored by its hash, recorded in the log, sent to the peer in chunks."""
-    with runtime.transaction() as session:
+    filename = file.filename or "attachment"
+    media_type = file.content_type or "application/octet-stream"
+
+    def perform(session: Session) -> Answer:
         cases.get_visible_case(session, reference=reference, viewer=officer)
         acted = service.attach(
             session,
             node=runtime.node,
             reference=reference,
             content=file.file,
-            filename=file.filename or "attachment",
-            media_type=file.content_type or "application/octet-stream",
+            filename=filename,
+            media_type=media_type,
             handling_code=handling_code,
             description=description,
             officer=officer.officer,
         )
         audited(session, officer, "attachment.upload", request, subject=reference)
         if acted.event is not None:
-            return ActOutcome(
+            applied = ActOutcome(
                 reference=reference, status="applied", event=EventOut.model_validate(acted.event)
             )
-        return ActOutcome(
+            return Answer(201, applied.model_dump(mode="json"))
+        pending = ActOutcome(
             reference=reference, status="pending", pending=PendingOut.model_validate(acted.pending)
         )
+        return Answer(201, pending.model_dump(mode="json"))
+
+    sent: dict[str, object] = {}
+    if idempotency_key is not None:  # the file is read twice only when a key asks for it
+        sent = {
+            "sha256": _sha256_of(file.file),
+            "filename": filename,
+            "media_type": media_type,
+            "handling_code": handling_code.value,
+            "description": description,
+        }
+    return answer_once(
+        runtime, request, officer=officer, key=idempotency_key, body=sent, perform=perform
+    )
 
 
 @router.get("/{reference}/attachments")

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
@@ -33,6 +34,8 @@ from accord.core.labels import Lang
 from accord.core.permissions import Permission
 from accord.core.schemas import MAX_OFFSET, Page
 from accord.federation.client import asker
+from accord.idempotency.http import IdempotencyKeyHeader, answer_once
+from accord.idempotency.service import Answer
 from accord.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -43,9 +46,19 @@ Actor = Annotated[Principal, Depends(require(Permission.CASE_ACT))]
 Sharer = Annotated[Principal, Depends(require(Permission.CASE_SHARE))]
 
 
-def _open(runtime: Runtime, officer: Principal, request: Request, body: CaseCreate) -> CaseDetail:
-    node = runtime.node
-    with runtime.transaction() as session:
+def _open(
+    runtime: Runtime,
+    officer: Principal,
+    request: Request,
+    body: CaseCreate,
+    key: str | None,
+    sent: BaseModel,
+) -> Response:
+    """Open the case `body` describes; `sent` is the request's body as sent (the fingerprint of
+    an Idempotency-Key)."""
+
+    def perform(session: Session) -> Answer:
+        node = runtime.node
         case = service.open_case(
             session,
             node=node,
@@ -60,20 +73,38 @@ def _open(runtime: Runtime, officer: Principal, request: Request, body: CaseCrea
             unit=officer.unit,
         )
         audited(session, officer, "case.open", request, subject=case.reference)
-        return service.describe(session, case=case, node_name=node.name)
+        detail = service.describe(session, case=case, node_name=node.name)
+        return Answer(201, detail.model_dump(mode="json"))
+
+    return answer_once(
+        runtime,
+        request,
+        officer=officer,
+        key=key,
+        body=sent.model_dump(mode="json"),
+        perform=perform,
+    )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=CaseDetail)
 def create_case(
-    body: CaseCreate, runtime: RuntimeDep, officer: Opener, request: Request
-) -> CaseDetail:
-    return _open(runtime, officer, request, body)
+    body: CaseCreate,
+    runtime: RuntimeDep,
+    officer: Opener,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    return _open(runtime, officer, request, body, idempotency_key, body)
 
 
-@router.post("/notices", status_code=201)
+@router.post("/notices", status_code=201, response_model=CaseDetail)
 def import_notice(
-    body: NoticeImport, runtime: RuntimeDep, officer: Opener, request: Request
-) -> CaseDetail:
+    body: NoticeImport,
+    runtime: RuntimeDep,
+    officer: Opener,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Open a fugitive case from a notice (INTERPOL public notice JSON fields)."""
     details = notice_from_interpol(body.notice)
     opening = CaseCreate(
@@ -85,7 +116,7 @@ def import_notice(
         title=notice_title(details),
         details=details,
     )
-    return _open(runtime, officer, request, opening)
+    return _open(runtime, officer, request, opening, idempotency_key, body)
 
 
 @router.get("")
@@ -129,18 +160,19 @@ def show_case(reference: str, runtime: RuntimeDep, viewer: Reader, request: Requ
         return service.describe(session, case=case, node_name=runtime.node.name)
 
 
-@router.post("/{reference}/actions", status_code=201)
+@router.post("/{reference}/actions", status_code=201, response_model=ActOutcome)
 def act(
     reference: str,
     body: ActionRequest,
     runtime: RuntimeDep,
     officer: Actor,
-    response: Response,
     request: Request,
-) -> ActOutcome:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Applied at once (201) when this node sequences the case, else pending (202)."""
     officer.require(Permission.CASE_ACT)
-    with runtime.transaction() as session:
+
+    def perform(session: Session) -> Answer:
         case = service.get_visible_case(session, reference=reference, viewer=officer)
         declared = runtime.case_types.workflow(case.case_type).action(body.action)
         officer.require_action(review=declared.review)
@@ -154,13 +186,23 @@ def act(
         )
         audited(session, officer, f"case.act.{body.action}", request, subject=reference)
         if acted.event is not None:
-            return ActOutcome(
+            applied = ActOutcome(
                 reference=reference, status="applied", event=EventOut.model_validate(acted.event)
             )
-        response.status_code = 202
-        return ActOutcome(
+            return Answer(201, applied.model_dump(mode="json"))
+        pending = ActOutcome(
             reference=reference, status="pending", pending=PendingOut.model_validate(acted.pending)
         )
+        return Answer(202, pending.model_dump(mode="json"))
+
+    return answer_once(
+        runtime,
+        request,
+        officer=officer,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        perform=perform,
+    )
 
 
 class ShareRequest(BaseModel):

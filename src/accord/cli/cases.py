@@ -17,8 +17,19 @@ from accord.composition import assemble
 from accord.core.clock import parse_duration, utcnow
 from accord.core.errors import InvalidInput
 from accord.federation.client import asker
+from accord.idempotency import service as idempotency
 
 app = typer.Typer(help="Cases.", no_args_is_help=True)
+
+
+KEY_HELP = (
+    "a key of your choosing (a UUID), new for each new command: run again with the same key "
+    "and the same arguments, the command is answered as the first time and nothing is done twice"
+)
+
+
+def _replayed(key: str | None) -> None:
+    console.print(f"[dim](answered before with idempotency key {key}: nothing done again)[/dim]")
 
 
 @app.command("new")
@@ -32,22 +43,49 @@ def new(
     priority: Priority = typer.Option(Priority.ROUTINE),
     handling_code: HandlingCode = typer.Option(HandlingCode.H0),
     officer: str = typer.Option("cli", help="who opens it"),
+    idempotency_key: str | None = typer.Option(None, help=KEY_HELP),
 ) -> None:
     """Open a case requesting assistance from a peer; it starts as a local draft."""
+    opening = read_json(details)
+    keyed = idempotency.keyed_request(
+        idempotency_key,
+        scope=idempotency.operator_scope(officer),
+        method="CLI",
+        target="accord case new",
+        body={
+            "case_type": case_type,
+            "peer": peer,
+            "title": title,
+            "details": opening,
+            "area": area.value,
+            "priority": priority.value,
+            "handling_code": handling_code.value,
+        },
+    )
     with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        case = service.open_case(
-            session,
-            node=runtime.node,
-            case_type=case_type,
-            peer=peer,
-            area=area,
-            priority=priority,
-            handling_code=handling_code,
-            title=title,
-            details=read_json(details),
-            officer=officer,
+
+        def perform() -> idempotency.Answer:
+            case = service.open_case(
+                session,
+                node=runtime.node,
+                case_type=case_type,
+                peer=peer,
+                area=area,
+                priority=priority,
+                handling_code=handling_code,
+                title=title,
+                details=opening,
+                officer=officer,
+            )
+            return idempotency.Answer(0, {"reference": case.reference, "state": case.state})
+
+        answered = idempotency.once(
+            session, request=keyed, lifetime=runtime.settings.idempotency_lifetime, perform=perform
         )
-        console.print(f"[green]{case.reference}[/green] opened ({case.state})")
+    opened = answered.answer.body
+    console.print(f"[green]{opened['reference']}[/green] opened ({opened['state']})")
+    if answered.replayed:
+        _replayed(idempotency_key)
 
 
 @app.command("import-notice")
@@ -84,27 +122,54 @@ def act(
     action: str,
     data: str = typer.Option("{}", "--data", help="JSON file (or - or inline JSON) of the payload"),
     officer: str = typer.Option("cli"),
+    idempotency_key: str | None = typer.Option(None, help=KEY_HELP),
 ) -> None:
     """Take an action; applied here if this node sequences the case, else sent as pending."""
+    payload = read_json(data)
+    keyed = idempotency.keyed_request(
+        idempotency_key,
+        scope=idempotency.operator_scope(officer),
+        method="CLI",
+        target=f"accord case act {reference}",
+        body={"action": action, "payload": payload},
+    )
     with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        acted = service.act(
-            session,
-            node=runtime.node,
-            reference=reference,
-            action=action,
-            payload=read_json(data),
-            officer=officer,
+
+        def perform() -> idempotency.Answer:
+            acted = service.act(
+                session,
+                node=runtime.node,
+                reference=reference,
+                action=action,
+                payload=payload,
+                officer=officer,
+            )
+            return idempotency.Answer(
+                0,
+                {
+                    "applied": acted.event is not None,
+                    "seq": acted.event.seq if acted.event is not None else None,
+                    "state": acted.case.state,
+                    "sequencer": acted.case.sequencer,
+                },
+            )
+
+        answered = idempotency.once(
+            session, request=keyed, lifetime=runtime.settings.idempotency_lifetime, perform=perform
         )
-        if acted.event is not None:
-            console.print(
-                f"{reference}: [green]{action}[/green] applied as event {acted.event.seq}; "
-                f"state {acted.case.state}"
-            )
-        else:
-            console.print(
-                f"{reference}: [yellow]{action}[/yellow] sent to {acted.case.sequencer}, "
-                "pending until it is applied"
-            )
+    done = answered.answer.body
+    if done["applied"]:
+        console.print(
+            f"{reference}: [green]{action}[/green] applied as event {done['seq']}; "
+            f"state {done['state']}"
+        )
+    else:
+        console.print(
+            f"{reference}: [yellow]{action}[/yellow] sent to {done['sequencer']}, "
+            "pending until it is applied"
+        )
+    if answered.replayed:
+        _replayed(idempotency_key)
 
 
 @app.command("show")

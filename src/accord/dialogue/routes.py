@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
@@ -17,6 +18,8 @@ from accord.core.permissions import Permission
 from accord.dialogue import brief, service
 from accord.dialogue.schemas import MechanismIn, MechanismOut, RoundActionIn, RoundIn, RoundOut
 from accord.federation.peers import list_peers
+from accord.idempotency.http import IdempotencyKeyHeader, answer_once
+from accord.idempotency.service import Answer
 from accord.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/dialogue", tags=["dialogue"])
@@ -57,15 +60,31 @@ def rounds(runtime: RuntimeDep, _reader: Reader) -> list[RoundOut]:
         return service.list_rounds(session)
 
 
-@router.post("/rounds", status_code=201)
-def open_round(body: RoundIn, runtime: RuntimeDep, manager: Manager, request: Request) -> RoundOut:
+@router.post("/rounds", status_code=201, response_model=RoundOut)
+def open_round(
+    body: RoundIn,
+    runtime: RuntimeDep,
+    manager: Manager,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Open a round hosted by this node; the peer receives it and both hold its record."""
-    with runtime.transaction() as session:
+
+    def perform(session: Session) -> Answer:
         case = service.open_round(
             session, node=runtime.node, round_in=body, officer=manager.officer, unit=manager.unit
         )
         audited(session, manager, "dialogue.round.open", request, subject=case.reference)
-        return service.get_round(session, case.reference)
+        return Answer(201, service.get_round(session, case.reference).model_dump(mode="json"))
+
+    return answer_once(
+        runtime,
+        request,
+        officer=manager,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        perform=perform,
+    )
 
 
 @router.get("/rounds/{reference}")
@@ -74,14 +93,20 @@ def get_round(reference: str, runtime: RuntimeDep, _reader: Reader) -> RoundOut:
         return service.get_round(session, reference)
 
 
-@router.post("/rounds/{reference}/actions")
+@router.post("/rounds/{reference}/actions", response_model=dict[str, Any])
 def act_on_round(
-    reference: str, body: RoundActionIn, runtime: RuntimeDep, manager: Manager, request: Request
-) -> dict[str, Any]:
+    reference: str,
+    body: RoundActionIn,
+    runtime: RuntimeDep,
+    manager: Manager,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Add an agenda item, record or update an agreed outcome, hold, conclude or cancel.
     On the guest's node the step is submitted to the host and shows as pending until it is
     sequenced."""
-    with runtime.transaction() as session:
+
+    def perform(session: Session) -> Answer:
         acted = service.act_on_round(
             session,
             node=runtime.node,
@@ -98,10 +123,22 @@ def act_on_round(
             subject=reference,
             detail={"action": body.action},
         )
-        return {
-            "round": service.get_round(session, reference).model_dump(mode="json"),
-            "pending": acted.pending is not None,
-        }
+        return Answer(
+            200,
+            {
+                "round": service.get_round(session, reference).model_dump(mode="json"),
+                "pending": acted.pending is not None,
+            },
+        )
+
+    return answer_once(
+        runtime,
+        request,
+        officer=manager,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        perform=perform,
+    )
 
 
 @router.get("/rounds/{reference}/brief", response_model=None)

@@ -10,13 +10,16 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, remote, require
 from accord.audit import service as audit
 from accord.cases import service as cases
 from accord.core.permissions import Permission
+from accord.idempotency.http import IdempotencyKeyHeader, answer_once
+from accord.idempotency.service import Answer
 from accord.identity import integration, service
 from accord.identity.models import ScreeningJob
 from accord.identity.schemas import (
@@ -162,7 +165,7 @@ def screen_case(
         return _screening_out(reference, job, proposals)
 
 
-@router.post("/cases/{reference}/proposals/{person_id}/confirm")
+@router.post("/cases/{reference}/proposals/{person_id}/confirm", response_model=ConfirmOut)
 def confirm_proposal(
     reference: str,
     person_id: str,
@@ -170,10 +173,12 @@ def confirm_proposal(
     runtime: RuntimeDep,
     officer: Screener,
     request: Request,
-) -> ConfirmOut:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Confirm one person's proposal: the removal action it calls for (confirm_identity or
     deny_identity) is taken in the officer's name and reaches the case log."""
-    with runtime.transaction() as session:
+
+    def perform(session: Session) -> Answer:
         case = cases.get_visible_case(session, reference=reference, viewer=officer)
         workflow = runtime.case_types.workflow(case.case_type)
         for action in set(integration.ACTION_OF.values()):
@@ -194,8 +199,18 @@ def confirm_proposal(
             subject=reference,
             detail={"person_id": person_id, "from": "identity proposal"},
         )
-        return ConfirmOut(
+        confirmed = ConfirmOut(
             reference=reference,
             proposal=ProposalOut.model_validate(done.proposal),
             status="applied" if done.acted.event is not None else "pending",
         )
+        return Answer(200, confirmed.model_dump(mode="json"))
+
+    return answer_once(
+        runtime,
+        request,
+        officer=officer,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        perform=perform,
+    )

@@ -46,6 +46,7 @@ from accord.web.forms import (
     parse_form,
     readable,
 )
+from accord.web.once import act_once, keyed_form
 from accord.web.pages import WebRoute, render, see_other, svg, tr
 from accord.web.security import CSRF_FIELD, Officer, check_csrf, signed_in
 
@@ -397,24 +398,29 @@ def open_case(
     workflow = runtime.case_types.workflow(type)
     try:
         details = parse_form(workflow.opening.model_json_schema(), form, prefix="d.")
+        keyed = keyed_form(form, request, me.principal)
         with runtime.transaction() as session:
-            case = service.open_case(
-                session,
-                node=runtime.node,
-                case_type=type,
-                peer=str(form.get("peer", "")),
-                area=_enum(Area, form.get("area"), "area"),
-                priority=_enum(Priority, form.get("priority") or "routine", "priority"),
-                handling_code=_enum(
-                    HandlingCode, form.get("handling_code") or "H0", "handling_code"
-                ),
-                title=str(form.get("title", "")).strip(),
-                details=details,
-                officer=me.principal.officer,
-                unit=me.principal.unit,
-            )
-            audited(session, me.principal, "case.open", request, subject=case.reference)
-            reference = case.reference
+
+            def perform() -> str:
+                case = service.open_case(
+                    session,
+                    node=runtime.node,
+                    case_type=type,
+                    peer=str(form.get("peer", "")),
+                    area=_enum(Area, form.get("area"), "area"),
+                    priority=_enum(Priority, form.get("priority") or "routine", "priority"),
+                    handling_code=_enum(
+                        HandlingCode, form.get("handling_code") or "H0", "handling_code"
+                    ),
+                    title=str(form.get("title", "")).strip(),
+                    details=details,
+                    officer=me.principal.officer,
+                    unit=me.principal.unit,
+                )
+                audited(session, me.principal, "case.open", request, subject=case.reference)
+                return f"/cases/{case.reference}"
+
+            opened = act_once(session, runtime, request, me.principal, keyed, perform)
     except InvalidInput as exc:
         by_field, general = field_errors(exc)
         if not exc.detail.get("errors"):
@@ -432,7 +438,7 @@ def open_case(
         return _new_case(
             request, runtime.case_types, me, type, header, detail_fields, [exc.message]
         )
-    return see_other(f"/cases/{reference}")
+    return see_other(opened)
 
 
 def _details_errors(by_field: dict[str, str], exc: InvalidInput) -> dict[str, str]:
@@ -705,27 +711,34 @@ def act(
     action = str(form.get("action", ""))
     me.principal.require(Permission.CASE_ACT)
     try:
+        keyed = keyed_form(form, request, me.principal)
         with runtime.transaction() as session:
-            case = service.get_visible_case(session, reference=reference, viewer=me.principal)
-            declared = runtime.case_types.workflow(case.case_type).action(action)
-            me.principal.require_action(review=declared.review)
-            payload = parse_form(declared.payload.model_json_schema(), form, prefix=f"{action}.")
-            service.act(
-                session,
-                node=runtime.node,
-                reference=reference,
-                action=action,
-                payload=payload,
-                officer=me.principal.officer,
-            )
-            audited(session, me.principal, f"case.act.{action}", request, subject=reference)
+
+            def perform() -> str:
+                case = service.get_visible_case(session, reference=reference, viewer=me.principal)
+                declared = runtime.case_types.workflow(case.case_type).action(action)
+                me.principal.require_action(review=declared.review)
+                schema = declared.payload.model_json_schema()
+                payload = parse_form(schema, form, prefix=f"{action}.")
+                service.act(
+                    session,
+                    node=runtime.node,
+                    reference=reference,
+                    action=action,
+                    payload=payload,
+                    officer=me.principal.officer,
+                )
+                audited(session, me.principal, f"case.act.{action}", request, subject=reference)
+                return f"/cases/{reference}#timeline"
+
+            acted = act_once(session, runtime, request, me.principal, keyed, perform)
     except AccordError as exc:
         failed = failure(exc, action, form, me.lang)
         with runtime.transaction() as session:
             context = _case_context(session, runtime, me, reference, failed=failed)
         status = exc.http_status if exc.http_status != 404 else 422
         return render(request, "cases/case.html", context, officer=me, status=status)
-    return see_other(f"/cases/{reference}#timeline")
+    return see_other(acted)
 
 
 @router.post("/cases/{reference}/attach")

@@ -1,0 +1,1 @@
+"""Idempotency keys: a request repeated with its key is answered once, from what was stored."""
