@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from accord.cases.enums import HandlingCode, Priority, Side
 from accord.core.canonical import contains_nul
@@ -26,6 +26,7 @@ from accord.core.errors import (
     WorkflowViolation,
     validation_problems,
 )
+from accord.core.media import MAX_MEDIA_TYPE, media_type_problem
 
 OPEN_ACTION = "open"
 ATTACH_ACTION = "attach"
@@ -40,9 +41,25 @@ class AttachmentRecord(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(ge=0)
-    media_type: str = Field(default="application/octet-stream", max_length=200)
+    media_type: str = Field(default="application/octet-stream", max_length=MAX_MEDIA_TYPE)
     handling_code: HandlingCode = HandlingCode.H0
     description: str = Field(default="", max_length=2000)
+
+    # Before stripping: a CR/LF at either end would be stripped here but kept in a peer's
+    # event as hashed, and sent in the Content-Type of every download of the file.
+    @field_validator("media_type", mode="before")
+    @classmethod
+    def _is_a_media_type(cls, value: object) -> object:
+        if isinstance(value, str) and (problem := media_type_problem(value)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("filename", mode="before")
+    @classmethod
+    def _has_no_control_characters(cls, value: object) -> object:
+        if isinstance(value, str) and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+            raise ValueError("file name has a control character (such as CR or LF); rename it")
+        return value
 
 
 class Who(StrEnum):
