@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     delivery_backoff_max_seconds: float = Field(default=300.0, gt=0)
     delivery_alert_after_seconds: float = Field(default=3600.0, gt=0)
     delivery_timeout_seconds: float = Field(default=30.0, gt=0)
+    attachment_transfer_expiry_seconds: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="chunks of a file from a peer not completed this long after its first "
+        "chunk are deleted; the case shows the file as not received",
+    )
     intake_unit: str = Field(
         default="central-authority", description="the unit that receives cases opened by peers"
     )

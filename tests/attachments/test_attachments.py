@@ -23,7 +23,16 @@ from accord.core.errors import Forbidden, PayloadTooLarge
 from accord.core.permissions import Role
 from accord.federation.kinds import Rejected
 from accord.federation.models import InboxItem, OutboxItem, QuarantineItem
-from tests.helpers import Node, act, open_mla, process, pump
+from tests.helpers import (
+    Node,
+    act,
+    deliver,
+    open_mla,
+    process,
+    pump,
+    submitted_mla,
+    take_outbox,
+)
 
 CONTENT = os.urandom(CHUNK * 2 + 1234)  # three chunks, the last one short
 
@@ -84,9 +93,18 @@ def test_the_requested_side_attaches_through_the_sequencer(pair: tuple[Node, Nod
 
 def test_chunks_that_do_not_match_their_hash_are_discarded(pair: tuple[Node, Node]) -> None:
     us, cn = pair
-    sha = hashlib.sha256(b"the real content").hexdigest()
+    reference = submitted_mla(us, cn)
+    real = b"the real content"
+    sha = hashlib.sha256(real).hexdigest()
+    act(us, reference, "attach", {"sha256": sha, "filename": "real.txt", "size": len(real)})
+    pump(us, cn)  # announced on the case, its content never sent
     forged = service.ChunkMessage(
-        sha256=sha, size=9, index=0, count=1, data=base64.b64encode(b"other 9 b").decode()
+        reference=reference,
+        sha256=sha,
+        size=len(real),
+        index=0,
+        count=1,
+        data=base64.b64encode(b"other content 16").decode(),
     )
     with cn.runtime.transaction() as session, pytest.raises(Rejected, match="do not match"):
         service.receive_chunk(session, cn.identity, us.name, forged)
@@ -164,3 +182,44 @@ def test_a_full_disk_delays_a_received_file_but_never_quarantines_it(
     assert record["sha256"] == sha and record["available"]
     path = service.store_of(cn.identity).path(sha)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+
+
+def test_chunks_processed_before_the_submission_that_announces_them_wait_for_it(
+    pair: tuple[Node, Node],
+) -> None:
+    """A batch's envelopes may be stored in any order (a proxy may shuffle them)."""
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    sha = attach(cn, reference, CONTENT, HandlingCode.H1)  # CN submits; US sequences
+    envelopes = take_outbox(cn)
+    assert [e["kind"] for e in envelopes] == ["case.submit"] + [service.CHUNK_KIND] * 3
+    assert deliver(us, envelopes[::-1]).error is None
+    process(us)
+    with us.runtime.reading() as session:
+        case = cases.get_case(session, reference=reference)
+        (record,) = service.attachments_of(session, case=case)
+        assert session.scalar(select(QuarantineItem.id)) is None
+    assert record["sha256"] == sha and record["available"]
+
+
+def test_chunks_behind_an_event_that_waits_for_an_earlier_one_wait_too(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    act(us, reference, "note", {"text": "before the file"})
+    sha = attach(us, reference, CONTENT, HandlingCode.H1)  # US sequences: event, then chunks
+    note, event, *pieces = take_outbox(us)
+    assert deliver(cn, [event, *pieces]).error is None
+    process(cn)
+    with cn.runtime.reading() as session:
+        waiting = session.scalars(select(InboxItem.status).where(InboxItem.kind == "blob.chunk"))
+        assert set(waiting) == {"waiting"}  # the event announcing them waits for the note
+    assert not (service.store_of(cn.identity).root / "partial").exists()  # nothing kept yet
+    assert deliver(cn, [note]).error is None
+    process(cn)
+    with cn.runtime.reading() as session:
+        case = cases.get_case(session, reference=reference)
+        (record,) = service.attachments_of(session, case=case)
+        assert session.scalar(select(QuarantineItem.id)) is None
+    assert record["sha256"] == sha and record["available"]

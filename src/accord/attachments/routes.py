@@ -16,6 +16,7 @@ from accord.cases import service as cases
 from accord.cases.enums import HandlingCode
 from accord.cases.schemas import ActOutcome, EventOut, PendingOut
 from accord.core.errors import Forbidden
+from accord.core.media import download_headers
 from accord.core.permissions import Permission
 from accord.idempotency.http import IdempotencyKeyHeader, answer_once
 from accord.idempotency.service import Answer
@@ -99,6 +100,9 @@ def list_attachments(reference: str, runtime: RuntimeDep, viewer: Reader) -> lis
 def download(
     reference: str, sha256: str, runtime: RuntimeDep, viewer: Reader, request: Request
 ) -> FileResponse:
+    """One file of the case, if the case names it and holds it (404 "no such file on this
+    case" otherwise, 409 while it is on its way); Content-Type and Content-Disposition are made
+    safe whatever the record holds (RFC 6838, RFC 6266 with RFC 5987 `filename*`); audited."""
     with runtime.transaction() as session:
         path, record = service.open_attachment(
             session, node=runtime.node, reference=reference, sha256=sha256, viewer=viewer
@@ -111,7 +115,7 @@ def download(
             subject=reference,
             detail={"sha256": sha256, "handling_code": record["handling_code"]},
         )
-    return FileResponse(path, media_type=record["media_type"], filename=record["filename"])
+    return FileResponse(path, headers=download_headers(record["filename"], record["media_type"]))
 
 
 @router.get("/{reference}/export")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+from uuid import UUID
 
 from accord.core.errors import InvalidInput, PayloadTooLarge
 
@@ -66,25 +68,29 @@ class BlobStore:
                 yield block
 
     # -- receiving in chunks ----------------------------------------------------------------
+    # One folder per transfer (a file sent for one case), so that a transfer never mixes its
+    # chunks with another's and each can expire or be discarded alone.
 
-    def partial_dir(self, sha256: str) -> Path:
-        return self.root / "partial" / self.path(sha256).name
+    def partial_dir(self, transfer: str) -> Path:
+        if not _TRANSFER.fullmatch(transfer):
+            raise InvalidInput(f"{transfer!r} is not a transfer key (case id, hyphen, SHA-256)")
+        return self.root / "partial" / transfer
 
-    def put_chunk(self, sha256: str, index: int, data: bytes) -> None:
-        folder = self.partial_dir(sha256)
+    def put_chunk(self, transfer: str, index: int, data: bytes) -> None:
+        folder = self.partial_dir(transfer)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{index:08d}"
         temporary = folder / f".{index:08d}.tmp"
         temporary.write_bytes(data)
         os.replace(temporary, target)
 
-    def received(self, sha256: str) -> int:
-        folder = self.partial_dir(sha256)
+    def received(self, transfer: str) -> int:
+        folder = self.partial_dir(transfer)
         return len(list(folder.glob("[0-9]*"))) if folder.exists() else 0
 
-    def assemble(self, sha256: str, size: int) -> bool:
+    def assemble(self, transfer: str, sha256: str, size: int) -> bool:
         """Join the chunks; keep the file only if its hash and size are the announced ones."""
-        folder = self.partial_dir(sha256)
+        folder = self.partial_dir(transfer)
         temporary = folder / ".assembled"
         digest = hashlib.sha256()
         total = 0
@@ -102,3 +108,28 @@ class BlobStore:
         self._place(temporary, sha256)
         shutil.rmtree(folder, ignore_errors=True)
         return True
+
+    def discard(self, transfer: str) -> None:
+        """Delete a transfer's chunks (or a folder of chunks kept by hash alone before 0010)."""
+        if not _FOLDER.fullmatch(transfer):
+            raise InvalidInput(f"{transfer!r} is not a folder of chunks")
+        shutil.rmtree(self.root / "partial" / transfer, ignore_errors=True)
+
+    def transfers(self) -> Iterator[tuple[str, float]]:
+        """Each folder of chunks, by name, with the time it last changed."""
+        root = self.root / "partial"
+        if not root.is_dir():
+            return
+        for entry in root.iterdir():
+            if entry.is_dir() and _FOLDER.fullmatch(entry.name):
+                yield entry.name, entry.stat().st_mtime
+
+
+def transfer_key(case_id: UUID, sha256: str) -> str:
+    """The name of the folder that holds the chunks of `sha256` received for one case."""
+    return f"{case_id.hex}-{sha256}"
+
+
+_TRANSFER = re.compile(r"[0-9a-f]{32}-[0-9a-f]{64}")
+_FOLDER = re.compile(r"(?:[0-9a-f]{32}-)?[0-9a-f]{64}")
+"""A transfer's folder, or one named by the hash alone (how chunks were kept before 0010)."""

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.attachments import service as attachments
 from accord.config import Settings
 from accord.core.dialects import is_postgresql
 from accord.federation import delivery, inbox, outbox
@@ -114,6 +115,7 @@ class Workers:
 
     def _process(self) -> int:
         settled = inbox.process(self.factory, self.node)
+        attachments.expire_transfers(self.factory, self.node, self.settings)
         self.processed += settled
         return settled
 

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited
 from accord.attachments import service as attachments
-from accord.attachments.models import Blob
+from accord.attachments.enums import FileStatus
 from accord.cases import service
 from accord.cases.casetype import CaseTypes, FieldMeta, case_types
 from accord.cases.diagram import render_svg
@@ -32,6 +32,7 @@ from accord.cases.workflow import OPEN_ACTION, Action, Workflow, json_schema
 from accord.core.clock import utcnow
 from accord.core.errors import AccordError, InvalidInput
 from accord.core.labels import Lang, label, pick
+from accord.core.media import download_headers
 from accord.core.permissions import Permission
 from accord.core.schemas import MAX_OFFSET
 from accord.cyber import sightings
@@ -504,12 +505,16 @@ def _attachments(events: list[CaseEvent]) -> list[dict[str, Any]]:
     return found
 
 
-def _with_availability(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mark the attached files whose content is here and verified (downloadable)."""
+def _with_availability(
+    session: Session, case: Case, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Mark the attached files this case holds, here and verified (downloadable), and those on
+    their way or not received: a file is never downloadable through a case that only names it."""
+    status = {a["sha256"]: a["status"] for a in attachments.attachments_of(session, case=case)}
     for item in items:
         if item.get("filename"):
-            blob = session.get(Blob, item["sha256"])
-            item["available"] = bool(blob and blob.complete)
+            item["status"] = status.get(item["sha256"], FileStatus.NOT_RECEIVED)
+            item["available"] = item["status"] is FileStatus.AVAILABLE
     return items
 
 
@@ -590,7 +595,7 @@ def _case_context(
             for p in detail.pending
         ],
         "timeline": timeline,
-        "attachments": _with_availability(session, _attachments(events)),
+        "attachments": _with_availability(session, case, _attachments(events)),
         "may_attach": me.principal.can(Permission.ATTACHMENT_WRITE)
         and not workflow.state(detail.state).final,
         "handling_codes": [
@@ -773,7 +778,8 @@ def attach(
 def download(
     reference: str, sha256: str, request: Request, runtime: RuntimeDep, me: OfficerDep
 ) -> Response:
-    """One attached file, if it is here and verified; every download is audited."""
+    """One file of the case, if the case names it and holds it, here and verified; safe
+    Content-Type and Content-Disposition whatever the record holds; every download is audited."""
     me.principal.require(Permission.CASE_READ)
     with runtime.transaction() as session:
         path, record = attachments.open_attachment(
@@ -787,4 +793,4 @@ def download(
             subject=reference,
             detail={"sha256": sha256, "handling_code": record["handling_code"]},
         )
-    return FileResponse(path, media_type=record["media_type"], filename=record["filename"])
+    return FileResponse(path, headers=download_headers(record["filename"], record["media_type"]))
