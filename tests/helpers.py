@@ -75,9 +75,19 @@ def make_node(root: Path, url: str, name: str, country: str) -> Node:
 
 def peer_up(a: Node, b: Node) -> None:
     with a.runtime.transaction() as session:
-        add_peer(session, card=b.identity.card(), own_name=a.name)
+        add_peer(
+            session,
+            card=b.identity.card(),
+            own_name=a.name,
+            own_namespace=a.identity.reference_namespace,
+        )
     with b.runtime.transaction() as session:
-        add_peer(session, card=a.identity.card(), own_name=b.name)
+        add_peer(
+            session,
+            card=a.identity.card(),
+            own_name=b.name,
+            own_namespace=b.identity.reference_namespace,
+        )
 
 
 def take_outbox(node: Node, to: str | None = None) -> list[dict[str, Any]]:

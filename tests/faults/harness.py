@@ -579,6 +579,7 @@ def check(run: Run) -> dict[str, Any]:
     seen: Counter[str] = Counter()
     identical = 0
     events = 0
+    unsigned = 0
     attachments_missing: list[str] = []
     pending_by_id: dict[str, dict[str, Any]] = {}
     for reference in run.references:
@@ -592,6 +593,8 @@ def check(run: Run) -> dict[str, Any]:
                 f"{verdicts[0]['explanation']})"
             )
         events += len(logs[0])
+        # /verify checked each signature on each side; every event must carry one
+        unsigned += sum(1 for log in logs for event in log if not event.get("signature"))
         for event in logs[0]:
             for value in event["payload"].values():
                 if isinstance(value, str):
@@ -641,11 +644,14 @@ def check(run: Run) -> dict[str, Any]:
         violations.append(f"{quarantine['without_reason']} quarantined items without a reason")
     if run.unexpected_exits:
         violations += [f"crash: {line}" for line in run.unexpected_exits]
+    if unsigned:
+        violations.append(f"{unsigned} events carry no signed act")
     return {
         "cases": len(run.references),
         "identical_logs": identical == len(run.references),
         "cases_identical": identical,
         "events_in_logs": events,
+        "events_with_verified_signatures": 2 * events - unsigned,
         "lost": len(lost),
         "duplicated": len(duplicated),
         "attachments_missing": len(attachments_missing),

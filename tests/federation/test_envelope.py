@@ -24,6 +24,7 @@ BODY = {
     "payload": {"text": "hello"},
     "actor_officer": "x",
     "submitted_at": "2026-01-01T00:00:00.000000Z",
+    "signature": "A" * 86 + "==",  # the act's signature is the case layer's to check
 }
 
 

@@ -106,6 +106,7 @@ def test_authentic_message_refused_in_processing_is_quarantined_not_lost(
         "payload": {"text": "?"},
         "actor_officer": "x",
         "submitted_at": iso(utcnow()),
+        "signature": "A" * 86 + "==",
     }
     outcome = deliver(cn, [envelope(us, cn, "case.submit", body)])
     assert outcome.receipts[0]["status"] == "stored"

@@ -1,4 +1,5 @@
-"""The case log's hash chain: each event carries the hash of the one before it."""
+"""The case log's hash chain: each event carries the hash of the one before it, and commits to
+the signature of the act it records (`cases/acts.py`)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,17 @@ HASHED_FIELDS = (
 )
 
 
+SIGNED_FIELDS = ("acted_at", "signature")
+"""Hashed too when the event carries a signed act. Events written before acts were signed
+(version 0.1 logs) carry none, and their hashes stay what they were."""
+
+
 def event_hash(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the event's fields (the hash itself excluded)."""
-    missing = [name for name in HASHED_FIELDS if name not in fields]
+    names: tuple[str, ...] = HASHED_FIELDS
+    if fields.get("signature") is not None:
+        names = (*HASHED_FIELDS, *SIGNED_FIELDS)
+    missing = [name for name in names if name not in fields]
     if missing:
         raise ValueError(f"event lacks hashed fields {missing}")
-    return sha256_hex(canonical_bytes({name: fields[name] for name in HASHED_FIELDS}))
+    return sha256_hex(canonical_bytes({name: fields[name] for name in names}))

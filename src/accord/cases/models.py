@@ -62,6 +62,10 @@ class CaseEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     state_after: Mapped[str] = mapped_column(String(64))
+    acted_at: Mapped[str | None] = mapped_column(String(40), doc="exact string that was signed")
+    signature: Mapped[str | None] = mapped_column(
+        String(100), doc="the actor node's signature of the act; null in logs before 0.2"
+    )
 
     case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
 

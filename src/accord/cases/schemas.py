@@ -12,6 +12,9 @@ from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.core.schemas import Schema
 from accord.federation.schemas import NAME_PATTERN
 
+REFERENCE_PATTERN = r"^[A-Z]{2,8}-[A-Z0-9]{2,12}-\d{4}-\d{6}$"
+"""<type prefix>-<the sequencer's namespace>-<year>-<number>"""
+
 
 class CaseHeader(BaseModel):
     """The payload of a case's opening event: everything both sides must agree the case is."""
@@ -19,7 +22,7 @@ class CaseHeader(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     case_type: str = Field(max_length=32)
-    reference: str = Field(pattern=r"^[A-Z]{2,8}-[A-Z]{2}-\d{4}-\d{6}$")
+    reference: str = Field(pattern=REFERENCE_PATTERN)
     area: Area
     priority: Priority
     handling_code: HandlingCode
@@ -50,6 +53,11 @@ class WireEvent(BaseModel):
     submission_id: str | None = Field(default=None, max_length=36)
     prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    acted_at: str | None = Field(default=None, max_length=40)
+    """When the actor took the act (for the other side's acts, when it submitted them)."""
+    signature: str | None = Field(default=None, max_length=100)
+    """The actor node's signature of the act (`cases/acts.py`); None only in logs written
+    before acts were signed."""
 
 
 class EventMessage(BaseModel):
@@ -73,6 +81,7 @@ class SubmitMessage(BaseModel):
     payload: dict[str, Any]
     actor_officer: str = Field(max_length=200)
     submitted_at: str = Field(max_length=40)
+    signature: str = Field(max_length=100, description="the submitting node's signature of the act")
 
 
 class RejectedMessage(BaseModel):
@@ -136,6 +145,10 @@ class EventOut(Schema):
     prev_hash: str
     hash: str
     state_after: str
+    acted_at: str | None = None
+    signature: str | None = Field(
+        default=None, description="the actor node's signature of the act (base64 Ed25519)"
+    )
 
 
 class DeadlineOut(BaseModel):

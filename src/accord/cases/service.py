@@ -17,6 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal, get_user
+from accord.cases.acts import (
+    CLOCK_TOLERANCE,
+    FUTURE_LIMIT,
+    act_document,
+    act_verifies,
+    sign_act,
+)
 from accord.cases.casetype import case_types
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.log import GENESIS, event_hash
@@ -44,10 +51,10 @@ from accord.cases.workflow import (
 from accord.core.canonical import contains_nul
 from accord.core.clock import iso, new_id, parse_iso, utcnow
 from accord.core.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
-from accord.federation.keys import NodeIdentity
+from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.kinds import Deferred, Rejected
 from accord.federation.outbox import enqueue
-from accord.federation.peers import get_peer
+from accord.federation.peers import get_peer, peer_namespace
 
 EVENT_KIND = "case.event"
 SUBMIT_KIND = "case.submit"
@@ -225,7 +232,9 @@ def open_case(
     now = utcnow()
     header = CaseHeader(
         case_type=case_type,
-        reference=_next_reference(session, workflow.reference_prefix, node.country, now.year),
+        reference=_next_reference(
+            session, workflow.reference_prefix, node.reference_namespace, now.year
+        ),
         area=area,
         priority=priority,
         handling_code=handling_code,
@@ -333,13 +342,25 @@ def act(
         status="pending",
     )
     session.add(pending)
+    submitted_at = iso(now)
+    signed = act_document(
+        reference=case.reference,
+        action=action,
+        side=side.value,
+        actor_node=node.name,
+        actor_officer=officer,
+        payload=clean,
+        submission_id=str(pending.id),
+        acted_at=submitted_at,
+    )
     message = SubmitMessage(
         reference=case.reference,
         submission_id=pending.id,
         action=action,
         payload=clean,
         actor_officer=officer,
-        submitted_at=iso(now),
+        submitted_at=submitted_at,
+        signature=sign_act(node, signed),
     )
     enqueue(
         session,
@@ -365,10 +386,26 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
     if session.scalar(select(CaseEvent.id).where(CaseEvent.submission_id == submission_id)):
         return  # already applied: a redelivered submission
     workflow = case_types(session).workflow(case.case_type)
+    side = side_of(case, sender)
+    signed = act_document(
+        reference=case.reference,
+        action=message.action,
+        side=side.value,
+        actor_node=sender,
+        actor_officer=message.actor_officer,
+        payload=message.payload,
+        submission_id=submission_id,
+        acted_at=message.submitted_at,
+    )
+    if not act_verifies(signed, message.signature, _peer_keys(session, sender).verify):
+        raise Rejected(
+            f"case {case.reference}: submission {submission_id} is not signed by {sender}"
+        )
+    _not_ahead(
+        _moment(message.submitted_at, "submitted_at"),
+        f"case {case.reference}: submission {submission_id}",
+    )
     try:
-        if not case.shared:
-            raise Conflict(f"case {case.reference} has not been submitted to {sender}")
-        side = side_of(case, sender)
         _, clean = workflow.decide(
             state=case.state,
             action=message.action,
@@ -376,6 +413,11 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
             payload=message.payload,
             facts=case.facts,
         )
+        if clean != message.payload:
+            raise InvalidInput(
+                f"the payload of {message.action!r} is not in the form this node validates it "
+                "to; submit it again"
+            )
         _append(
             session,
             node=node,
@@ -387,6 +429,8 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
             officer=message.actor_officer,
             payload=clean,
             submission_id=submission_id,
+            acted_at=message.submitted_at,
+            signature=message.signature,
         )
     except AccordError as refusal:
         rejection = RejectedMessage(
@@ -425,9 +469,7 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     if case is None:
         if event.seq != 1:
             raise Deferred(f"case {message.reference}: waiting for its opening event")
-        case = created = _replica_case(
-            session, node, sender, message
-        )  # added once every check passed
+        case = created = _replica_case(session, node, sender, message)  # stored once all pass
     if case.sequencer != sender:
         raise Rejected(f"case {case.reference} is sequenced by {case.sequencer}, not {sender}")
     if event.seq <= case.event_count:
@@ -448,12 +490,11 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     if event_hash(fields) != event.hash:
         raise Rejected(f"case {case.reference}: event {event.seq} does not match its hash")
     workflow = case_types(session).workflow(case.case_type)
+    expected_node = case.requesting_node if event.side is Side.REQUESTING else case.requested_node
+    if event.actor_node != expected_node:
+        raise Rejected(f"event {event.seq}: {event.actor_node} is not the {event.side} side")
+    _check_act(session, node, case, event, sender, first=created is not None)
     if event.seq > 1:
-        expected_node = (
-            case.requesting_node if event.side is Side.REQUESTING else case.requested_node
-        )
-        if event.actor_node != expected_node:
-            raise Rejected(f"event {event.seq}: {event.actor_node} is not the {event.side} side")
         try:
             workflow.decide(
                 state=case.state,
@@ -485,6 +526,8 @@ def head(session: Session, node: NodeIdentity, sender: str, query: Any) -> dict[
     reference = str(getattr(query, "reference", ""))
     case = session.scalar(select(Case).where(Case.reference == reference))
     if case is None or sender not in (case.requesting_node, case.requested_node):
+        return {"reference": reference, "found": False}
+    if not case.shared:  # a draft of ours: not the peer's to know of
         return {"reference": reference, "found": False}
     return {
         "reference": reference,
@@ -522,19 +565,116 @@ def _case_for_peer(session: Session, reference: str, sender: str) -> Case:
     case = _locked_case(session, reference)
     if case is None:
         raise Rejected(f"no case {reference!r} here")
-    if sender not in (case.requesting_node, case.requested_node):
-        raise Rejected(f"{sender} is not a party to case {reference}")
+    if sender not in (case.requesting_node, case.requested_node) or not case.shared:
+        # a case between other nodes, or a draft of ours: to this peer it does not exist
+        raise Rejected(f"no case {reference!r} here")
     return case
 
 
-def _next_reference(session: Session, prefix: str, country: str, year: int) -> str:
-    key = f"{prefix}-{country}-{year}"
+def _next_reference(session: Session, prefix: str, namespace: str, year: int) -> str:
+    """The next reference in our own namespace. A peer cannot open a case in it (the opening
+    checks refuse that); a reference that is somehow taken all the same is skipped, never
+    reused, so opening a case cannot fail on it."""
+    key = f"{prefix}-{namespace}-{year}"
     counter = session.get(ReferenceCounter, key, with_for_update=True)
     if counter is None:
         counter = ReferenceCounter(prefix=key, last=0)
         session.add(counter)
-    counter.last += 1
-    return f"{key}-{counter.last:06d}"
+    while True:
+        counter.last += 1
+        reference = f"{key}-{counter.last:06d}"
+        if session.scalar(select(Case.id).where(Case.reference == reference)) is None:
+            return reference
+
+
+def _pending(session: Session, submission_id: str | None) -> PendingAction | None:
+    try:
+        return session.get(PendingAction, UUID(submission_id)) if submission_id else None
+    except ValueError:
+        return None
+
+
+def _peer_keys(session: Session, name: str) -> PeerKeys:
+    peer = get_peer(session, name)
+    return PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key)
+
+
+def _moment(text: str | None, what: str) -> datetime:
+    """A time the peer sent, or Rejected with the reason (not a time, or out of range)."""
+    try:
+        if text is None:
+            raise ValueError("missing")
+        return parse_iso(text)
+    except (ValueError, OverflowError):
+        raise Rejected(f"{what} {text!r} is not a time this node can read") from None
+
+
+def _not_ahead(moment: datetime, where: str) -> None:
+    """A date of the peer's, no further ahead of our clock than the clocks may disagree: a bit
+    more waits for our clock (Deferred); much more is refused."""
+    ahead = moment - utcnow()
+    if ahead > FUTURE_LIMIT:
+        raise Rejected(f"{where} is dated in the future ({iso(moment)})")
+    if ahead > CLOCK_TOLERANCE:
+        raise Deferred(f"{where} is dated {ahead} ahead of our clock: waiting for it")
+
+
+def _check_act(
+    session: Session, node: NodeIdentity, case: Case, event: WireEvent, sender: str, *, first: bool
+) -> None:
+    """A replicated event must record an act signed by the node it names: ours (then one we
+    submitted, with that payload) or the sequencer's own. Its dates must not run backwards or
+    into the future."""
+    where = f"case {case.reference}: event {event.seq}"
+    if event.actor_node == node.name:
+        key = node.signing.verify_key
+    elif event.actor_node == sender:
+        key = _peer_keys(session, sender).verify
+    else:
+        raise Rejected(f"{where} names {event.actor_node}, who is no party to it")
+    signed = act_document(
+        reference=case.reference,
+        action=event.action,
+        side=event.side.value,
+        actor_node=event.actor_node,
+        actor_officer=event.actor_officer,
+        payload=event.payload,
+        submission_id=event.submission_id,
+        acted_at=event.acted_at or "",
+    )
+    if event.signature is None or event.acted_at is None:
+        raise Rejected(f"{where} carries no signed act")
+    if not act_verifies(signed, event.signature, key):
+        raise Rejected(f"{where} is not signed by {event.actor_node}, the node it names")
+    occurred = _moment(event.occurred_at, f"{where}: occurred_at")
+    acted = _moment(event.acted_at, f"{where}: acted_at")
+    _not_ahead(occurred, where)
+    if not first and case.updated_at is not None and occurred < case.updated_at:
+        raise Rejected(f"{where} is dated before the event it follows ({event.occurred_at})")
+    if acted > occurred + CLOCK_TOLERANCE:
+        raise Rejected(f"{where} was appended ({event.occurred_at}) before it was taken")
+    if event.actor_node != node.name:
+        return
+    # An act in our name bears our signature, so only we can have taken it. It settles the
+    # pending action it names, which must be that act; after a restore from backup, or on a
+    # rebuilt replica, the pending row may be gone and the signature alone stands for it.
+    if event.submission_id is None:
+        raise Rejected(f"{where} is an act of ours that we did not submit")
+    pending = _pending(session, event.submission_id)
+    if pending is not None and (
+        pending.case_id != case.id
+        or pending.action != event.action
+        or pending.payload != event.payload
+    ):
+        raise Rejected(f"{where} does not record the act we submitted as {event.submission_id}")
+    if session.scalar(
+        select(CaseEvent.id).where(
+            CaseEvent.case_id == case.id, CaseEvent.submission_id == event.submission_id
+        )
+    ):
+        raise Rejected(f"{where} repeats our act {event.submission_id}, already in the log")
+    if occurred < acted - CLOCK_TOLERANCE:
+        raise Rejected(f"{where} is dated before we took it ({event.occurred_at})")
 
 
 def _new_case(header: CaseHeader, workflow: Workflow, now: datetime, *, peer: str) -> Case:
@@ -569,10 +709,36 @@ def _replica_case(session: Session, node: NodeIdentity, sender: str, message: Ev
         workflow.validate_opening(header.details)
     except (ValueError, AccordError) as exc:
         raise Rejected(f"case {message.reference}: bad opening event: {exc}") from None
+    where = f"case {message.reference}"
     if header.reference != message.reference or header.sequencer != sender:
-        raise Rejected(f"case {message.reference}: opening event names another case or sequencer")
+        raise Rejected(f"{where}: opening event names another case or sequencer")
     if node.name not in (header.requesting_node, header.requested_node):
-        raise Rejected(f"case {message.reference} is between other nodes")
+        raise Rejected(f"{where} is between other nodes")
+    # The peer opens only its own requests to us: it sequences, requests and acts first.
+    if header.requesting_node != sender or header.requested_node != node.name:
+        raise Rejected(
+            f"{where}: opened by {sender} as a request from {header.requesting_node} to "
+            f"{header.requested_node}; a peer opens only its own requests to us"
+        )
+    if message.event.actor_node != sender or message.event.side is not Side.REQUESTING:
+        raise Rejected(f"{where}: its opening act is {message.event.actor_node}'s, not {sender}'s")
+    peer = get_peer(session, sender)
+    prefix, namespace = header.reference.split("-")[:2]
+    declared = case_types(session).get(header.case_type)
+    if namespace != peer_namespace(peer) or prefix != declared.workflow.reference_prefix:
+        raise Rejected(
+            f"{where}: not a {header.case_type} reference in {sender}'s namespace "
+            f"({declared.workflow.reference_prefix}-{peer_namespace(peer)}-…)"
+        )
+    agreed_types = (peer.agreement or {}).get("case_types")
+    if agreed_types is not None and header.case_type not in agreed_types:
+        raise Rejected(f"{where}: {header.case_type} cases are not in the agreement with {sender}")
+    agreed_codes = (peer.agreement or {}).get("handling_codes")
+    if agreed_codes is not None and header.handling_code.value not in agreed_codes:
+        raise Rejected(
+            f"{where}: handling code {header.handling_code.value} is not in the agreement with "
+            f"{sender}"
+        )
     case = _new_case(header, workflow, parse_iso(message.event.occurred_at), peer=sender)
     case.unit = node.intake_unit
     return case
@@ -590,8 +756,34 @@ def _append(
     officer: str,
     payload: dict[str, Any],
     submission_id: str | None,
+    acted_at: str | None = None,
+    signature: str | None = None,
 ) -> CaseEvent:
-    """As sequencer: chain a new event onto the log and replicate it once the case is shared."""
+    """As sequencer: chain a new event onto the log and replicate it once the case is shared.
+
+    The event records a signed act: the other side's, with the signature of its submission,
+    or ours, signed here."""
+    now = utcnow()
+    if case.event_count and case.updated_at is not None and case.updated_at > now:
+        now = case.updated_at  # our clock stepped back: never date an event before the last
+    occurred_at = iso(now)
+    if signature is None:
+        if actor_node != node.name:
+            raise AssertionError("only our own acts are signed here")
+        acted_at = occurred_at
+        signature = sign_act(
+            node,
+            act_document(
+                reference=case.reference,
+                action=action,
+                side=side.value,
+                actor_node=actor_node,
+                actor_officer=officer,
+                payload=payload,
+                submission_id=submission_id,
+                acted_at=acted_at,
+            ),
+        )
     fields: dict[str, Any] = {
         "reference": case.reference,
         "seq": case.event_count + 1,
@@ -600,9 +792,11 @@ def _append(
         "actor_node": actor_node,
         "actor_officer": officer,
         "payload": payload,
-        "occurred_at": iso(utcnow()),
+        "occurred_at": occurred_at,
         "submission_id": submission_id,
         "prev_hash": case.head_hash,
+        "acted_at": acted_at,
+        "signature": signature,
     }
     wire = {k: v for k, v in fields.items() if k != "reference"}
     event = WireEvent.model_validate({**wire, "hash": event_hash(fields)})
@@ -757,7 +951,7 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
     local_fold = refold(session, case=case)
     if local_fold.state != case.state:
         raise Conflict(f"case {reference}: stored state {case.state} is not the fold of its log")
-    _check_chain(session, case)
+    _check_chain(session, case, node)
     peer = get_peer(session, case.peer)
 
     def result(identical: bool, count: int | None, head: str | None, why: str) -> VerifyOut:
@@ -790,13 +984,32 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
     return result(False, peer_count, peer_head, why)
 
 
-def _check_chain(session: Session, case: Case) -> None:
+def _check_chain(session: Session, case: Case, node: NodeIdentity) -> None:
+    """Our copy of the log: every hash chained, and every signed act signed by its node."""
     previous = GENESIS
+    keys = {node.name: node.signing.verify_key, case.peer: _peer_keys(session, case.peer).verify}
     for row in case_log(session, reference=case.reference):
-        fields = {**WireEvent.model_validate(row, from_attributes=True).model_dump(mode="json")}
-        fields["reference"] = case.reference
+        event = WireEvent.model_validate(row, from_attributes=True)
+        fields = {**event.model_dump(mode="json"), "reference": case.reference}
         if row.prev_hash != previous or event_hash(fields) != row.hash:
             raise Conflict(f"case {case.reference}: local event {row.seq} breaks the hash chain")
+        if row.signature is not None:
+            signed = act_document(
+                reference=case.reference,
+                action=row.action,
+                side=row.side,
+                actor_node=row.actor_node,
+                actor_officer=row.actor_officer,
+                payload=row.payload,
+                submission_id=row.submission_id,
+                acted_at=row.acted_at or "",
+            )
+            key = keys.get(row.actor_node)
+            if key is None or not act_verifies(signed, row.signature, key):
+                raise Conflict(
+                    f"case {case.reference}: local event {row.seq} is not signed by "
+                    f"{row.actor_node}, the node it names"
+                )
         previous = row.hash
     if previous != case.head_hash:
         raise Conflict(f"case {case.reference}: stored head is not the last event's hash")

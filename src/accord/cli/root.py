@@ -48,13 +48,23 @@ def init(
     endpoint: str = typer.Option(
         "http://127.0.0.1:8700", help="the URL where peers reach this node"
     ),
+    namespace: str = typer.Option(
+        None,
+        help="the middle part of the case references this node opens (MLA-<namespace>-2026-…), "
+        "2 to 12 capital letters or digits; the country code if not given. Two nodes of one "
+        "country that peer with the same partner need different namespaces",
+    ),
 ) -> None:
     """Create the node: its database, its signing and encryption keys, a first API token."""
     from accord.federation.node import init_node
 
     settings = settings_from(ctx)
     identity, token_path = init_node(
-        settings, name=name, country=country.upper(), endpoint=endpoint
+        settings,
+        name=name,
+        country=country.upper(),
+        endpoint=endpoint,
+        namespace=namespace.upper() if namespace else None,
     )
     card = identity.card()
     console.print(

@@ -73,6 +73,12 @@ class NodeIdentity:
     """The unit that holds cases opened by peers until they are shared further."""
     data_dir: Path | None = None
     """Where the node keeps its files (attachments)."""
+    namespace: str = ""
+    """The middle part of the references this node sequences; its country code when empty."""
+
+    @property
+    def reference_namespace(self) -> str:
+        return self.namespace or self.country
 
     @property
     def signing_public(self) -> str:
@@ -90,6 +96,7 @@ class NodeIdentity:
             signing_key=self.signing_public,
             encryption_key=self.encryption_public,
             fingerprint=fingerprint(self.signing_public, self.encryption_public),
+            namespace=self.reference_namespace,
         )
 
 

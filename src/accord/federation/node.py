@@ -26,7 +26,7 @@ ADMIN_PASSWORD_FILE = "admin-password"
 
 
 def init_node(
-    settings: Settings, *, name: str, country: str, endpoint: str
+    settings: Settings, *, name: str, country: str, endpoint: str, namespace: str | None = None
 ) -> tuple[NodeIdentity, Path]:
     """Create the store and the node's keys; write the first API token to a 0600 file."""
     NodeCard.model_validate(
@@ -37,6 +37,7 @@ def init_node(
             "signing_key": "A" * 43 + "=",
             "encryption_key": "A" * 43 + "=",
             "fingerprint": "0" * 64,
+            "namespace": namespace,
         }
     )  # the same rules a peer will apply to our card
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,12 +59,14 @@ def init_node(
                 encryption,
                 settings.intake_unit,
                 settings.data_dir,
+                namespace or "",
             )
             session.add(
                 NodeRecord(
                     id=1,
                     name=name,
                     country=country,
+                    namespace=namespace,
                     endpoint=endpoint,
                     signing_key=identity.signing_public,
                     encryption_key=identity.encryption_public,
@@ -113,6 +116,7 @@ def load_identity(session: Session, settings: Settings) -> NodeIdentity:
         encryption,
         settings.intake_unit,
         settings.data_dir,
+        record.namespace or "",
     )
     if identity.signing_public != record.signing_key:
         raise NotInitialised(f"the keys in {settings.keys_dir} are not this node's keys")

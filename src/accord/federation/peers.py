@@ -12,8 +12,11 @@ from accord.federation.models import Peer
 from accord.federation.schemas import NodeCard
 
 
-def add_peer(session: Session, *, card: NodeCard, own_name: str) -> Peer:
-    """Pin a peer's endpoint and public keys, after checking the card's fingerprint."""
+def add_peer(
+    session: Session, *, card: NodeCard, own_name: str, own_namespace: str | None = None
+) -> Peer:
+    """Pin a peer's endpoint, public keys and reference namespace, after checking the card's
+    fingerprint. Two nodes never share a namespace: each sequences its own references."""
     if card.name == own_name:
         raise InvalidInput(f"{card.name!r} is this node's own card; add the other node's card")
     expected = fingerprint(card.signing_key, card.encryption_key)
@@ -23,6 +26,7 @@ def add_peer(session: Session, *, card: NodeCard, own_name: str) -> Peer:
             f"({expected}); ask the peer for a fresh card"
         )
     existing = session.scalar(select(Peer).where(Peer.name == card.name))
+    _check_namespace(session, card, own_namespace, existing)
     if existing is not None:
         if existing.fingerprint == card.fingerprint:
             existing.endpoint = card.endpoint
@@ -40,12 +44,40 @@ def add_peer(session: Session, *, card: NodeCard, own_name: str) -> Peer:
         signing_key=card.signing_key,
         encryption_key=card.encryption_key,
         fingerprint=card.fingerprint,
+        namespace=card.reference_namespace,
         added_at=utcnow(),
         active=True,
     )
     session.add(peer)
     session.flush()
     return peer
+
+
+def _check_namespace(
+    session: Session, card: NodeCard, own_namespace: str | None, existing: Peer | None
+) -> None:
+    namespace = card.reference_namespace
+    if own_namespace is not None and namespace == own_namespace:
+        raise Conflict(
+            f"card of {card.name!r} claims the reference namespace {namespace!r}, which is this "
+            "node's own: the peer must choose another (`accord init --namespace`)"
+        )
+    for other in session.scalars(select(Peer).where(Peer.name != card.name)):
+        if peer_namespace(other) == namespace:
+            raise Conflict(
+                f"card of {card.name!r} claims the reference namespace {namespace!r}, which peer "
+                f"{other.name!r} holds: each node's references must be its own"
+            )
+    if existing is not None and peer_namespace(existing) != namespace:
+        raise Conflict(
+            f"peer {card.name!r} is pinned with the reference namespace "
+            f"{peer_namespace(existing)!r}, not {namespace!r}"
+        )
+
+
+def peer_namespace(peer: Peer) -> str:
+    """The middle part of the references `peer` sequences."""
+    return peer.namespace or peer.country
 
 
 def list_peers(session: Session) -> list[Peer]:

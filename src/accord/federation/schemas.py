@@ -10,6 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+NAMESPACE_PATTERN = r"^[A-Z0-9]{2,12}$"
+"""A node's reference namespace: the middle part of the references it sequences."""
 
 
 def _key32(value: str) -> str:
@@ -33,6 +35,16 @@ class NodeCard(BaseModel):
     signing_key: str
     encryption_key: str
     fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
+    namespace: str | None = Field(
+        default=None,
+        pattern=NAMESPACE_PATTERN,
+        description="the middle part of the case references this node sequences "
+        "(MLA-<namespace>-2026-000001); its country code when the card names none",
+    )
+
+    @property
+    def reference_namespace(self) -> str:
+        return self.namespace or self.country
 
     _check_signing = field_validator("signing_key")(_key32)
     _check_encryption = field_validator("encryption_key")(_key32)

@@ -23,7 +23,7 @@ AGENDA = "agenda"
 ROUND_DETAILS = "round"
 HELD = "held"
 OUTCOMES = "outcomes"
-REFERENCE = r"^[A-Z]{2,8}-[A-Z]{2}-\d{4}-\d{6}$"
+REFERENCE = r"^[A-Z]{2,8}-[A-Z0-9]{2,12}-\d{4}-\d{6}$"
 
 
 def _new_item_id() -> str:

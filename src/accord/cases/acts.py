@@ -1,0 +1,72 @@
+"""Signed acts: each case-log event carries the signature of the node whose officer took it.
+
+The sequencer orders the acts of both sides but cannot author the other side's: an act is
+signed, with the actor node's Ed25519 key, over what was done (case, action, side, node,
+officer, payload, submission id, time). Every replica checks the signature against the actor's
+pinned key (or its own), so each side can prove what the other did and neither can write for
+the other. The signed document names its purpose, so no envelope or receipt signed with the
+same key can pass for an act.
+"""
+
+from __future__ import annotations
+
+import binascii
+from datetime import timedelta
+from typing import Any
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from accord.core.canonical import canonical_bytes
+from accord.federation.keys import NodeIdentity, b64, unb64
+
+PURPOSE = "accord.case.act/1"
+SIGNATURE_LENGTH = 88
+"""Characters of a base64 Ed25519 signature."""
+
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""How far two nodes' clocks may disagree (the inbox allows the same for an envelope's sent_at).
+An act or event dated further ahead of our clock waits until our clock reaches it (the peer's
+clock was fast: its dates are fixed once signed); one dated more than FUTURE_LIMIT ahead is
+refused."""
+
+FUTURE_LIMIT = timedelta(days=1)
+
+
+def act_document(
+    *,
+    reference: str,
+    action: str,
+    side: str,
+    actor_node: str,
+    actor_officer: str,
+    payload: dict[str, Any],
+    submission_id: str | None,
+    acted_at: str,
+) -> dict[str, Any]:
+    """What an act's signature covers."""
+    return {
+        "purpose": PURPOSE,
+        "reference": reference,
+        "action": action,
+        "side": side,
+        "actor_node": actor_node,
+        "actor_officer": actor_officer,
+        "payload": payload,
+        "submission_id": submission_id,
+        "acted_at": acted_at,
+    }
+
+
+def sign_act(node: NodeIdentity, document: dict[str, Any]) -> str:
+    return b64(node.signing.sign(canonical_bytes(document)).signature)
+
+
+def act_verifies(document: dict[str, Any], signature: str | None, key: VerifyKey) -> bool:
+    if not isinstance(signature, str) or len(signature) != SIGNATURE_LENGTH:
+        return False
+    try:
+        key.verify(canonical_bytes(document), unb64(signature))
+    except (BadSignatureError, binascii.Error, ValueError):
+        return False
+    return True
