@@ -32,6 +32,7 @@ from accord.config import Settings
 from accord.core.clock import utcnow
 from accord.core.errors import Conflict, InvalidInput
 from accord.core.permissions import Role
+from accord.federation.workers import Workers
 from accord.idempotency import service as idempotency
 from accord.idempotency.models import IdempotencyKey
 from accord.web.once import IDEMPOTENCY_FIELD
@@ -187,6 +188,24 @@ def test_a_key_expires_after_its_lifetime_and_the_worker_prunes_it(
     _age_keys(api.us, DAY + timedelta(minutes=1))
     assert idempotency.prune(api.us.runtime.factory, lifetime=DAY) == 1
     assert _kept(api.us) == []
+
+
+def test_the_workers_forget_expired_keys_in_their_rounds(api: Api) -> None:
+    assert api.act().status_code == 201
+    _age_keys(api.us, DAY + timedelta(minutes=1))
+    workers = Workers(api.us.runtime.factory, api.us.identity, api.settings)
+    workers.start(delivery=False)
+    try:
+        deadline = time.monotonic() + 10
+        while _kept(api.us) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        workers.shutdown()
+    assert _kept(api.us) == []
+    assert api.act().status_code == 201  # acted anew: the key was forgotten
+    _age_keys(api.us, DAY + timedelta(minutes=1))
+    assert idempotency.prune_expired(api.us.runtime.factory, api.settings) == 0  # next round
+    assert len(_kept(api.us)) == 1 and len(api.notes()) == 2
 
 
 def test_an_action_and_its_kept_answer_commit_together(api: Api) -> None:

@@ -25,6 +25,7 @@ from accord.config import Settings
 from accord.core.dialects import is_postgresql
 from accord.federation import delivery, inbox, outbox
 from accord.federation.keys import NodeIdentity
+from accord.idempotency import service as idempotency
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class Workers:
     def _process(self) -> int:
         settled = inbox.process(self.factory, self.node)
         attachments.expire_transfers(self.factory, self.node, self.settings)
+        idempotency.prune_expired(self.factory, self.settings)
         self.processed += settled
         return settled
 

@@ -4,20 +4,27 @@ commit leaves both or neither; the same request sent again is answered from what
 
 from __future__ import annotations
 
+import logging
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.accounts.service import Principal
+from accord.config import Settings
 from accord.core.canonical import canonical_bytes, sha256_hex
 from accord.core.clock import utcnow
 from accord.core.db import unit_of_work
 from accord.core.dialects import try_exclusive
 from accord.core.errors import Conflict, InvalidInput
 from accord.idempotency.models import IdempotencyKey
+
+log = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 255
 """Longest key accepted, quotes of a structured-field string included (a UUID takes 36)."""
@@ -204,6 +211,31 @@ def delete_expired(session: Session, *, before: datetime) -> int:
 
 
 def prune(factory: sessionmaker[Session], *, lifetime: timedelta) -> int:
-    """The workers' periodic job: forget the keys older than `lifetime`; how many."""
+    """Forget the keys older than `lifetime`, in a transaction of their own; how many."""
     with unit_of_work(factory) as session:
         return delete_expired(session, before=utcnow() - lifetime)
+
+
+PRUNE_ROUND_SECONDS = 300.0
+"""How often the workers forget expired keys; they call `prune_expired` at every inbox round."""
+
+_last_prune_round: weakref.WeakKeyDictionary[sessionmaker[Session], float] = (
+    weakref.WeakKeyDictionary()
+)
+"""When each session factory (each node's database) was last pruned, on the monotonic clock
+(held weakly, so that a new factory is never taken for a gone one)."""
+
+
+def prune_expired(factory: sessionmaker[Session], settings: Settings) -> int:
+    """The workers' periodic job: `prune` with the node's key lifetime, at most once every
+    PRUNE_ROUND_SECONDS. A failure is logged and tried again later; it never stops the inbox."""
+    now = time.monotonic()
+    last = _last_prune_round.get(factory)
+    if last is not None and now - last < PRUNE_ROUND_SECONDS:
+        return 0
+    _last_prune_round[factory] = now
+    try:
+        return prune(factory, lifetime=settings.idempotency_lifetime)
+    except (OSError, SQLAlchemyError):
+        log.warning("idempotency: forgetting expired keys failed; next round", exc_info=True)
+        return 0
