@@ -594,9 +594,20 @@ def _pending(session: Session, submission_id: str | None) -> PendingAction | Non
         return None
 
 
+_PEER_KEYS = "accord.peer_keys"
+
+
 def _peer_keys(session: Session, name: str) -> PeerKeys:
-    peer = get_peer(session, name)
-    return PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key)
+    """The peer's pinned keys, looked up once per transaction (every event checks one)."""
+    transaction = session.get_transaction()
+    cache = session.info.setdefault(_PEER_KEYS, {})
+    found = cache.get(name)
+    if found is None or found[0] is not transaction:
+        peer = get_peer(session, name)
+        found = (transaction, PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key))
+        cache[name] = found
+    keys: PeerKeys = found[1]
+    return keys
 
 
 def _moment(text: str | None, what: str) -> datetime:
