@@ -28,7 +28,7 @@ from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
 from accord.federation.node import init_node
 from accord.federation.peers import add_peer, find_peer, peer_keys
-from accord.runtime import Runtime
+from accord.runtime import Registry, Runtime
 
 WINDOW = timedelta(seconds=300)
 
@@ -66,10 +66,12 @@ def role_tokens(
     return tokens
 
 
-def make_node(root: Path, url: str, name: str, country: str) -> Node:
+def make_node(
+    root: Path, url: str, name: str, country: str, registry: Registry | None = None
+) -> Node:
     settings = Settings(data_dir=root / name, database_url=url)
     identity, _ = init_node(settings, name=name, country=country, endpoint=f"http://{name}.test")
-    runtime = Runtime.open(settings, assemble())
+    runtime = Runtime.open(settings, registry or assemble())
     return Node(runtime=runtime, identity=identity)
 
 
