@@ -34,6 +34,7 @@ from tests.conftest import IN_CI
 from tests.helpers import Node, log_of, submitted_mla
 
 CONTENT = b"%PDF-1.7 statement of account " * 5000
+PASSPHRASE = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -73,18 +74,17 @@ def test_a_node_round_trips_through_backup_and_restore(
         for action in ("case.read", "case.export", "attachment.read"):
             audit.record(session, actor="tester", action=action, outcome="ok", subject=reference)
     archive = tmp_path / "us.tar.gz"
-    manifest = create_backup(settings_of(us), archive)
+    manifest = create_backup(settings_of(us), archive, passphrase=PASSPHRASE)
 
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     names = {m["name"] for m in manifest["members"]}
     assert {"keys/signing.key", "keys/encryption.key", "api-token"} <= names
     assert f"blobs/{sha[:2]}/{sha[2:4]}/{sha}" in names
     assert manifest["node"] == "US-DOJ" and manifest["schema_revision"]
-    with tarfile.open(archive) as tar:
-        assert tar.getmember("keys/signing.key").mode == 0o600
+    assert {m["mode"] for m in manifest["members"]} == {"0600"}
 
     target = fresh(tmp_path / "restored", database_url("restored"))
-    report = restore_backup(target, archive)
+    report = restore_backup(target, archive, passphrase=PASSPHRASE)
     assert report["node"] == "US-DOJ"
     keys = target.keys_dir
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
@@ -133,10 +133,10 @@ def sqlite_node(tmp_path: Path, name: str = "node") -> Settings:
 
 def test_a_corrupted_member_is_named_and_nothing_is_restored(tmp_path: Path) -> None:
     archive = tmp_path / "node.tar.gz"
-    create_backup(sqlite_node(tmp_path), archive)
-    damaged = corrupt(archive, "keys/encryption.key")
+    create_backup(sqlite_node(tmp_path), archive, passphrase=None)
+    damaged = corrupt(archive, "database/accord.sqlite")
     target = fresh(tmp_path / "restored", f"sqlite:///{tmp_path / 'restored.db'}")
-    with pytest.raises(InvalidInput, match=r"member 'keys/encryption.key' is corrupt"):
+    with pytest.raises(InvalidInput, match=r"member 'database/accord.sqlite' is corrupt"):
         restore_backup(target, damaged)
     assert not target.keys_dir.exists()
     assert not (tmp_path / "restored.db").exists()
@@ -144,7 +144,7 @@ def test_a_corrupted_member_is_named_and_nothing_is_restored(tmp_path: Path) -> 
 
 def test_a_damaged_compressed_stream_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     archive = tmp_path / "node.tar.gz"
-    create_backup(sqlite_node(tmp_path), archive)
+    create_backup(sqlite_node(tmp_path), archive, passphrase=None)
     data = bytearray(archive.read_bytes())
     data[len(data) // 2] ^= 0xFF
     archive.write_bytes(bytes(data))
@@ -156,10 +156,11 @@ def test_a_damaged_compressed_stream_is_refused_with_a_clear_message(tmp_path: P
 
 def test_a_member_missing_from_the_manifest_list_is_refused(tmp_path: Path) -> None:
     archive = tmp_path / "node.tar.gz"
-    create_backup(sqlite_node(tmp_path), archive)
+    create_backup(sqlite_node(tmp_path), archive, passphrase=None)
     with tarfile.open(archive) as source:
         manifest = json.loads(source.extractfile(MANIFEST).read())  # type: ignore[union-attr]
-    manifest["members"] = [m for m in manifest["members"] if m["name"] != "api-token"]
+    database = "database/accord.sqlite"
+    manifest["members"] = [m for m in manifest["members"] if m["name"] != database]
     rewritten = tmp_path / "rewritten.tar.gz"
     with tarfile.open(archive) as source, tarfile.open(rewritten, "w:gz") as out:
         for info in source.getmembers():
@@ -169,20 +170,20 @@ def test_a_member_missing_from_the_manifest_list_is_refused(tmp_path: Path) -> N
                 info.size = len(data)
             out.addfile(info, io.BytesIO(data))
     target = fresh(tmp_path / "restored", f"sqlite:///{tmp_path / 'restored.db'}")
-    with pytest.raises(InvalidInput, match="not in the manifest: api-token"):
+    with pytest.raises(InvalidInput, match=f"not in the manifest: {database}"):
         restore_backup(target, rewritten)
 
 
 def test_restore_refuses_an_initialised_node_without_force(tmp_path: Path) -> None:
     archive = tmp_path / "node.tar.gz"
     original = sqlite_node(tmp_path, "original")
-    create_backup(original, archive)
+    create_backup(original, archive, passphrase=PASSPHRASE)
     other = sqlite_node(tmp_path, "other")
     other_key = (other.keys_dir / "signing.key").read_bytes()
     with pytest.raises(Conflict, match=r"already holds a node .*--force"):
-        restore_backup(other, archive)
+        restore_backup(other, archive, passphrase=PASSPHRASE)
     assert (other.keys_dir / "signing.key").read_bytes() == other_key
-    restore_backup(other, archive, force=True)
+    restore_backup(other, archive, passphrase=PASSPHRASE, force=True)
     assert (other.keys_dir / "signing.key").read_bytes() == (
         original.keys_dir / "signing.key"
     ).read_bytes()
@@ -195,6 +196,7 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     archive = tmp_path / "cli.tar.gz"
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["BACKUP_PASSPHRASE"] = PASSPHRASE
 
     def accord(data: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -206,13 +208,17 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
         )
 
     url = settings.resolved_database_url
-    made = accord(settings.data_dir, url, "backup", "--out", str(archive))
+    secret = ("--passphrase-env", "BACKUP_PASSPHRASE")
+    made = accord(settings.data_dir, url, "backup", "--out", str(archive), *secret)
     assert made.returncode == 0, made.stderr
-    refused = accord(settings.data_dir, url, "restore", "--from", str(archive))
+    refused = accord(settings.data_dir, url, "restore", "--from", str(archive), *secret)
     assert refused.returncode == 4 and "--force" in refused.stderr
     copy = f"sqlite:///{tmp_path / 'copy.db'}"
-    restored = accord(tmp_path / "copy", copy, "restore", "--from", str(archive))
+    restored = accord(tmp_path / "copy", copy, "restore", "--from", str(archive), *secret)
     assert restored.returncode == 0, restored.stderr
     assert accord(tmp_path / "copy", copy, "audit", "verify").returncode == 0
-    with gzip.open(archive) as handle:
-        assert handle.read(1)  # a gzip stream
+    plain = tmp_path / "plain.tar.gz"
+    made = accord(settings.data_dir, url, "backup", "--out", str(plain), "--unencrypted")
+    assert made.returncode == 0, made.stderr
+    with gzip.open(plain) as handle:
+        assert handle.read(1)  # a gzip stream, without keys (tests/hostile/test_insider_data)

@@ -37,7 +37,7 @@ class BlobStore:
         digest = hashlib.sha256()
         size = 0
         temporary = staging / f"upload-{os.getpid()}-{id(source)}"
-        with temporary.open("wb") as out:
+        with _private(temporary) as out:
             while block := source.read(CHUNK):
                 size += len(block)
                 if size > self.max_bytes:
@@ -81,7 +81,8 @@ class BlobStore:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{index:08d}"
         temporary = folder / f".{index:08d}.tmp"
-        temporary.write_bytes(data)
+        with _private(temporary) as out:
+            out.write(data)
         os.replace(temporary, target)
 
     def received(self, transfer: str) -> int:
@@ -94,7 +95,7 @@ class BlobStore:
         temporary = folder / ".assembled"
         digest = hashlib.sha256()
         total = 0
-        with temporary.open("wb") as out:
+        with _private(temporary) as out:
             for part in sorted(folder.glob("[0-9]*")):
                 block = part.read_bytes()
                 total += len(block)
@@ -133,3 +134,11 @@ def transfer_key(case_id: UUID, sha256: str) -> str:
 _TRANSFER = re.compile(r"[0-9a-f]{32}-[0-9a-f]{64}")
 _FOLDER = re.compile(r"(?:[0-9a-f]{32}-)?[0-9a-f]{64}")
 """A transfer's folder, or one named by the hash alone (how chunks were kept before 0010)."""
+
+
+def _private(path: Path) -> BinaryIO:
+    """A file opened for writing that only the node's owner can read: attachments hold case
+    evidence."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -34,6 +36,7 @@ def worker(
 
     On PostgreSQL run as many as you like next to `accord serve --no-workers` processes."""
     from accord.federation.workers import Workers
+    from accord.ops.at_rest import at_start
 
     if not delivery and not inbox:
         raise InvalidInput("nothing to run: pass --delivery, --inbox or both")
@@ -41,6 +44,7 @@ def worker(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = settings_from(ctx)
+    at_start(settings)
     runtime = runtime_from(ctx)
     stop = threading.Event()
 
@@ -79,24 +83,64 @@ def _progress() -> Progress:
     )
 
 
+_PASSPHRASE_ENV = typer.Option(
+    None,
+    "--passphrase-env",
+    metavar="VAR",
+    help="read the passphrase from this environment variable instead of asking for it",
+)
+
+
+def _passphrase(variable: str | None, *, confirm: bool) -> str:
+    """The backup passphrase: from the named variable, else asked on the terminal; with
+    neither, a refusal that says what to do."""
+    if variable is not None:
+        value = os.environ.get(variable)
+        if not value:
+            raise InvalidInput(f"--passphrase-env {variable}: that variable is not set or empty")
+        return value
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            "a backup passphrase is needed and there is no terminal to ask for it: pass "
+            "--passphrase-env VAR naming a variable that holds it"
+        )
+    value = typer.prompt("backup passphrase", hide_input=True, confirmation_prompt=confirm)
+    return str(value)
+
+
 def backup(
     ctx: typer.Context,
-    out: Path = typer.Option(..., "--out", help="the archive to write (.tar.gz)"),
+    out: Path = typer.Option(..., "--out", help="the archive to write (.tar.gz.sealed)"),
+    passphrase_env: str = _PASSPHRASE_ENV,
+    unencrypted: bool = typer.Option(
+        False,
+        "--unencrypted",
+        help="write the archive in clear, WITHOUT the keys and the administrator's secrets "
+        "(they never leave the node in clear); restore it only where the keys are",
+    ),
 ) -> None:
-    """Write one archive of the node: database, blobs, key files, and a manifest of checksums."""
+    """Write one archive of the node, sealed with a passphrase (argon2id, XSalsa20-Poly1305):
+    database, blobs, key files, and a manifest of checksums."""
     from accord.ops.backup import create_backup
+    from accord.ops.sealed import check_passphrase
 
     settings = settings_from(ctx)
+    if unencrypted and passphrase_env is not None:
+        raise InvalidInput("--unencrypted and --passphrase-env contradict each other; pick one")
+    passphrase = None if unencrypted else _passphrase(passphrase_env, confirm=True)
+    if passphrase is not None:
+        check_passphrase(passphrase)
     with _progress() as progress:
         task = progress.add_task("backup", total=None)
 
         def advance(done: int, total: int | None, what: str) -> None:
             progress.update(task, completed=done, total=total, description=what)
 
-        manifest = create_backup(settings, out, progress=advance)
+        manifest = create_backup(settings, out, passphrase=passphrase, progress=advance)
+    how = "encrypted" if passphrase is not None else "IN CLEAR, without keys or secrets"
     console.print(
-        f"[green]backup of {manifest['node']} written to {out}[/green] "
-        f"({len(manifest['members'])} members, schema {manifest['schema_revision']})"
+        f"[green]backup of {manifest['node']} written to {out}[/green] ({how}; "
+        f"{len(manifest['members'])} members, schema {manifest['schema_revision']})"
     )
 
 
@@ -104,18 +148,26 @@ def restore(
     ctx: typer.Context,
     source: Path = typer.Option(..., "--from", help="an archive written by `accord backup`"),
     force: bool = typer.Option(False, "--force", help="replace the node already here"),
+    passphrase_env: str = _PASSPHRASE_ENV,
 ) -> None:
-    """Restore a node from an archive, after checking every member against the manifest."""
+    """Restore a node from an archive, after checking every member against the manifest; an
+    encrypted archive asks for its passphrase."""
     from accord.ops.backup import restore_backup
+    from accord.ops.sealed import is_sealed
 
     settings = settings_from(ctx)
+    passphrase = None
+    if source.is_file() and is_sealed(source):
+        passphrase = _passphrase(passphrase_env, confirm=False)
     with _progress() as progress:
         task = progress.add_task("restore", total=None)
 
         def advance(done: int, total: int | None, what: str) -> None:
             progress.update(task, completed=done, total=total, description=what)
 
-        report = restore_backup(settings, source, force=force, progress=advance)
+        report = restore_backup(
+            settings, source, passphrase=passphrase, force=force, progress=advance
+        )
     console.print(
         f"[green]node {report['node']} restored into {settings.data_dir}[/green] "
         f"(backup of {report['created_at']}); audit log intact"

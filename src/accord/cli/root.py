@@ -57,8 +57,10 @@ def init(
 ) -> None:
     """Create the node: its database, its signing and encryption keys, a first API token."""
     from accord.federation.node import init_node
+    from accord.ops.at_rest import at_start
 
     settings = settings_from(ctx)
+    at_start(settings)  # a private umask; an existing folder's secrets checked before reuse
     identity, token_path = init_node(
         settings,
         name=name,
@@ -92,10 +94,12 @@ def serve(
 
     from accord.app import create_app
     from accord.core.migrate import upgrade
+    from accord.ops.at_rest import at_start
 
     settings = settings_from(ctx)
     if workers is not None:
         settings = settings.model_copy(update={"run_workers": workers})
+    at_start(settings)
     runtime = runtime_from(ctx)
     endpoint = urlparse(runtime.node.endpoint)
     runtime.close()

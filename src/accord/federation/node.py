@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -41,10 +41,12 @@ def init_node(
         }
     )  # the same rules a peer will apply to our card
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)  # cases, personal data and keys: the owner's only
     if (settings.keys_dir / "signing.key").exists():
         raise Conflict(f"{settings.data_dir} already holds a node; use another --data folder")
     url = settings.resolved_database_url
     upgrade(url)
+    _private_sqlite_files(url)
     engine = make_engine(url)
     try:
         with unit_of_work(session_factory(engine)) as session:
@@ -85,6 +87,7 @@ def init_node(
             token = issue_token(session, name="node administrator (from init)", user=admin)
     finally:
         engine.dispose()
+    _private_sqlite_files(url)
     token_path = settings.data_dir / TOKEN_FILE
     write_secret(token_path, token)
     write_secret(settings.data_dir / ADMIN_PASSWORD_FILE, admin_password)
@@ -94,8 +97,21 @@ def init_node(
 def write_secret(path: Path, value: str) -> None:
     """A secret for the operator, in a file only its owner can read."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not change a file that was already there
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
+
+
+def _private_sqlite_files(url: str) -> None:
+    """The SQLite database and its journal files, readable by their owner only: they hold case
+    content, personal data and password hashes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(f"{parsed.database}{suffix}")
+        if path.is_file():
+            os.chmod(path, 0o600)
 
 
 def load_identity(session: Session, settings: Settings) -> NodeIdentity:

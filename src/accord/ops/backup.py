@@ -1,5 +1,7 @@
 """Backup and restore of one node: a single .tar.gz holding the database, the blob folder, the
-key files and a manifest with the SHA-256 of every member.
+key files and a manifest with the SHA-256 of every member, sealed with a passphrase
+(`accord.ops.sealed`). An archive written without one (`--unencrypted`) leaves out the keys and
+the administrator's secrets: they never leave the node in clear.
 
 The database is copied consistently while the node runs: SQLite with the online backup API,
 PostgreSQL with `pg_dump` (custom format, restored with `pg_restore`). The database goes in
@@ -25,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -41,6 +43,7 @@ from accord.core.migrate import alembic_config, upgrade
 from accord.federation.keys import ENCRYPTION_FILE, SIGNING_FILE
 from accord.federation.models import NodeRecord
 from accord.federation.node import ADMIN_PASSWORD_FILE, TOKEN_FILE
+from accord.ops.sealed import OpeningReader, SealingWriter, is_sealed
 
 FORMAT = "accord-backup"
 VERSION = 1
@@ -121,16 +124,22 @@ def _node_record(engine: Engine) -> NodeRecord | None:
         return None
 
 
-def _files(settings: Settings) -> list[tuple[str, Path]]:
-    """Every file of the data folder that goes in the archive besides the database."""
+def _is_secret(name: str) -> bool:
+    return name.startswith("keys/") or name in SECRET_FILES
+
+
+def _files(settings: Settings, *, secrets: bool) -> list[tuple[str, Path]]:
+    """Every file of the data folder that goes in the archive besides the database; the keys
+    and the administrator's secrets only if `secrets` (a sealed archive)."""
     files: list[tuple[str, Path]] = []
     for name in (SIGNING_FILE, ENCRYPTION_FILE):
         path = settings.keys_dir / name
         if not path.is_file():
             raise NotInitialised(f"no {path}: is {settings.data_dir} this node's data folder?")
-        files.append((f"keys/{name}", path))
+        if secrets:
+            files.append((f"keys/{name}", path))
     for name in SECRET_FILES:
-        if (settings.data_dir / name).is_file():
+        if secrets and (settings.data_dir / name).is_file():
             files.append((name, settings.data_dir / name))
     blobs = settings.data_dir / BLOBS
     if blobs.is_dir():
@@ -186,8 +195,11 @@ def _copy_database(url: str, target: Path) -> None:
     )
 
 
-def create_backup(settings: Settings, out: Path, *, progress: Progress = _quiet) -> dict[str, Any]:
-    """Write the archive to `out` (mode 0600: it holds the private keys); return its manifest."""
+def create_backup(
+    settings: Settings, out: Path, *, passphrase: str | None, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """Write the archive to `out` (mode 0600), sealed with `passphrase`; return its manifest.
+    With no passphrase the archive is in clear and holds neither the keys nor the secrets."""
     url = settings.resolved_database_url
     dialect = _dialect(url)
     engine = make_engine(url)
@@ -204,7 +216,8 @@ def create_backup(settings: Settings, out: Path, *, progress: Progress = _quiet)
         progress(0, None, "copying the database")
         database = Path(staging) / "database"
         _copy_database(url, database)
-        members = [(DATABASE_MEMBERS[dialect], database), *_files(settings)]
+        sealed = passphrase is not None
+        members = [(DATABASE_MEMBERS[dialect], database), *_files(settings, secrets=sealed)]
         total = sum(path.stat().st_size for _, path in members)
         done = 0
 
@@ -216,47 +229,64 @@ def create_backup(settings: Settings, out: Path, *, progress: Progress = _quiet)
         partial = out.with_name(out.name + ".partial")
         entries: list[dict[str, Any]] = []
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            for name, path in members:
-                secret = name.startswith("keys/") or name in SECRET_FILES
-                mode = 0o600 if secret or name.startswith("database/") else 0o644
-                info = tarfile.TarInfo(name)
-                info.size = path.stat().st_size
-                info.mode = mode
-                info.mtime = int(path.stat().st_mtime)
-                with path.open("rb") as handle:
-                    reader = _Hashing(handle, tick)
-                    tar.addfile(info, reader)
-                entries.append(
-                    {
-                        "name": name,
-                        "sha256": reader.digest.hexdigest(),
-                        "size": info.size,
-                        "mode": f"{mode:04o}",
-                    }
-                )
-            manifest = {
-                "format": FORMAT,
-                "version": VERSION,
-                "node": node,
-                "country": country,
-                "schema_revision": revision,
-                "created_at": iso(utcnow()),
-                "accord_version": __version__,
-                "database": {"dialect": dialect, "member": DATABASE_MEMBERS[dialect]},
-                "members": entries,
-            }
-            data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(data)
-            info.mode = 0o644
-            info.mtime = int(datetime.now().timestamp())
-            tar.addfile(info, io.BytesIO(data))
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as raw:
+            sealer = SealingWriter(raw, passphrase) if passphrase is not None else None
+            sink = cast(IO[bytes], sealer) if sealer is not None else raw
+            with tarfile.open(fileobj=sink, mode="w:gz") as tar:
+                _archive(tar, members, tick, entries)
+                manifest = {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "node": node,
+                    "country": country,
+                    "schema_revision": revision,
+                    "created_at": iso(utcnow()),
+                    "accord_version": __version__,
+                    "database": {"dialect": dialect, "member": DATABASE_MEMBERS[dialect]},
+                    "sealed": sealed,
+                    "keys_included": sealed,
+                    "members": entries,
+                }
+                data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(data)
+                info.mode = 0o600
+                info.mtime = int(datetime.now().timestamp())
+                tar.addfile(info, io.BytesIO(data))
+            if sealer is not None:
+                sealer.close()
             raw.flush()
         with partial.open("rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, out)
     return manifest
+
+
+def _archive(
+    tar: tarfile.TarFile,
+    members: list[tuple[str, Path]],
+    tick: Callable[[int], None],
+    entries: list[dict[str, Any]],
+) -> None:
+    """Add each member, hashing it as it is copied; its manifest entry goes to `entries`."""
+    for name, path in members:
+        mode = 0o600  # restored as it is written: the owner's only, blobs included
+        info = tarfile.TarInfo(name)
+        info.size = path.stat().st_size
+        info.mode = mode
+        info.mtime = int(path.stat().st_mtime)
+        with path.open("rb") as handle:
+            reader = _Hashing(handle, tick)
+            tar.addfile(info, reader)
+        entries.append(
+            {
+                "name": name,
+                "sha256": reader.digest.hexdigest(),
+                "size": info.size,
+                "mode": f"{mode:04o}",
+            }
+        )
 
 
 # -- restore -------------------------------------------------------------------------------
@@ -269,15 +299,26 @@ def _safe_name(name: str) -> str:
     return path.as_posix()
 
 
-def _stage(source: Path, staging: Path, progress: Progress) -> dict[str, tuple[str, int]]:
+def _stage(
+    source: Path, staging: Path, progress: Progress, passphrase: str | None
+) -> dict[str, tuple[str, int]]:
     """Unpack every member under `staging`; return name -> (sha256, size) as read."""
     seen: dict[str, tuple[str, int]] = {}
     total = source.stat().st_size
     current = "the archive header"
+    sealed = is_sealed(source)
+    if sealed and passphrase is None:
+        raise InvalidInput(
+            f"{source} is encrypted: give its passphrase (`accord restore` asks for it, or "
+            "--passphrase-env VAR names a variable that holds it)"
+        )
     try:
         with (
             source.open("rb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="rb") as unzipped,
+            gzip.GzipFile(
+                fileobj=cast(IO[bytes], OpeningReader(raw, passphrase or "")) if sealed else raw,
+                mode="rb",
+            ) as unzipped,
             tarfile.open(fileobj=unzipped, mode="r|") as tar,
         ):
             for member in tar:
@@ -341,6 +382,20 @@ def _verify(source: Path, staging: Path, seen: dict[str, tuple[str, int]]) -> di
     return manifest
 
 
+def _check_keys(settings: Settings, manifest: dict[str, Any]) -> None:
+    """An archive in clear holds no keys: restore it only where the node's keys are."""
+    names = {entry["name"] for entry in manifest["members"]}
+    if any(name.startswith("keys/") for name in names):
+        return
+    missing = [n for n in (SIGNING_FILE, ENCRYPTION_FILE) if not (settings.keys_dir / n).is_file()]
+    if missing:
+        raise InvalidInput(
+            f"this backup was written with --unencrypted and holds no keys; put the node's "
+            f"{', '.join(missing)} in {settings.keys_dir} (mode 0600) from where you keep "
+            "them, then restore again with --force; the node was not changed"
+        )
+
+
 def _check_revision(url: str, revision: str | None) -> None:
     if revision is None:
         return
@@ -397,6 +452,7 @@ def _restore_database(url: str, staged: Path, engine: Engine) -> None:
 
 def _place_files(settings: Settings, staging: Path, manifest: dict[str, Any]) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
     settings.keys_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.keys_dir, 0o700)
     for entry in manifest["members"]:
@@ -422,10 +478,17 @@ def _staging_folder(settings: Settings) -> Iterator[Path]:
 
 
 def restore_backup(
-    settings: Settings, source: Path, *, force: bool = False, progress: Progress = _quiet
+    settings: Settings,
+    source: Path,
+    *,
+    passphrase: str | None = None,
+    force: bool = False,
+    progress: Progress = _quiet,
 ) -> dict[str, Any]:
     """Restore the archive into this node's data folder and database, then migrate the schema
-    to this version's head and check that the node loads and its audit chain is intact."""
+    to this version's head and check that the node loads and its audit chain is intact. A
+    sealed archive needs its passphrase; one written in clear holds no keys, so the node's
+    own keys must already be in the data folder."""
     if not source.is_file():
         raise NotFound(f"no backup archive at {source}")
     url = settings.resolved_database_url
@@ -439,8 +502,9 @@ def restore_backup(
                 "replace it: pass --force if that is what you want"
             )
         with _staging_folder(settings) as staging:
-            manifest = _verify(source, staging, _stage(source, staging, progress))
+            manifest = _verify(source, staging, _stage(source, staging, progress, passphrase))
             progress(source.stat().st_size, source.stat().st_size, "checked")
+            _check_keys(settings, manifest)
             if manifest["database"]["dialect"] != dialect:
                 raise InvalidInput(
                     f"the backup holds a {manifest['database']['dialect']} database but this "
