@@ -34,6 +34,29 @@ class Settings(BaseSettings):
     delivery_backoff_max_seconds: float = Field(default=300.0, gt=0)
     delivery_alert_after_seconds: float = Field(default=3600.0, gt=0)
     delivery_timeout_seconds: float = Field(default=30.0, gt=0)
+    quarantine_window_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="unauthenticated refusals from one address are aggregated and capped per "
+        "window of this length",
+    )
+    quarantine_rows_per_source: int = Field(
+        default=100, ge=1, description="unauthenticated refusals kept per address per window"
+    )
+    quarantine_max_rows: int = Field(
+        default=10_000, ge=1, description="unauthenticated refusals kept in all"
+    )
+    quarantine_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=64 * 1024,
+        description="bytes of raw text and reasons kept for unauthenticated refusals in all",
+    )
+    quarantine_retention_days: float = Field(
+        default=30.0, gt=0, description="unauthenticated refusals older than this are deleted"
+    )
+    quarantine_prune_seconds: float = Field(
+        default=3600.0, gt=0, description="how often the inbox worker deletes them"
+    )
     attachment_transfer_expiry_seconds: float = Field(
         default=24 * 3600.0,
         gt=0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from accord.audit import service as audit
 from accord.cli.common import console, node_runtime, print_json, read_json
@@ -24,7 +25,12 @@ def peer_add(
     """Pin a peer from its card (endpoint and public keys, checked against its fingerprint)."""
     parsed = NodeCard.model_validate(read_json(card))
     with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        peer = add_peer(session, card=parsed, own_name=runtime.node.name)
+        peer = add_peer(
+            session,
+            card=parsed,
+            own_name=runtime.node.name,
+            own_namespace=runtime.node.reference_namespace,
+        )
         console.print(f"[green]pinned {peer.name}[/green] at {peer.endpoint}")
         console.print(f"fingerprint {peer.fingerprint}: confirm it with the peer's operator")
 
@@ -41,20 +47,33 @@ def peer_list(ctx: typer.Context) -> None:
 
 @federation_app.command("quarantine")
 def show_quarantine(ctx: typer.Context, limit: int = typer.Option(50)) -> None:
-    """Everything refused at the inbox or in processing, newest first, with the reason."""
+    """Everything refused at the inbox or in processing, newest first, with the reason and how
+    many refusals each row stands for (repeats, and refusals past the caps, are counted)."""
     with node_runtime(ctx) as runtime, runtime.reading() as session:
         items = inbox.quarantined(session, limit=limit)
-        table = Table("id", "received", "stage", "sender", "kind", "reason")
+        counts = inbox.quarantine_counts(session)
+        table = Table("id", "received", "last seen", "count", "stage", "from", "kind", "reason")
         for q in items:
             table.add_row(
                 str(q.id),
                 q.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                (q.last_seen_at or q.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+                str(q.count) + (f" ({q.capped} cap)" if q.capped else ""),
                 q.stage,
-                q.sender or "?",
-                q.kind or "?",
-                q.reason,
+                # Text, not markup: what a sender wrote must not be read as rich markup
+                Text(q.sender or q.remote_addr or "?"),
+                Text(q.kind or "?"),
+                Text(q.reason),
             )
         console.print(table if items else "quarantine is empty")
+        console.print(
+            f"{counts.rows} rows for {counts.refusals} refusals; before authentication: "
+            f"{counts.unauthenticated_rows} rows for {counts.unauthenticated_refusals} refusals, "
+            f"{counts.counted_past_caps} of them counted past the caps, "
+            f"{counts.unauthenticated_bytes} bytes kept",
+            markup=False,
+            highlight=False,
+        )
 
 
 @federation_app.command("outbox")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.core.db import Base
@@ -21,6 +21,9 @@ class NodeRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2))
+    namespace: Mapped[str | None] = mapped_column(
+        String(12), doc="the middle part of the references we sequence; the country if null"
+    )
     endpoint: Mapped[str] = mapped_column(String(500))
     signing_key: Mapped[str] = mapped_column(String(64), doc="Ed25519 public key, base64")
     encryption_key: Mapped[str] = mapped_column(String(64), doc="X25519 public key, base64")
@@ -33,6 +36,9 @@ class Peer(Base):
     id: Mapped[UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     country: Mapped[str] = mapped_column(String(2))
+    namespace: Mapped[str | None] = mapped_column(
+        String(12), doc="the middle part of the references the peer sequences; its country if null"
+    )
     endpoint: Mapped[str] = mapped_column(String(500))
     signing_key: Mapped[str] = mapped_column(String(64))
     encryption_key: Mapped[str] = mapped_column(String(64))
@@ -90,9 +96,21 @@ class InboxItem(Base):
 
 
 class QuarantineItem(Base):
-    """Anything refused at the inbox or in processing, kept with the reason, never dropped."""
+    """Anything refused at the inbox or in processing, kept with the reason.
+
+    An authentic envelope refused (stages body and processing) is kept whole. A refusal before
+    authentication (stage inbox) keeps the digest, size and first KiB of what was sent; repeats
+    of the same bytes from one address within a window count on one row, and past the caps
+    (rows per address per window, rows and bytes in all) refusals are only counted, on a row
+    marked `capped`. Unauthenticated rows are deleted after the retention period.
+    """
 
     __tablename__ = "quarantine"
+    __table_args__ = (
+        Index("ix_quarantine_source", "stage", "remote_addr", "received_at"),
+        Index("ix_quarantine_capped", "capped", "received_at"),
+        Index("ix_quarantine_envelope_id", "envelope_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -106,4 +124,25 @@ class QuarantineItem(Base):
     kind: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     remote_addr: Mapped[str | None] = mapped_column(String(100))
-    raw: Mapped[str] = mapped_column(Text, doc="the bytes as received (UTF-8 or base64)")
+    raw: Mapped[str] = mapped_column(
+        Text,
+        doc="the bytes as received (UTF-8, or base64 after 'base64:'): whole up to 64 KiB for "
+        "an authentic envelope, the first KiB for an unauthenticated refusal",
+    )
+    digest: Mapped[str | None] = mapped_column(
+        String(64), doc="SHA-256 (hex) of all that was sent, not only of what `raw` keeps"
+    )
+    size: Mapped[int | None] = mapped_column(
+        BigInteger, doc="bytes sent, summed over the `count` refusals this row stands for"
+    )
+    count: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1", doc="how many refusals this row stands for"
+    )
+    last_seen_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="the latest of them (null: received_at)"
+    )
+    capped: Mapped[str | None] = mapped_column(
+        String(8),
+        doc="null: a refusal kept; 'source': refusals from this address past its cap for the "
+        "window, counted here; 'total': refusals from any address past the total caps",
+    )

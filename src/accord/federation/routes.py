@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -25,35 +26,38 @@ wire = APIRouter(prefix="/federation/v1", tags=["federation"])
 api = APIRouter(prefix="/api/v1", tags=["federation"])
 
 
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it exceeds `limit` bytes."""
+async def _read_limited(request: Request, limit: int) -> tuple[bytes | None, int]:
+    """The request body, or None as soon as it exceeds `limit` bytes; and its size (as declared,
+    or as read until then)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
+    # isascii: str.isdigit() is also true of '²', which int() refuses
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None, int(declared)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            return None
+            return None, size
         chunks.append(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks), size
 
 
 def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _refuse_oversize(runtime: Runtime, remote: str | None, limit: int) -> JSONResponse:
+def _refuse_oversize(runtime: Runtime, remote: str | None, limit: int, size: int) -> JSONResponse:
     reason = f"request larger than {limit} bytes; send fewer envelopes per request"
     with runtime.transaction() as session:
-        audit.record(
+        inbox.refuse_request(
             session,
-            actor=f"remote:{remote}",
-            action="federation.request_refused",
-            outcome="refused",
+            status=413,
+            reason=reason,
+            raw=None,
+            size=size,
             remote_addr=remote,
-            detail={"status": 413, "reason": reason},
+            bounds=inbox.RefusalBounds.of(runtime.settings),
         )
     return JSONResponse(status_code=413, content={"error": "payload_too_large", "message": reason})
 
@@ -100,13 +104,14 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
     """Receive a batch of envelopes; answer with one signed receipt each, after storing them."""
     limit = runtime.settings.max_request_bytes
     remote = _remote(request)
-    raw = await _read_limited(request, limit)
+    raw, size = await _read_limited(request, limit)
     if raw is None:
-        return await run_in_threadpool(_refuse_oversize, runtime, remote, limit)
+        return await run_in_threadpool(_refuse_oversize, runtime, remote, limit, size)
 
     def work() -> inbox.BatchOutcome:
         node = runtime.node
         window = timedelta(seconds=runtime.settings.replay_window_seconds)
+        bounds = inbox.RefusalBounds.of(runtime.settings)
         with runtime.transaction() as session:
             try:
                 document = jsontext.loads(raw)
@@ -117,6 +122,7 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
                     reason=f"request is not JSON: {exc}",
                     raw=raw,
                     remote_addr=remote,
+                    bounds=bounds,
                 )
             envelopes = document.get("envelopes") if isinstance(document, dict) else None
             if not isinstance(envelopes, list):
@@ -126,6 +132,7 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
                     reason='request must be {"envelopes": [...]}',
                     raw=raw,
                     remote_addr=remote,
+                    bounds=bounds,
                 )
             if len(envelopes) > runtime.settings.max_envelopes_per_request:
                 return inbox.refuse_request(
@@ -135,9 +142,15 @@ async def receive_envelopes(request: Request, runtime: RuntimeDep) -> JSONRespon
                     remote_addr=remote,
                     reason=f"{len(envelopes)} envelopes in one request; the limit is "
                     f"{runtime.settings.max_envelopes_per_request}",
+                    bounds=bounds,
                 )
             return inbox.receive(
-                session, node=node, envelopes=envelopes, remote_addr=remote, window=window
+                session,
+                node=node,
+                envelopes=envelopes,
+                remote_addr=remote,
+                window=window,
+                bounds=bounds,
             )
 
     outcome = await run_in_threadpool(work)
@@ -171,12 +184,13 @@ async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """A signed question from a peer (e.g. `case.head`), answered with a signed reply."""
     limit = 64 * 1024
     remote = _remote(request)
-    raw = await _read_limited(request, limit)
+    raw, size = await _read_limited(request, limit)
     if raw is None:
-        return await run_in_threadpool(_refuse_oversize, runtime, remote, limit)
+        return await run_in_threadpool(_refuse_oversize, runtime, remote, limit, size)
 
     def work() -> tuple[int, dict[str, Any]]:
         window = timedelta(seconds=runtime.settings.replay_window_seconds)
+        bounds = inbox.RefusalBounds.of(runtime.settings)
         with runtime.transaction() as session:
             try:
                 document = jsontext.loads(raw)
@@ -187,6 +201,7 @@ async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
                     reason=f"query is not JSON: {exc}",
                     raw=raw,
                     remote_addr=remote,
+                    bounds=bounds,
                 )
                 return outcome.status, {"error": outcome.error}
             return inbox.answer_query(
@@ -195,6 +210,7 @@ async def answer_query(request: Request, runtime: RuntimeDep) -> JSONResponse:
                 raw_envelope=document,
                 remote_addr=remote,
                 window=window,
+                bounds=bounds,
             )
 
     status, content = await run_in_threadpool(work)
@@ -224,6 +240,11 @@ class QuarantineOut(BaseModel):
     kind: str | None
     reason: str
     remote_addr: str | None
+    count: int
+    last_seen_at: str | None
+    size: int | None
+    digest: str | None
+    capped: str | None
 
 
 PeerReader = Annotated[Principal, Depends(require(Permission.PEER_READ))]
@@ -254,7 +275,12 @@ def peers(runtime: RuntimeDep, _viewer: PeerReader) -> list[PeerOut]:
 @api.post("/peers", status_code=201)
 def pin_peer(card: NodeCard, runtime: RuntimeDep, admin: PeerAdmin) -> PeerOut:
     with runtime.transaction() as session:
-        p = add_peer(session, card=card, own_name=runtime.node.name)
+        p = add_peer(
+            session,
+            card=card,
+            own_name=runtime.node.name,
+            own_namespace=runtime.node.reference_namespace,
+        )
         audit.record(
             session,
             actor=admin.username,
@@ -272,11 +298,30 @@ def pin_peer(card: NodeCard, runtime: RuntimeDep, admin: PeerAdmin) -> PeerOut:
         )
 
 
+COUNT_HEADERS = {
+    "rows": "Accord-Quarantine-Rows",
+    "refusals": "Accord-Quarantine-Refusals",
+    "unauthenticated_rows": "Accord-Quarantine-Unauthenticated-Rows",
+    "unauthenticated_refusals": "Accord-Quarantine-Unauthenticated-Refusals",
+    "counted_past_caps": "Accord-Quarantine-Counted-Past-Caps",
+    "unauthenticated_bytes": "Accord-Quarantine-Unauthenticated-Bytes",
+}
+"""The totals of the whole quarantine, answered as headers beside the newest rows."""
+
+
 @api.get("/federation/quarantine")
 def quarantine(
-    runtime: RuntimeDep, _viewer: FederationReader, limit: int = Query(100, ge=1, le=1000)
+    runtime: RuntimeDep,
+    _viewer: FederationReader,
+    response: Response,
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[QuarantineOut]:
+    """The newest rows, each with the refusals it stands for (`count`, `last_seen_at`, `capped`
+    for refusals only counted past the caps); the totals in the Accord-Quarantine-* headers."""
     with runtime.reading() as session:
+        counts = dataclasses.asdict(inbox.quarantine_counts(session))
+        for name, header in COUNT_HEADERS.items():
+            response.headers[header] = str(counts[name])
         return [
             QuarantineOut(
                 id=q.id,
@@ -287,6 +332,11 @@ def quarantine(
                 kind=q.kind,
                 reason=q.reason,
                 remote_addr=q.remote_addr,
+                count=q.count,
+                last_seen_at=q.last_seen_at.isoformat() if q.last_seen_at else None,
+                size=q.size,
+                digest=q.digest,
+                capped=q.capped,
             )
             for q in inbox.quarantined(session, limit=limit)
         ]

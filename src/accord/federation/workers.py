@@ -1,4 +1,5 @@
-"""The node's background workers: delivery of the outbox and processing of the inbox.
+"""The node's background workers: delivery of the outbox, processing of the inbox and, beside
+it, the retention of the quarantine.
 
 Each runs in its own thread, woken at once when a commit wrote to its table and otherwise
 polling, so writes made by other processes (the web processes, the CLI) are picked up too. They
@@ -14,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -22,12 +24,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.attachments import service as attachments
 from accord.config import Settings
+from accord.core.clock import utcnow
+from accord.core.db import unit_of_work
 from accord.core.dialects import is_postgresql
 from accord.federation import delivery, inbox, outbox
 from accord.federation.keys import NodeIdentity
 from accord.idempotency import service as idempotency
 
 log = logging.getLogger(__name__)
+
+PRUNE_BATCH = 1000
+"""Quarantine rows deleted per transaction by the retention."""
 
 
 class SqliteDeliveryLock:
@@ -69,6 +76,7 @@ class Workers:
         self.inbox_wake = threading.Event()
         self.delivered = 0
         self.processed = 0
+        self.pruned = 0
         self._threads: list[threading.Thread] = []
         self._sqlite_lock: SqliteDeliveryLock | None = None
         bind = factory.kw.get("bind")
@@ -104,6 +112,9 @@ class Workers:
                     daemon=True,
                 )
             )
+            self._threads.append(
+                threading.Thread(target=self._prune_loop, name="accord-prune", daemon=True)
+            )
         for thread in self._threads:
             thread.start()
 
@@ -120,6 +131,28 @@ class Workers:
         idempotency.prune_expired(self.factory, self.settings)
         self.processed += settled
         return settled
+
+    def prune(self) -> int:
+        """Delete the refusals before authentication older than the retention, a batch per
+        transaction so that SQLite's one writer is never held long; return how many."""
+        before = utcnow() - timedelta(days=self.settings.quarantine_retention_days)
+        deleted = 0
+        while not self.stop.is_set():
+            with unit_of_work(self.factory) as session:
+                batch = inbox.prune_quarantine(session, before=before, limit=PRUNE_BATCH)
+            deleted += batch
+            if batch < PRUNE_BATCH:
+                break
+        self.pruned += deleted
+        return deleted
+
+    def _prune_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.prune()
+            except Exception:
+                log.exception("pruning the quarantine failed; retrying at the next round")
+            self.stop.wait(self.settings.quarantine_prune_seconds)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         self.stop.set()
