@@ -116,7 +116,7 @@ def analyst_token(url: str) -> str:
                 display_name="Benchmark analyst",
                 role=Role.ANALYST,
                 unit="central-authority",
-                password="benchmark password",
+                password="serving indicators at speed",
             )
             return issue_token(session, name="bench", user=user)
     finally:

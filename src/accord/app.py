@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from accord import __version__
+from accord.accounts.routes import router as accounts_router
+from accord.accounts.service import verified_caller
 from accord.api import ERRORS, error_response
 from accord.attachments.routes import router as attachments_router
 from accord.attachments.service import MAX_ATTACHMENT_BYTES
@@ -113,16 +115,27 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             suffix: MAX_ATTACHMENT_BYTES + 1024 * 1024 for suffix in ("/attachments", "/attach")
         },
     )
+
+    def caller_of(kind: str, credential: str) -> str | None:
+        """The rate limit's verifier: whom a token or session cookie names, if it verifies."""
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        if runtime is None:
+            return None
+        with runtime.reading() as session:
+            return verified_caller(session, kind=kind, credential=credential)
+
     app.add_middleware(
         RateLimit,
         rate=settings.rate_limit_per_second,
         burst=settings.rate_limit_burst,
         session_cookie=SESSION_COOKIE,
+        verify=caller_of,
     )
     app.add_middleware(SecurityHeaders)  # outermost: also on the refusals of the two above
     app.include_router(cases_router, responses=ERRORS)
     app.include_router(attachments_router, responses=ERRORS)
     app.include_router(audit_router, responses=ERRORS)
+    app.include_router(accounts_router, responses=ERRORS)
     app.include_router(dialogue_router, responses=ERRORS)
     app.include_router(identity_routes.router, responses=ERRORS)
     app.include_router(federation_routes.api, responses=ERRORS)

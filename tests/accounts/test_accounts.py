@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from accord.accounts import service
 from accord.accounts.models import User
+from accord.accounts.vault import KEY_FILE, UnreadableSecret, Vault, is_sealed, vault_for
 from accord.audit import service as audit
 from accord.composition import assemble
 from accord.config import Settings
+from accord.core.clock import utcnow
 from accord.core.errors import Forbidden, InvalidInput, Unauthenticated
 from accord.core.permissions import Permission, Role
 from accord.federation.node import init_node
@@ -68,15 +70,35 @@ def test_five_failures_lock_the_account_and_each_is_audited(session: Session) ->
     assert audit.verify(session) == []
 
 
-def test_totp_enrolment_needs_a_valid_code(session: Session) -> None:
+def test_totp_enrolment_needs_a_valid_code(session: Session, tmp_path: Path) -> None:
     user = officer(session)
-    secret, qr_svg = service.begin_totp(session, user=user, issuer="Accord US-DOJ")
+    vault = vault_for(tmp_path / "keys")
+    secret, qr_svg = service.begin_totp(session, user=user, issuer="Accord US-DOJ", vault=vault)
     assert qr_svg.startswith("<svg") and not user.totp_enabled
     with pytest.raises(InvalidInput, match="does not match"):
         wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
-        service.confirm_totp(session, user=user, code=wrong)
-    service.confirm_totp(session, user=user, code=pyotp.TOTP(secret).now())
-    assert user.totp_enabled and service.check_totp(user, pyotp.TOTP(secret).now())
+        service.confirm_totp(session, user=user, code=wrong, vault=vault)
+    service.confirm_totp(session, user=user, code=pyotp.TOTP(secret).now(), vault=vault)
+    assert user.totp_enabled
+    next_code = pyotp.TOTP(secret).at(utcnow(), counter_offset=1)
+    service.check_totp(session, user=user, code=next_code, vault=vault, remote_addr=None)
+
+
+def test_totp_secrets_are_sealed_at_rest_and_old_ones_sealed_on_use(
+    session: Session, tmp_path: Path
+) -> None:
+    user = officer(session)
+    vault = vault_for(tmp_path / "keys")
+    secret, _ = service.begin_totp(session, user=user, issuer="Accord US-DOJ", vault=vault)
+    assert user.totp_secret and secret not in user.totp_secret and is_sealed(user.totp_secret)
+    assert (tmp_path / "keys" / KEY_FILE).stat().st_mode & 0o777 == 0o600
+    with pytest.raises(UnreadableSecret):
+        Vault(bytes(32)).open(user.totp_secret)
+    user.totp_secret = secret  # as stored before sealing
+    assert service.seal_stored_secrets(session, vault=vault) == 1
+    assert is_sealed(user.totp_secret) and vault.open(user.totp_secret) == secret
+    user.totp_secret = secret
+    assert service.totp_secret(user, vault=vault) == secret and is_sealed(user.totp_secret)
 
 
 def test_sessions_resolve_until_they_end(session: Session) -> None:

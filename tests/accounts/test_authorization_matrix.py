@@ -55,6 +55,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/identity/match"): {L, A},
     ("POST", "/api/v1/identity/screenings"): {L, A},
     ("GET", "/api/v1/identity/screenings/{job_id}"): {L, A},
+    ("GET", "/api/v1/identity/watchlist/{record_id}"): {L, A},
+    ("DELETE", "/api/v1/identity/watchlist/{record_id}"): {L, A},
     ("GET", "/api/v1/identity/cases/{reference}/proposals"): {L, A},
     ("POST", "/api/v1/identity/cases/{reference}/proposals"): {L, A},
     ("POST", "/api/v1/identity/cases/{reference}/proposals/{person_id}/confirm"): {L, A},
@@ -69,6 +71,10 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/dialogue/stuck"): {L, R, A, D},
     ("GET", "/api/v1/audit"): {U},
     ("GET", "/api/v1/audit/verify"): {U},
+    ("GET", "/api/v1/users"): {M},
+    # every officer lists and revokes their own tokens; an administrator anyone's
+    ("GET", "/api/v1/tokens"): set(Role),
+    ("DELETE", "/api/v1/tokens/{token_id}"): set(Role),
 }
 
 
@@ -124,6 +130,8 @@ def test_every_route_as_every_role(
         .replace("{sha256}", "a" * 64)
         .replace("{job_id}", "00000000-0000-7000-8000-000000000000")
         .replace("{person_id}", "P1")
+        .replace("{record_id}", "W0")
+        .replace("{token_id}", "00000000-0000-7000-8000-000000000000")
     )
     anonymous = test_client.request(method, url)
     assert anonymous.status_code == 401, (method, path)
@@ -187,3 +195,60 @@ def test_only_a_legal_reviewer_takes_review_actions(
         headers={"Authorization": f"Bearer {tokens[R]}"},
     )
     assert answer.status_code == 422, answer.text  # past the permission: the payload is empty
+
+
+OWNERS, OTHERS = "counter-terrorism", "cybercrime"
+SCREENERS = {L, A}
+
+
+@pytest.fixture(scope="module")
+def units(
+    client: tuple[TestClient, dict[Role, str]],
+) -> dict[tuple[Role, str], dict[str, str]]:
+    """Every role in two units of the node: the headers of each officer's token."""
+    test_client, _ = client
+    app: Any = test_client.app
+    headers = {}
+    with app.state.runtime.transaction() as session:
+        for unit in (OWNERS, OTHERS):
+            for role, token in role_tokens(session, Role, prefix=unit, unit=unit).items():
+                headers[(role, unit)] = {"Authorization": f"Bearer {token}"}
+    return headers
+
+
+def test_identity_data_answers_only_to_screeners_of_its_unit(
+    client: tuple[TestClient, dict[Role, str]], units: dict[tuple[Role, str], dict[str, str]]
+) -> None:
+    """A watchlist entry and a screening job made by an analyst of one unit: every role of
+    either unit reads, replaces and deletes them. Roles that may not screen are refused (403),
+    screeners of the other unit find nothing (404), screeners of the owning unit reach them."""
+    test_client, _ = client
+    owner = units[(A, OWNERS)]
+    person = {"id": "M1", "name": "ZHANG Wei", "birth_date": "1980-05-01"}
+    loaded = test_client.post(
+        "/api/v1/identity/watchlist", json={"persons": [person]}, headers=owner
+    )
+    assert loaded.status_code == 200, loaded.text
+    started = test_client.post(
+        "/api/v1/identity/screenings", json={"persons": [person]}, headers=owner
+    )
+    job = started.json()["id"]
+    reads = ("/api/v1/identity/watchlist/M1", f"/api/v1/identity/screenings/{job}")
+    for (role, unit), headers in sorted(units.items()):
+        for url in reads:
+            answer = test_client.get(url, headers=headers)
+            expected = 403 if role not in SCREENERS else 200 if unit == OWNERS else 404
+            assert answer.status_code == expected, (role, unit, url, answer.text)
+        if role in SCREENERS and unit == OTHERS:
+            decoy = {"id": "M1", "name": "OUYANG Nana"}
+            test_client.post(
+                "/api/v1/identity/watchlist", json={"persons": [decoy]}, headers=headers
+            )
+            gone = test_client.delete("/api/v1/identity/watchlist/M1", headers=headers)
+            assert gone.status_code == 204  # their own entry, not the owners'
+        elif role not in SCREENERS:
+            refused = test_client.delete("/api/v1/identity/watchlist/M1", headers=headers)
+            assert refused.status_code == 403, (role, unit)
+    still = test_client.get("/api/v1/identity/watchlist/M1", headers=owner)
+    assert still.status_code == 200 and still.json()["name"] == "ZHANG Wei"
+    assert test_client.delete("/api/v1/identity/watchlist/M1", headers=owner).status_code == 204

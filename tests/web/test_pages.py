@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 from sqlalchemy import select
 
 from accord.audit.models import AuditEntry
@@ -47,7 +46,8 @@ def test_first_sign_in_enrols_the_second_factor_then_asks_for_codes(web: Web) ->
     assert secret.group(1) in wrong.text  # the same key, still shown
 
     assert client.get("/").url.path == "/login"  # the password alone opens nothing
-    code = pyotp.TOTP(secret.group(1)).now()
+    web.secrets["smith"] = secret.group(1)
+    code = web.next_code("smith")
     done = client.post("/login/enrol", data={"code": code, "csrf_token": csrf_of(wrong.text)})
     assert done.url.path == "/" and "My queue" in done.text
 
@@ -64,7 +64,9 @@ def test_first_sign_in_enrols_the_second_factor_then_asks_for_codes(web: Web) ->
     assert again.url.path == "/login/totp"  # enrolled once: now a code is asked for
     refused = client.post("/login/totp", data={"code": "123456", "csrf_token": csrf_of(again.text)})
     assert refused.status_code == 401
-    code = pyotp.TOTP(secret.group(1)).now()
+    reused = client.post("/login/totp", data={"code": code, "csrf_token": csrf_of(again.text)})
+    assert reused.status_code == 401 and "used already" in reused.text  # a code is taken once
+    code = web.next_code("smith")
     signed = client.post("/login/totp", data={"code": code, "csrf_token": csrf_of(again.text)})
     assert signed.url.path == "/"
 

@@ -22,7 +22,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     unit: Mapped[str] = mapped_column(String(100), index=True)
     password_hash: Mapped[str] = mapped_column(String(200), doc="argon2id")
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(
+        String(200), doc="sealed with the node's accounts key (accounts/vault.py)"
+    )
+    totp_last_step: Mapped[int | None] = mapped_column(
+        Integer, doc="the last TOTP time step accepted: a code of it or an earlier one is refused"
+    )
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pyotp
@@ -16,14 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.accounts.models import ApiToken, User, WebSession
+from accord.accounts.passwords import check_password
+from accord.accounts.vault import Vault, is_sealed
 from accord.audit import service as audit
 from accord.core.clock import new_id, utcnow
 from accord.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from accord.core.permissions import GRANTS, Permission, Role
 
 PREFIX = "acc_"
-MIN_PASSWORD = 12
 LOCK_AFTER = 5
+"""Failures in a row, of the password or of the second factor, before the account locks."""
+LOCK_MINUTES = 15
+"""The first lock; each further failure doubles it (back-off), up to LONGEST_LOCK."""
+LONGEST_LOCK = timedelta(days=1)
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
 
 
@@ -98,12 +104,11 @@ def create_user(
     password: str,
     language: str = "en",
 ) -> User:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
     if not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise InvalidInput("a username uses letters, digits, '.', '-' and '_' only")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} exists already")
+    check_password(password, username=username, display_name=display_name)
     user = User(
         id=new_id(),
         username=username,
@@ -151,10 +156,35 @@ def set_active(session: Session, *, username: str, active: bool, by: str) -> Use
     return user
 
 
+def lock_message(user: User, now: datetime) -> Unauthenticated:
+    """The refusal of a locked account, saying until when (also in `detail`, for the web)."""
+    assert user.locked_until is not None
+    minutes = max(1, -(-int((user.locked_until - now).total_seconds()) // 60))
+    return Unauthenticated(
+        f"too many failed sign-ins; this account is locked for {minutes} more minutes "
+        f"(until {user.locked_until:%H:%M} UTC): try again then, or ask an administrator",
+        detail={"locked_until": user.locked_until.isoformat(), "minutes": minutes},
+    )
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    """One more failure in a row; from the LOCK_AFTER-th on, a lock that doubles each time."""
+    user.failed_logins += 1
+    if user.failed_logins >= LOCK_AFTER:
+        doublings = min(user.failed_logins - LOCK_AFTER, 16)
+        user.locked_until = now + min(LONGEST_LOCK, timedelta(minutes=LOCK_MINUTES * 2**doublings))
+
+
 def authenticate(
     session: Session, *, username: str, password: str, remote_addr: str | None
 ) -> User:
-    """Check a password; five failures in a row lock the account for a while (throttling)."""
+    """Check a password. Failures in a row, of the password or of the second factor, lock the
+    account from the fifth on (15 minutes, doubling with each further one); only a completed
+    sign-in (`signed_in`) clears them, so signing in again does not buy fresh code guesses."""
     user = session.scalar(select(User).where(User.username == username))
     now = utcnow()
     refusal = Unauthenticated("wrong username or password")
@@ -169,7 +199,7 @@ def authenticate(
         )
         _hasher.hash(password)  # the same work as for a real user: no timing oracle
         raise refusal
-    if user.locked_until and user.locked_until > now:
+    if is_locked(user, now):
         audit.record(
             session,
             actor=user.username,
@@ -178,14 +208,11 @@ def authenticate(
             remote_addr=remote_addr,
             detail={"reason": "locked"},
         )
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60))
-        raise Unauthenticated(f"too many failed sign-ins; try again in {minutes} minutes")
+        raise lock_message(user, now)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER:
-            user.locked_until = now + timedelta(minutes=15 * 2 ** (user.failed_logins - LOCK_AFTER))
+        _count_failure(user, now)
         audit.record(
             session,
             actor=user.username,
@@ -195,21 +222,58 @@ def authenticate(
             detail={"reason": "password"},
         )
         raise refusal from None
-    user.failed_logins = 0
-    user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return user
+
+
+def signed_in(session: Session, *, user: User) -> None:
+    """Both factors passed: the failures in a row start again from zero."""
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+
+
+def unlock(session: Session, *, username: str, by: str) -> User:
+    """An administrator lifts a lock before it runs out."""
+    user = get_user(session, username)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor=by, action="user.unlocked", outcome="ok", subject=username)
     return user
 
 
 # -- second factor ----------------------------------------------------------------------------
 
 
-def begin_totp(session: Session, *, user: User, issuer: str) -> tuple[str, str]:
-    """A new secret (not yet active) and the enrolment QR code as SVG."""
-    user.totp_secret = pyotp.random_base32()
+def begin_totp(session: Session, *, user: User, issuer: str, vault: Vault) -> tuple[str, str]:
+    """A new secret (not yet active, sealed at rest) and the enrolment QR code as SVG."""
+    secret = pyotp.random_base32()
+    user.totp_secret = vault.seal(secret)
     user.totp_enabled = False
-    return user.totp_secret, totp_qr(user.totp_secret, user.username, issuer)
+    user.totp_last_step = None
+    return secret, totp_qr(secret, user.username, issuer)
+
+
+def totp_secret(user: User, *, vault: Vault) -> str | None:
+    """The officer's TOTP secret in clear; a secret stored before sealing is sealed now."""
+    if not user.totp_secret:
+        return None
+    if not is_sealed(user.totp_secret):
+        secret = user.totp_secret
+        user.totp_secret = vault.seal(secret)
+        return secret
+    return vault.open(user.totp_secret)
+
+
+def seal_stored_secrets(session: Session, *, vault: Vault) -> int:
+    """Seal every TOTP secret still stored in clear (from before sealing); how many were."""
+    sealed = 0
+    for user in session.scalars(select(User).where(User.totp_secret.is_not(None))):
+        if user.totp_secret and not is_sealed(user.totp_secret):
+            user.totp_secret = vault.seal(user.totp_secret)
+            sealed += 1
+    return sealed
 
 
 def totp_qr(secret: str, username: str, issuer: str) -> str:
@@ -218,16 +282,63 @@ def totp_qr(secret: str, username: str, issuer: str) -> str:
     return str(segno.make(uri, error="m").svg_inline(scale=4))
 
 
-def check_totp(user: User, code: str) -> bool:
-    if not user.totp_secret:
-        return False
-    return pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)
+def _matching_step(user: User, code: str, *, vault: Vault) -> int | None:
+    """The time step (of now, one before or one after: clock drift) whose code `code` is, if it
+    is later than the last step accepted for this officer; else None."""
+    secret = totp_secret(user, vault=vault)
+    code = code.strip().replace(" ", "")
+    if not secret or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(utcnow())
+    for step in (now - 1, now, now + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
-def confirm_totp(session: Session, *, user: User, code: str) -> None:
-    if not check_totp(user, code):
+def check_totp(
+    session: Session, *, user: User, code: str, vault: Vault, remote_addr: str | None
+) -> None:
+    """The second factor of a sign-in. A code is accepted once: its time step is kept, and a code
+    of that step or an earlier one is refused. A wrong code counts as a failed sign-in (the lock
+    of `authenticate`); a locked account is refused whatever the code."""
+    now = utcnow()
+    if is_locked(user, now):
+        audit.record(
+            session,
+            actor=user.username,
+            action="login.totp",
+            outcome="refused",
+            remote_addr=remote_addr,
+            detail={"reason": "locked"},
+        )
+        raise lock_message(user, now)
+    step = _matching_step(user, code, vault=vault) if user.totp_enabled else None
+    if step is None:
+        _count_failure(user, now)
+        audit.record(
+            session,
+            actor=user.username,
+            action="login.totp",
+            outcome="refused",
+            remote_addr=remote_addr,
+            detail={"reason": "code"},
+        )
+        if is_locked(user, now):
+            raise lock_message(user, now)
+        raise Unauthenticated("that code is not right, or was used already: wait for the next")
+    user.totp_last_step = step
+
+
+def confirm_totp(session: Session, *, user: User, code: str, vault: Vault) -> None:
+    step = _matching_step(user, code, vault=vault)
+    if step is None:
         raise InvalidInput("that code does not match: check the phone's clock and try again")
     user.totp_enabled = True
+    user.totp_last_step = step
     audit.record(session, actor=user.username, action="totp.enrolled", outcome="ok")
 
 
@@ -301,6 +412,26 @@ def issue_token(
     return token
 
 
+def verified_caller(session: Session, *, kind: str, credential: str) -> str | None:
+    """Who a credential as sent names, if it verifies — an API token that is active and not
+    expired, or a web session that exists, of an active officer: `officer:<id>`; else None.
+    The rate limit keys its buckets on this, never on what the caller merely sent."""
+    user_id: UUID | None = None
+    if kind == "token":
+        found = session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == _digest(credential), ApiToken.active.is_(True)
+            )
+        )
+        if found is not None and (found.expires_at is None or found.expires_at >= utcnow()):
+            user = session.get(User, found.user_id) if found.user_id else None
+            user_id = user.id if user is not None and user.active else None
+    elif kind == "web session":
+        web = resolve_session(session, credential)
+        user_id = web[1].id if web is not None else None
+    return f"officer:{user_id}" if user_id is not None else None
+
+
 def check_token(session: Session, *, token: str) -> Principal:
     found = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.active.is_(True))
@@ -314,3 +445,42 @@ def check_token(session: Session, *, token: str) -> Principal:
         raise Unauthenticated("this token's user is disabled")
     scopes = frozenset(Permission(s) for s in found.scopes) if found.scopes else None
     return principal_of(user, scopes)
+
+
+def list_tokens(session: Session, *, by: Principal, username: str | None = None) -> list[ApiToken]:
+    """The tokens `by` may see: their own; an administrator's, anyone's (or `username`'s)."""
+    query = select(ApiToken).where(ApiToken.user_id.is_not(None)).order_by(ApiToken.created_at)
+    if not by.can(Permission.USER_ADMIN):
+        query = query.where(ApiToken.user_id == by.user_id)
+    elif username is not None:
+        query = query.where(ApiToken.user_id == get_user(session, username).id)
+    return list(session.scalars(query))
+
+
+def revoke_token(
+    session: Session, *, token_id: UUID, by: Principal, remote_addr: str | None = None
+) -> ApiToken:
+    """Revoke one token, at once and for good: by its officer, or by an administrator. Another
+    officer's token is answered as one that does not exist."""
+    token = session.get(ApiToken, token_id)
+    if token is None or not (
+        by.can(Permission.USER_ADMIN) or (by.user_id is not None and token.user_id == by.user_id)
+    ):
+        raise NotFound(f"no token {token_id} of yours; `accord token list` shows them")
+    owner = session.get(User, token.user_id) if token.user_id else None
+    token.active = False
+    audit.record(
+        session,
+        actor=by.username,
+        action="token.revoked",
+        outcome="ok",
+        subject=owner.username if owner else "node",
+        remote_addr=remote_addr,
+        detail={"token": str(token.id), "name": token.name},
+    )
+    return token
+
+
+def token_owner(session: Session, token: ApiToken) -> str:
+    owner = session.get(User, token.user_id) if token.user_id else None
+    return owner.username if owner else ""

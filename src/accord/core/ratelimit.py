@@ -1,15 +1,23 @@
-"""A request rate limit per caller (bearer token, web session, or address): a token bucket each,
-refused with 429 and Retry-After. Sign-in has its own, stricter throttle per account."""
+"""A request rate limit: a token bucket per address that every request draws on, and one per
+verified caller (a bearer token that verifies, a web session that exists), refused with 429 and
+Retry-After. Credentials that do not verify count against the address only, so sending a new
+random one with each request escapes nothing. Sign-in has its own, stricter lock per account."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from anyio import to_thread
+
 from accord.core.limits import ASGIApp, Receive, Scope, Send, refuse
+
+Verifier = Callable[[str, str], str | None]
+"""(kind, credential as sent) -> a key naming the verified caller (e.g. its officer), or None if
+the credential does not verify. Supplied by the app: the kernel knows no accounts. It may block
+(a database read): it runs in a worker thread, and only for requests the address may still send."""
 
 
 @dataclass
@@ -18,23 +26,32 @@ class Bucket:
     updated: float
 
 
-def caller_of(scope: Scope, session_cookie: str) -> tuple[str, str]:
-    """(what the caller is, to say so in a refusal; a key that names it without keeping any
-    secret in memory): its bearer token, else its web session, else its address."""
+def credential_of(scope: Scope, session_cookie: str) -> tuple[str, str] | None:
+    """(what the credential is, as a refusal names it; the credential as sent, unverified): a
+    bearer token, else a web session cookie, else None."""
     for name, value in scope.get("headers", []):
         if name == b"authorization" and value:
-            return "token", "token:" + hashlib.sha256(value).hexdigest()
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return "token", token.strip()
+            return None
     marker = f"{session_cookie}=".encode()
     for name, value in scope.get("headers", []):
         if name == b"cookie" and marker in value:
-            session = value.split(marker, 1)[1].split(b";", 1)[0]
-            return "web session", "session:" + hashlib.sha256(session).hexdigest()
+            session = value.split(marker, 1)[1].split(b";", 1)[0].strip()
+            if session:
+                return "web session", session.decode("latin-1")
+    return None
+
+
+def address_of(scope: Scope) -> str:
     client = scope.get("client")
-    return "address", "addr:" + (str(client[0]) if client else "unknown")
+    return "addr:" + (str(client[0]) if client else "unknown")
 
 
 class RateLimit:
-    """Allow each caller `burst` requests at once and `rate` a second after that."""
+    """Allow each address, and each verified caller, `burst` requests at once and `rate` a
+    second after that."""
 
     def __init__(
         self,
@@ -43,6 +60,7 @@ class RateLimit:
         rate: float,
         burst: int,
         session_cookie: str,
+        verify: Verifier | None = None,
         exempt_paths: tuple[str, ...] = ("/healthz",),
         max_callers: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
@@ -51,6 +69,7 @@ class RateLimit:
         self.rate = rate
         self.burst = burst
         self.session_cookie = session_cookie
+        self.verify = verify
         self.exempt = exempt_paths
         self.max_callers = max_callers
         self.clock = clock
@@ -60,8 +79,13 @@ class RateLimit:
         if scope["type"] != "http" or self.rate <= 0 or scope.get("path") in self.exempt:
             await self.app(scope, receive, send)
             return
-        kind, key = caller_of(scope, self.session_cookie)
-        wait = self.take(key)
+        wait, kind = self.take(address_of(scope)), "address"
+        if wait <= 0 and self.verify is not None:
+            credential = credential_of(scope, self.session_cookie)
+            if credential is not None:
+                caller = await to_thread.run_sync(self.verify, *credential)
+                if caller is not None:
+                    wait, kind = self.take("caller:" + caller), credential[0]
         if wait <= 0:
             await self.app(scope, receive, send)
             return

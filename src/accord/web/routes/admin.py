@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData
 
 from accord.accounts import service as accounts
+from accord.accounts.passwords import MIN_PASSWORD, PasswordFault, WeakPassword
 from accord.api import RuntimeDep, audited, remote
 from accord.audit import service as audit
+from accord.core.clock import utcnow
 from accord.core.errors import AccordError
-from accord.core.labels import label
+from accord.core.labels import Lang, label
 from accord.core.permissions import Permission, Role
 from accord.federation.peers import list_peers
 from accord.web.forms import Option
@@ -61,6 +63,7 @@ def _users_page(
 ) -> Response:
     with runtime.reading() as session:
         users = accounts.list_users(session)
+    now = utcnow()
     return render(
         request,
         "admin/users.html",
@@ -71,6 +74,7 @@ def _users_page(
             "error": error,
             "posted": {k: str(v) for k, v in (posted or {}).items() if k != "password"},
             "unit_default": runtime.settings.intake_unit,
+            "locked": lambda user: accounts.is_locked(user, now),
         },
         officer=me,
         status=status,
@@ -112,11 +116,37 @@ def add_user(request: Request, runtime: RuntimeDep, me: OfficerDep, form: Posted
                 subject=user.username,
                 detail={"role": role.value, "unit": user.unit},
             )
+    except WeakPassword as exc:
+        message = _password_refusal(me.lang, exc)
+        return _users_page(request, runtime, me, error=message, posted=form, status=422)
     except AccordError as exc:
         return _users_page(
             request, runtime, me, error=exc.message, posted=form, status=exc.http_status
         )
     return see_other("/users")
+
+
+def _password_refusal(lang: Lang, refusal: WeakPassword) -> str:
+    """What was wrong with the first password, in the administrator's language."""
+    _ = tr(lang)
+    if refusal.fault is PasswordFault.TOO_SHORT:
+        return _("The password is too short: it needs at least %(count)s characters.") % {
+            "count": MIN_PASSWORD
+        }
+    if refusal.fault is PasswordFault.FROM_USERNAME:
+        return _(
+            "The password is derived from the username (it contains it, reversed or with "
+            "digits for letters). Choose one that has nothing to do with it."
+        )
+    if refusal.fault is PasswordFault.COMMON:
+        return _(
+            "The password is one of the most common passwords, found in lists of breached "
+            "passwords. Choose another, for example four or five unrelated words."
+        )
+    return _(
+        "The password would be guessed quickly. Choose a longer one, for example four or five "
+        "unrelated words."
+    )
 
 
 @router.post("/users/{username}/active")
@@ -129,6 +159,18 @@ def set_active(
     active = str(form.get("active", "")) == "true"
     with runtime.transaction() as session:
         accounts.set_active(session, username=username, active=active, by=me.principal.username)
+    return see_other("/users")
+
+
+@router.post("/users/{username}/unlock")
+def unlock(
+    username: str, request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep
+) -> Response:
+    """Lift an account's lock (after failed sign-ins) before it runs out."""
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    me.principal.require(Permission.USER_ADMIN)
+    with runtime.transaction() as session:
+        accounts.unlock(session, username=username, by=me.principal.username)
     return see_other("/users")
 
 

@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 
 from accord.accounts import service as accounts
 from accord.accounts.models import User, WebSession
+from accord.accounts.vault import Vault, vault_for
 from accord.api import RuntimeDep, remote
 from accord.audit import service as audit
 from accord.audit.models import AuditEntry
-from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput, Unauthenticated
 from accord.core.i18n import LANGUAGES
+from accord.core.labels import Lang
 from accord.runtime import Runtime
 from accord.web.i18n import LANG_COOKIE
 from accord.web.pages import WebRoute, render, see_other, svg, tr
@@ -35,11 +36,29 @@ from accord.web.security import (
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 MAX_CODE_ATTEMPTS = 5
-"""Wrong second-factor codes allowed per session before the password is asked for again."""
+"""Wrong second-factor codes allowed per session before the password is asked for again (each
+also counts toward the account's lock, with the password's failures)."""
 
 
 def _session_hours(runtime: Runtime) -> int:
     return int(runtime.settings.session_hours * 3600)
+
+
+def _vault(runtime: Runtime) -> Vault:
+    return vault_for(runtime.settings.keys_dir)
+
+
+def _refusal_text(lang: Lang, refusal: Unauthenticated) -> str:
+    """What the sign-in pages say for a refusal of the accounts service: a lock says until
+    when."""
+    _ = tr(lang)
+    minutes = refusal.detail.get("minutes")
+    if minutes is not None:
+        return _(
+            "Too many failed sign-ins: this account is locked for %(minutes)s more minutes "
+            "(until %(until)s UTC). Try again then, or ask an administrator to unlock it."
+        ) % {"minutes": minutes, "until": str(refusal.detail.get("locked_until", ""))[11:16]}
+    return _("Wrong username or password.")
 
 
 def half_signed_in(runtime: RuntimeDep, request: Request) -> tuple[WebSession, User]:
@@ -104,10 +123,7 @@ def login(
             )
             enrolled = user.totp_enabled
     if refusal is not None:
-        _ = tr(language_of(request))
-        message = _("Wrong username or password.")
-        if "too many" in refusal.message:
-            message = _("Too many failed sign-ins: this account is locked for a while.")
+        message = _refusal_text(language_of(request), refusal)
         return _login_form(
             request, next_path=safe_next(next), username=username, error=message, status=401
         )
@@ -143,7 +159,7 @@ def _complete(request: Request, runtime: Runtime, token: str, next_path: str) ->
             session, user=user, remote_addr=remote(request), hours=runtime.settings.session_hours
         )
         web.second_factor_done = True
-        user.last_login_at = utcnow()
+        accounts.signed_in(session, user=user)
         audit.record(
             session, actor=user.username, action="login", outcome="ok", remote_addr=remote(request)
         )
@@ -161,38 +177,52 @@ def totp(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Step two: the code from the officer's authenticator."""
+    """Step two: the code from the officer's authenticator. A code is taken once; a wrong one
+    counts toward the account's lock, and five in one session ask for the password again."""
     web, user = half
     check_csrf(csrf_token, web.csrf_token)
     token = session_token(request) or ""
     lang = language_of(request, user)
     _ = tr(lang)
-    if user.totp_enabled and accounts.check_totp(user, code):
-        return _complete(request, runtime, token, next)
+    refusal: Unauthenticated | None = None
     with runtime.transaction() as session:
-        audit.record(
-            session,
-            actor=user.username,
-            action="login.totp",
-            outcome="refused",
-            subject=f"session:{web.id}",
-            remote_addr=remote(request),
-        )
-        failures = session.scalar(
-            select(func.count(AuditEntry.id)).where(
-                AuditEntry.action == "login.totp",
-                AuditEntry.outcome == "refused",
-                AuditEntry.subject == f"session:{web.id}",
+        # The refusal is recorded (audit, failure count) before the transaction ends.
+        row = session.get(User, user.id)
+        assert row is not None
+        try:
+            accounts.check_totp(
+                session, user=row, code=code, vault=_vault(runtime), remote_addr=remote(request)
             )
-        )
-        if (failures or 0) >= MAX_CODE_ATTEMPTS:
-            accounts.end_session(session, token)
-    if (failures or 0) >= MAX_CODE_ATTEMPTS:
+        except Unauthenticated as exc:
+            refusal = exc
+            audit.record(
+                session,
+                actor=user.username,
+                action="login.totp",
+                outcome="refused",
+                subject=f"session:{web.id}",
+                remote_addr=remote(request),
+            )
+            failures = session.scalar(
+                select(func.count(AuditEntry.id)).where(
+                    AuditEntry.action == "login.totp",
+                    AuditEntry.outcome == "refused",
+                    AuditEntry.subject == f"session:{web.id}",
+                )
+            )
+            locked = accounts.is_locked(row)
+            if locked or (failures or 0) >= MAX_CODE_ATTEMPTS:
+                accounts.end_session(session, token)
+    if refusal is None:
+        return _complete(request, runtime, token, next)
+    if locked or (failures or 0) >= MAX_CODE_ATTEMPTS:
         response = _login_form(
             request,
             next_path=safe_next(next),
             username=user.username,
-            error=_("Too many wrong codes: sign in again."),
+            error=_refusal_text(lang, refusal)
+            if locked
+            else _("Too many wrong codes: sign in again."),
             status=401,
         )
         clear_cookie(response, request, SESSION_COOKIE)
@@ -203,7 +233,10 @@ def totp(
         {
             "csrf": web.csrf_token,
             "next_path": safe_next(next),
-            "error": _("That code is not right. Check your authenticator and try again."),
+            "error": _(
+                "That code is not right, or was used already. Check your authenticator and "
+                "try again with its next code."
+            ),
         },
         lang=lang,
         status=401,
@@ -222,10 +255,13 @@ def enrol_page(
     with runtime.transaction() as session:
         row = session.get(User, user.id)
         assert row is not None
-        if row.totp_secret:  # keep the key already offered: it may have been scanned
-            secret, qr = row.totp_secret, accounts.totp_qr(row.totp_secret, row.username, issuer)
+        offered = accounts.totp_secret(row, vault=_vault(runtime))
+        if offered:  # keep the key already offered: it may have been scanned
+            secret, qr = offered, accounts.totp_qr(offered, row.username, issuer)
         else:
-            secret, qr = accounts.begin_totp(session, user=row, issuer=issuer)
+            secret, qr = accounts.begin_totp(
+                session, user=row, issuer=issuer, vault=_vault(runtime)
+            )
     return _enrol(request, web, user, secret, qr, next, error="")
 
 
@@ -273,9 +309,9 @@ def enrol(
         with runtime.transaction() as session:
             row = session.get(User, user.id)
             assert row is not None
-            accounts.confirm_totp(session, user=row, code=code)
+            accounts.confirm_totp(session, user=row, code=code, vault=_vault(runtime))
     except InvalidInput:
-        secret = user.totp_secret or ""
+        secret = accounts.totp_secret(user, vault=_vault(runtime)) or ""
         qr = accounts.totp_qr(secret, user.username, f"Accord {runtime.node.name}")
         _ = tr(language_of(request, user))
         message = _("That code does not match. Check the clock of your phone and try again.")
