@@ -9,16 +9,24 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from accord.app import create_app
 from accord.attachments.store import BlobStore
+from accord.audit.models import AuditEntry
 from accord.config import Settings
 from accord.core.errors import InvalidInput
+from accord.core.permissions import Role
 from accord.federation.node import init_node
 from accord.ops.backup import create_backup, restore_backup
+from accord.runtime import Runtime
+from tests.helpers import role_tokens
 from tests.hostile.conftest import LiveNode
 
 PASSPHRASE = "a long passphrase for the backup"
@@ -212,3 +220,103 @@ def test_a_clear_backup_restores_only_where_the_keys_are(node: Settings, tmp_pat
     with pytest.raises(InvalidInput, match="holds no keys"):
         restore_backup(elsewhere, archive)
     restore_backup(node, archive, force=True)  # the same node, its keys in place
+
+
+# -- identity data across units -----------------------------------------------------------
+
+ZHANG = {"id": "W1", "name": "ZHANG Wei", "name_native": "张伟", "birth_date": "1980-05-01"}
+DECOY = {"id": "W1", "name": "OUYANG Nana", "birth_date": "1990-03-12"}
+QUERY = {"id": "Q1", "name": "Cheung Wai", "birth_date": "1980-05-01"}
+
+
+@dataclass
+class TwoUnits:
+    client: TestClient
+    runtime: Runtime
+    ours: dict[str, str]
+    """an analyst of counter-terrorism, the unit that holds the data"""
+    theirs: dict[str, str]
+    """an analyst of cybercrime, another unit of the same node"""
+
+    def audit(self, action: str) -> list[tuple[str, str, str | None]]:
+        with self.runtime.reading() as session:
+            entries = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+            return [(e.actor, e.outcome, e.subject) for e in entries]
+
+
+@pytest.fixture
+def two_units(tmp_path: Path, database_url: Callable[[str], str]) -> Iterator[TwoUnits]:
+    settings = Settings(
+        data_dir=tmp_path / "node", database_url=database_url("units"), run_workers=False
+    )
+    init_node(settings, name="CN-MPS", country="CN", endpoint="http://127.0.0.1:9")
+    app = create_app(settings)
+    with TestClient(app) as client:
+        runtime: Runtime = app.state.runtime
+        with runtime.transaction() as session:
+            ours = role_tokens(session, [Role.ANALYST], prefix="ct", unit="counter-terrorism")
+            theirs = role_tokens(session, [Role.ANALYST], prefix="cy", unit="cybercrime")
+        units = TwoUnits(
+            client,
+            runtime,
+            {"Authorization": f"Bearer {ours[Role.ANALYST]}"},
+            {"Authorization": f"Bearer {theirs[Role.ANALYST]}"},
+        )
+        loaded = client.post(
+            "/api/v1/identity/watchlist", json={"persons": [ZHANG]}, headers=units.ours
+        )
+        assert loaded.status_code == 200, loaded.text
+        yield units
+
+
+@pytest.mark.postgres
+def test_another_units_analyst_cannot_read_a_screening_job(two_units: TwoUnits) -> None:
+    client = two_units.client
+    started = client.post(
+        "/api/v1/identity/screenings", json={"persons": [QUERY]}, headers=two_units.ours
+    )
+    assert started.status_code == 202, started.text
+    job = started.json()["id"]
+    stolen = client.get(f"/api/v1/identity/screenings/{job}", headers=two_units.theirs)
+    assert stolen.status_code == 404 and "results" not in stolen.text
+    mine = client.get(f"/api/v1/identity/screenings/{job}", headers=two_units.ours)
+    assert mine.status_code == 200 and mine.json()["status"] == "done"
+    assert mine.json()["results"][0]["candidate_id"] == "W1"
+    assert two_units.audit("identity.screening.read") == [
+        ("cy-analyst", "not_found", job),
+        ("ct-analyst", "ok", job),
+    ]
+
+
+@pytest.mark.postgres
+def test_another_units_analyst_cannot_replace_or_delete_a_watchlist_entry(
+    two_units: TwoUnits,
+) -> None:
+    """The attack of the adversarial run: a cybercrime analyst loads an entry with the same id,
+    so that counter-terrorism's match of ZHANG Wei found nothing."""
+    client, ours, theirs = two_units.client, two_units.ours, two_units.theirs
+    replaced = client.post("/api/v1/identity/watchlist", json={"persons": [DECOY]}, headers=theirs)
+    assert replaced.status_code == 200
+    assert (replaced.json()["added"], replaced.json()["updated"]) == (1, 0)  # their own entry
+    read = client.get("/api/v1/identity/watchlist/W1", headers=theirs)
+    assert read.json()["name"] == "OUYANG Nana"  # theirs, never ours
+    assert client.delete("/api/v1/identity/watchlist/W1", headers=theirs).status_code == 204
+    assert client.delete("/api/v1/identity/watchlist/W1", headers=theirs).status_code == 404
+    assert client.get("/api/v1/identity/watchlist/W1", headers=theirs).status_code == 404
+
+    ours_now = client.get("/api/v1/identity/watchlist/W1", headers=ours)
+    assert ours_now.status_code == 200 and ours_now.json()["name"] == "ZHANG Wei"
+    matched = client.post("/api/v1/identity/match", json=QUERY, headers=ours).json()
+    assert matched["candidates"][0]["candidate_id"] == "W1"
+    assert matched["candidates"][0]["decision"] == "match"
+    seen_by_them = client.post("/api/v1/identity/match", json=QUERY, headers=theirs).json()
+    assert seen_by_them["candidates"] == [] and seen_by_them["watchlist_records"] == 0
+
+    assert two_units.audit("identity.watchlist.delete") == [
+        ("cy-analyst", "ok", "W1"),
+        ("cy-analyst", "not_found", "W1"),
+    ]
+    assert ("cy-analyst", "not_found", "W1") in two_units.audit("identity.watchlist.read")
+    assert [a for a, _, _ in two_units.audit("identity.watchlist")] == ["ct-analyst", "cy-analyst"]

@@ -40,6 +40,9 @@ ENTITIES: list[dict[str, Any]] = [
 ]
 
 
+UNIT = "central-authority"  # the intake unit, as `accord identity import` uses it
+
+
 def write_lines(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -69,12 +72,12 @@ def test_entities_go_into_the_records_and_come_out_the_same(tmp_path: Path) -> N
     try:
         with node.runtime.transaction() as session:
             added, updated, problems = service.import_records(
-                session, path=entities_file(tmp_path / "in.ftm.json", ENTITIES)
+                session, path=entities_file(tmp_path / "in.ftm.json", ENTITIES), unit=UNIT
             )
         assert (added, updated, problems) == (3, 0, [])
         out = tmp_path / "out.ftm.json"
         with node.runtime.reading() as session, out.open("w", encoding="utf-8") as f:
-            assert service.export_records(session, out=f, kind="ftm") == 3
+            assert service.export_records(session, out=f, kind="ftm", unit=UNIT) == 3
     finally:
         node.runtime.close()
     exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -117,8 +120,8 @@ def test_bad_lines_are_named_by_line_and_property_and_the_rest_imported(tmp_path
     node = make_node(tmp_path, f"sqlite:///{tmp_path / 'cn.db'}", "CN-MPS", "CN")
     try:
         with node.runtime.transaction() as session:
-            added, _, problems = service.import_records(session, path=path, kind="ftm")
-            size = service.watchlist_size(session)
+            added, _, problems = service.import_records(session, path=path, kind="ftm", unit=UNIT)
+            size = service.watchlist_size(session, unit=UNIT)
     finally:
         node.runtime.close()
     assert (added, size) == (3, 3)  # lines 1, 7 and 8

@@ -207,7 +207,9 @@ def open_removal(us: Node, cn: Node, persons: list[dict[str, str]]) -> str:
 
 def hold_records(node: Node, rows: list[dict[str, str]]) -> None:
     with node.runtime.transaction() as session:
-        _, _, problems = service.add_to_watchlist(session, persons=list(rows))
+        _, _, problems = service.add_to_watchlist(
+            session, persons=list(rows), unit="central-authority"
+        )
     assert problems == []
 
 

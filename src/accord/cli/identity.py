@@ -22,6 +22,10 @@ from accord.identity.screening import Thresholds, screen_files
 
 _STAGES = {"watchlist": "indexing the watchlist", "input": "screening"}
 _FORMATS = "csv, jsonl, parquet or ftm (FollowTheMoney entities, JSON lines)"
+_UNIT_HELP = (
+    "the unit whose watchlist this is (default: the intake unit, ACCORD_INTAKE_UNIT); each "
+    "unit's officers screen against their own"
+)
 
 app = typer.Typer(
     help="Identity: this node's records, and screening proposals on cases.", no_args_is_help=True
@@ -89,17 +93,21 @@ def import_(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="the persons to add to this node's records"),
     fmt: str = typer.Option(None, "--format", help=f"{_FORMATS} (default: from the name)"),
+    unit: str = typer.Option(None, help=_UNIT_HELP),
 ) -> None:
-    """Add persons to this node's records, or replace them by id. Bad lines are reported with
+    """Add persons to one unit's records, or replace them by id. Bad lines are reported with
     their line and field, and the import goes on."""
     from accord.identity import service
 
     with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        added, updated, problems = service.import_records(session, path=path, kind=fmt)
-        size = service.watchlist_size(session)
+        held_by = unit or runtime.settings.intake_unit
+        added, updated, problems = service.import_records(
+            session, path=path, kind=fmt, unit=held_by
+        )
+        size = service.watchlist_size(session, unit=held_by)
     for p in problems:
         console.print(f"[yellow]{p.action}[/yellow] {p.field or '-'}: {p.message}")
-    console.print(f"{added} added, {updated} updated; {size} records held")
+    console.print(f"{added} added, {updated} updated; {size} records held by {held_by}")
 
 
 @app.command("export")
@@ -107,18 +115,20 @@ def export(
     ctx: typer.Context,
     out: Path = typer.Argument(..., help="file to write, or - for standard output"),
     fmt: str = typer.Option("ftm", "--format", help="csv, jsonl or ftm"),
+    unit: str = typer.Option(None, help=_UNIT_HELP),
 ) -> None:
-    """Write this node's records as CSV, JSON lines or FollowTheMoney Person entities."""
+    """Write one unit's records as CSV, JSON lines or FollowTheMoney Person entities."""
     import sys
 
     from accord.identity import service
 
     with node_runtime(ctx) as runtime, runtime.reading() as session:
+        held_by = unit or runtime.settings.intake_unit
         if str(out) == "-":
-            service.export_records(session, out=sys.stdout, kind=fmt)
+            service.export_records(session, out=sys.stdout, kind=fmt, unit=held_by)
             return
         with out.open("w", encoding="utf-8", newline="") as f:
-            count = service.export_records(session, out=f, kind=fmt)
+            count = service.export_records(session, out=f, kind=fmt, unit=held_by)
     console.print(f"{count} records written to {out}")
 
 

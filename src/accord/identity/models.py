@@ -1,4 +1,5 @@
-"""The node's watchlist and its batch screening jobs."""
+"""The node's watchlist and its batch screening jobs, each held by the unit of the officer who
+made it (docs/security.md, need-to-know)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.core.db import Base
@@ -15,12 +16,15 @@ from accord.core.types import JSONType, UTCDateTime
 
 class WatchlistEntry(Base):
     """One person on the watchlist, as given (checked, but not normalised: the name layer reads
-    it afresh when the index is built)."""
+    it afresh when the index is built). Each unit keeps its own list: the same record id in two
+    units is two entries, and neither unit sees or replaces the other's."""
 
     __tablename__ = "identity_watchlist"
+    __table_args__ = (UniqueConstraint("unit", "record_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(String(200), unique=True)
+    unit: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     name_native: Mapped[str | None] = mapped_column(String(300))
     birth_date: Mapped[str | None] = mapped_column(String(10))
@@ -32,11 +36,13 @@ class WatchlistEntry(Base):
 
 
 class ScreeningJob(Base):
-    """A batch of persons screened in the background; polled for progress."""
+    """A batch of persons screened in the background; polled for progress. `unit` is the unit
+    of the officer who started it (None: a case's screening, read through its case)."""
 
     __tablename__ = "identity_screening_jobs"
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
+    unit: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,6 +3,8 @@ and the proposals made on removal batches and fugitive notices.
 
 docs/architecture.md, "Identity resolution": persons are matched across scripts and
 romanisations against the watchlist held by this node; every screening is written to the audit log.
+docs/security.md, "Need-to-know": watchlist entries and screening jobs belong to the unit of the
+officer who made them; another unit's are answered as not found, and each attempt is audited.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, remote, require
 from accord.audit import service as audit
 from accord.cases import service as cases
+from accord.core.errors import NotFound
 from accord.core.permissions import Permission
 from accord.idempotency.http import IdempotencyKeyHeader, answer_once
 from accord.idempotency.service import Answer
@@ -46,10 +49,11 @@ Screener = Annotated[Principal, Depends(require(Permission.IDENTITY_SCREEN))]
 def load_watchlist(
     body: WatchlistLoad, runtime: RuntimeDep, officer: Screener, request: Request
 ) -> WatchlistLoaded:
-    """Add persons to the node's watchlist, or replace them by id."""
+    """Add persons to the watchlist of the officer's unit, or replace them by id (entries of
+    another unit with the same id are that unit's, and stay as they are)."""
     with runtime.transaction() as session:
         added, updated, problems = service.add_to_watchlist(
-            session, persons=[p.model_dump() for p in body.persons]
+            session, persons=[p.model_dump() for p in body.persons], unit=officer.unit
         )
         audit.record(
             session,
@@ -58,8 +62,9 @@ def load_watchlist(
             outcome="ok",
             subject=f"{added} added, {updated} updated",
             remote_addr=remote(request),
+            detail={"unit": officer.unit, "records": [p.id for p in body.persons][:100]},
         )
-        size = service.watchlist_size(session)
+        size = service.watchlist_size(session, unit=officer.unit)
     return WatchlistLoaded(
         added=added,
         updated=updated,
@@ -68,12 +73,54 @@ def load_watchlist(
     )
 
 
+def _not_found(
+    runtime: RuntimeDep, officer: Principal, action: str, request: Request, subject: str
+) -> None:
+    """Audit a request for an entry or job that the officer's unit does not hold, in its own
+    transaction (the request's is rolled back by the refusal)."""
+    with runtime.transaction() as session:
+        audited(session, officer, action, request, subject=subject, outcome="not_found")
+
+
+@router.get("/watchlist/{record_id}")
+def watchlist_entry(
+    record_id: str, runtime: RuntimeDep, officer: Screener, request: Request
+) -> PersonIn:
+    """One entry of the watchlist of the officer's unit."""
+    try:
+        with runtime.transaction() as session:
+            entry = service.get_entry(session, record_id=record_id, unit=officer.unit)
+            audited(session, officer, "identity.watchlist.read", request, subject=record_id)
+            fields = {f: getattr(entry, f) for f in PersonIn.model_fields if f != "id"}
+            return PersonIn.model_validate({**fields, "id": entry.record_id})
+    except NotFound:
+        _not_found(runtime, officer, "identity.watchlist.read", request, record_id)
+        raise
+
+
+@router.delete("/watchlist/{record_id}", status_code=204)
+def remove_watchlist_entry(
+    record_id: str, runtime: RuntimeDep, officer: Screener, request: Request
+) -> Response:
+    """Take one entry off the watchlist of the officer's unit."""
+    try:
+        with runtime.transaction() as session:
+            service.remove_entry(session, record_id=record_id, unit=officer.unit)
+            audited(session, officer, "identity.watchlist.delete", request, subject=record_id)
+    except NotFound:
+        _not_found(runtime, officer, "identity.watchlist.delete", request, record_id)
+        raise
+    return Response(status_code=204)
+
+
 @router.post("/match")
 def match(body: PersonIn, runtime: RuntimeDep, officer: Screener, request: Request) -> MatchOut:
-    """Screen one person against the watchlist: candidates with scores, decisions and
-    explanations, best first (at most one `match`)."""
+    """Screen one person against the watchlist of the officer's unit: candidates with scores,
+    decisions and explanations, best first (at most one `match`)."""
     with runtime.transaction() as session:
-        candidates, problems, size = service.match_person(session, person=body.model_dump())
+        candidates, problems, size = service.match_person(
+            session, person=body.model_dump(), unit=officer.unit
+        )
         audit.record(
             session,
             actor=officer.username,
@@ -98,10 +145,14 @@ def start_screening(
     request: Request,
     background: BackgroundTasks,
 ) -> ScreeningOut:
-    """Start screening a batch in the background; poll GET /screenings/{job_id} for progress."""
+    """Start screening a batch against the watchlist of the officer's unit, in the background;
+    poll GET /screenings/{job_id} for progress (officers of the same unit may)."""
     with runtime.transaction() as session:
         job = service.start_job(
-            session, persons=[p.model_dump() for p in body.persons], created_by=officer.username
+            session,
+            persons=[p.model_dump() for p in body.persons],
+            created_by=officer.username,
+            unit=officer.unit,
         )
         audit.record(
             session,
@@ -117,10 +168,19 @@ def start_screening(
 
 
 @router.get("/screenings/{job_id}")
-def screening(job_id: UUID, runtime: RuntimeDep, officer: Screener) -> ScreeningOut:
-    """A screening job: its status and progress, and its candidates once done."""
-    with runtime.reading() as session:
-        return ScreeningOut.model_validate(service.get_job(session, job_id=job_id))
+def screening(
+    job_id: UUID, runtime: RuntimeDep, officer: Screener, request: Request
+) -> ScreeningOut:
+    """A screening job of the officer's unit: its status and progress, and its candidates once
+    done."""
+    try:
+        with runtime.transaction() as session:
+            job = service.visible_job(session, job_id=job_id, unit=officer.unit)
+            audited(session, officer, "identity.screening.read", request, subject=str(job_id))
+            return ScreeningOut.model_validate(job)
+    except NotFound:
+        _not_found(runtime, officer, "identity.screening.read", request, str(job_id))
+        raise
 
 
 def _screening_out(

@@ -1,4 +1,6 @@
-"""The node's watchlist and screening against it: load, match one person, batch jobs."""
+"""The node's watchlist and screening against it: load, match one person, batch jobs. Entries
+and jobs are held per unit: an officer reaches only their own unit's (need-to-know), and one of
+another unit is answered as if it did not exist."""
 
 from __future__ import annotations
 
@@ -34,9 +36,11 @@ def add_to_watchlist(
     session: Session,
     *,
     persons: Sequence[dict[str, object]],
+    unit: str,
     rows: Sequence[int] | None = None,
 ) -> tuple[int, int, list[RowProblem]]:
-    """Add or replace (by id) persons on the watchlist. Rows without id or name are refused;
+    """Add or replace (by id) persons on `unit`'s watchlist; another unit's entry of the same id
+    is neither seen nor touched. Rows without id or name are refused;
     bad optional values are reported and left out. `rows` numbers the persons in problems
     (their rows in a file; by default 1, 2, …). Returns (added, updated, problems)."""
     added = updated = 0
@@ -58,9 +62,9 @@ def add_to_watchlist(
             "id_number": record.resident_id.number if record.resident_id else None,
             "passport_number": record.passport,
         }
-        entry = session.scalar(select(WatchlistEntry).where(WatchlistEntry.record_id == record.id))
+        entry = _entry(session, record_id=record.id, unit=unit)
         if entry is None:
-            session.add(WatchlistEntry(record_id=record.id, updated_at=now, **values))
+            session.add(WatchlistEntry(unit=unit, record_id=record.id, updated_at=now, **values))
             added += 1
         else:
             for key, value in values.items():
@@ -69,6 +73,31 @@ def add_to_watchlist(
             updated += 1
     session.flush()
     return added, updated, problems
+
+
+def _entry(session: Session, *, record_id: str, unit: str) -> WatchlistEntry | None:
+    return session.scalar(
+        select(WatchlistEntry).where(
+            WatchlistEntry.unit == unit, WatchlistEntry.record_id == record_id
+        )
+    )
+
+
+def get_entry(session: Session, *, record_id: str, unit: str) -> WatchlistEntry:
+    """One entry of `unit`'s watchlist; another unit's is not found."""
+    entry = _entry(session, record_id=record_id, unit=unit)
+    if entry is None:
+        raise NotFound(
+            f"no watchlist entry {record_id!r} in your unit; add it with POST "
+            "/api/v1/identity/watchlist"
+        )
+    return entry
+
+
+def remove_entry(session: Session, *, record_id: str, unit: str) -> None:
+    """Take one entry off `unit`'s watchlist; another unit's is not found."""
+    session.delete(get_entry(session, record_id=record_id, unit=unit))
+    session.flush()
 
 
 def _text(value: object) -> str | None:
@@ -80,9 +109,9 @@ EXPORT_FORMATS = ("csv", "jsonl", "ftm")
 
 
 def import_records(
-    session: Session, *, path: Path, kind: str | None = None
+    session: Session, *, path: Path, unit: str, kind: str | None = None
 ) -> tuple[int, int, list[RowProblem]]:
-    """Add or replace persons on the watchlist from a file: CSV, JSON lines, Parquet or
+    """Add or replace persons on `unit`'s watchlist from a file: CSV, JSON lines, Parquet or
     FollowTheMoney entities (`kind`, or the file's name). Bad lines are reported by line and
     field and the import goes on. Returns (added, updated, problems)."""
     kind = kind or file_format(path)
@@ -93,7 +122,7 @@ def import_records(
 
     def store() -> None:
         nonlocal added, updated
-        a, u, found = add_to_watchlist(session, persons=persons, rows=rows)
+        a, u, found = add_to_watchlist(session, persons=persons, unit=unit, rows=rows)
         added, updated = added + a, updated + u
         if kind == "ftm":  # the problems named as the entity names them
             found = [ftm.in_ftm_terms(p) for p in found]
@@ -125,16 +154,17 @@ def _rows_of(
             yield row, fields, []
 
 
-def export_records(session: Session, *, out: TextIO, kind: str) -> int:
-    """Write the watchlist to `out` as CSV, JSON lines or FollowTheMoney entities (JSON lines);
-    returns the number of records written."""
+def export_records(session: Session, *, out: TextIO, kind: str, unit: str) -> int:
+    """Write `unit`'s watchlist to `out` as CSV, JSON lines or FollowTheMoney entities (JSON
+    lines); returns the number of records written."""
     if kind not in EXPORT_FORMATS:
         raise InvalidInput(f"cannot export as {kind!r}; use one of {', '.join(EXPORT_FORMATS)}")
     writer = csv.DictWriter(out, fieldnames=FIELDS) if kind == "csv" else None
     if writer is not None:
         writer.writeheader()
     count = 0
-    for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.record_id)):
+    entries = select(WatchlistEntry).where(WatchlistEntry.unit == unit)
+    for entry in session.scalars(entries.order_by(WatchlistEntry.record_id)):
         fields = {f: getattr(entry, f) or "" for f in FIELDS if f != "id"}
         fields = {"id": entry.record_id, **fields}
         if writer is not None:
@@ -146,29 +176,36 @@ def export_records(session: Session, *, out: TextIO, kind: str) -> int:
     return count
 
 
-def watchlist_size(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(WatchlistEntry)) or 0
+def watchlist_size(session: Session, *, unit: str | None) -> int:
+    """Entries on `unit`'s watchlist (None: every unit's)."""
+    counted = select(func.count()).select_from(WatchlistEntry)
+    if unit is not None:
+        counted = counted.where(WatchlistEntry.unit == unit)
+    return session.scalar(counted) or 0
 
 
-def screener(session: Session) -> Screener:
-    """A screener over the watchlist as it is now. The index is built once and kept while the
-    watchlist is unchanged (same count, highest id and last update)."""
+def screener(session: Session, *, unit: str | None = None) -> Screener:
+    """A screener over `unit`'s watchlist as it is now (None: every unit's, for the node's own
+    screening of the cases peers send). The index is built once and kept while that watchlist is
+    unchanged (same count, highest id and last update)."""
+    held = (WatchlistEntry.unit == unit,) if unit is not None else ()
     stamp_row = session.execute(
         select(
             func.count(WatchlistEntry.id),
             func.max(WatchlistEntry.id),
             func.max(WatchlistEntry.updated_at),
-        )
+        ).where(*held)
     ).one()
     stamp = (int(stamp_row[0] or 0), int(stamp_row[1] or 0), str(stamp_row[2]))
-    key = str(session.get_bind().engine.url)
+    key = f"{session.get_bind().engine.url}#{unit if unit is not None else ''}"
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
     index = WatchlistIndex()
     with collector_paused():
-        for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id)):
+        entries = select(WatchlistEntry).where(*held).order_by(WatchlistEntry.id)
+        for entry in session.scalars(entries):
             fields = {f: getattr(entry, f) for f in FIELDS if f != "id"}
             record, _ = person_from_row({**fields, "id": entry.record_id}, entry.id)
             if record is not None:
@@ -180,22 +217,24 @@ def screener(session: Session) -> Screener:
 
 
 def match_person(
-    session: Session, *, person: dict[str, object]
+    session: Session, *, person: dict[str, object], unit: str
 ) -> tuple[list[CandidateMatch], list[RowProblem], int]:
-    """Screen one person against the watchlist: candidates, problems with the person's fields,
-    and the watchlist's size."""
+    """Screen one person against `unit`'s watchlist: candidates, problems with the person's
+    fields, and the watchlist's size."""
     record, problems = person_from_row(person, 1)
     if record is None:
         raise InvalidInput(problems[0].message, detail={"field": problems[0].field})
-    active = screener(session)
+    active = screener(session, unit=unit)
     return active.screen(record), problems, len(active.index)
 
 
 def start_job(
-    session: Session, *, persons: Sequence[dict[str, object]], created_by: str
+    session: Session, *, persons: Sequence[dict[str, object]], created_by: str, unit: str
 ) -> ScreeningJob:
+    """A job of `unit`, screening against that unit's watchlist."""
     job = ScreeningJob(
         id=new_id(),
+        unit=unit,
         status="queued",
         total=len(persons),
         done=0,
@@ -220,6 +259,17 @@ def get_job(session: Session, *, job_id: UUID) -> ScreeningJob:
     return job
 
 
+def visible_job(session: Session, *, job_id: UUID, unit: str) -> ScreeningJob:
+    """A job of `unit`; another unit's, and a case's screening, are not found."""
+    job = session.get(ScreeningJob, job_id)
+    if job is None or job.unit is None or job.unit != unit:
+        raise NotFound(
+            f"no screening job {job_id} in your unit; start one with "
+            "POST /api/v1/identity/screenings"
+        )
+    return job
+
+
 def run_job(factory: sessionmaker[Session], *, job_id: UUID) -> None:
     """Screen a job's persons, writing progress every PROGRESS_EVERY persons and the results
     at the end, each in its own short transaction so that pollers see them."""
@@ -227,7 +277,7 @@ def run_job(factory: sessionmaker[Session], *, job_id: UUID) -> None:
         job = get_job(session, job_id=job_id)
         persons = list(job.persons)
         job.status = "running"
-        active = screener(session)
+        active = screener(session, unit=job.unit)
     results: list[dict[str, object]] = []
     problems: list[dict[str, object]] = []
     matches = 0
