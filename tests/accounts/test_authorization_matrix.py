@@ -71,6 +71,10 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/dialogue/stuck"): {L, R, A, D},
     ("GET", "/api/v1/audit"): {U},
     ("GET", "/api/v1/audit/verify"): {U},
+    ("GET", "/api/v1/users"): {M},
+    # every officer lists and revokes their own tokens; an administrator anyone's
+    ("GET", "/api/v1/tokens"): set(Role),
+    ("DELETE", "/api/v1/tokens/{token_id}"): set(Role),
 }
 
 
@@ -127,6 +131,7 @@ def test_every_route_as_every_role(
         .replace("{job_id}", "00000000-0000-7000-8000-000000000000")
         .replace("{person_id}", "P1")
         .replace("{record_id}", "W0")
+        .replace("{token_id}", "00000000-0000-7000-8000-000000000000")
     )
     anonymous = test_client.request(method, url)
     assert anonymous.status_code == 401, (method, path)
