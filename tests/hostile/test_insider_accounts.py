@@ -4,21 +4,34 @@ revoked, and `accord user add` without a terminal. Each test is the attack it st
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
+import anyio
 import httpx
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from accord.accounts import service as accounts
 from accord.accounts.models import User
 from accord.accounts.passwords import PasswordFault, WeakPassword
+from accord.app import create_app
+from accord.audit.models import AuditEntry
+from accord.config import Settings
 from accord.core.clock import utcnow
 from accord.core.errors import Unauthenticated
 from accord.core.permissions import Role
+from accord.core.ratelimit import RateLimit
+from accord.federation.node import init_node
 from tests.web.conftest import PASSWORD, Web, csrf_of
 from tests.web.conftest import web as web  # the fixture, used by name below
 
@@ -179,3 +192,154 @@ def test_the_users_page_refuses_a_breached_password_in_both_languages(web: Web) 
 def _admin_token(web: Web) -> str:
     with web.us.runtime.transaction() as session:
         return accounts.issue_token(session, name="admin", user=accounts.get_user(session, "root"))
+
+
+# -- the rate limit --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/cases"])
+def test_random_credentials_on_each_request_do_not_escape_the_limit(
+    tmp_path: Path, path: str
+) -> None:
+    config = Settings(
+        data_dir=tmp_path / "node",
+        run_workers=False,
+        rate_limit_per_second=0.01,
+        rate_limit_burst=20,
+    )
+    init_node(config, name="US-DOJ", country="US", endpoint="http://127.0.0.1:9")
+    with TestClient(create_app(config)) as client:
+        answers = []
+        for n in range(60):
+            junk = secrets.token_urlsafe(16)
+            if n % 2:
+                answers.append(client.get(path, headers={"Authorization": f"Bearer {junk}"}))
+            else:
+                client.cookies.set("accord_session", junk)
+                answers.append(client.get(path))
+                client.cookies.clear()
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(429) == 40, statuses
+    assert all(s == 429 for s in statuses[20:])
+    assert "from this address" in answers[-1].json()["message"]
+
+
+def _scope(address: str, token: str) -> dict[str, object]:
+    return {
+        "type": "http",
+        "path": "/api/v1/cases",
+        "client": (address, 1234),
+        "headers": [(b"authorization", f"Bearer {token}".encode())],
+    }
+
+
+def test_a_verified_token_is_limited_as_one_caller_from_any_address() -> None:
+    async def ok(scope: object, receive: object, send: Callable[..., Awaitable[None]]) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def verify(kind: str, credential: str) -> str | None:
+        return "officer:smith" if (kind, credential) == ("token", "acc_real") else None
+
+    limiter = RateLimit(ok, rate=0.01, burst=3, session_cookie="s", verify=verify)  # type: ignore[arg-type]
+
+    async def call(scope: dict[str, object]) -> int:
+        sent: list[dict[str, object]] = []
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await limiter(scope, None, send)  # type: ignore[arg-type]
+        return int(str(sent[0]["status"]))
+
+    async def run() -> list[int]:
+        # the stolen token from three addresses: one bucket, the officer's
+        return [await call(_scope(f"10.0.0.{n}", "acc_real")) for n in range(4)]
+
+    assert anyio.run(run) == [200, 200, 200, 429]
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+def test_one_stolen_token_is_revoked_and_refused_after(web: Web) -> None:
+    with web.us.runtime.transaction() as session:
+        smith = accounts.get_user(session, "smith")
+        stolen = accounts.issue_token(session, name="laptop", user=smith)
+        kept = accounts.issue_token(session, name="case system", user=smith)
+        other = accounts.issue_token(session, name="doe", user=accounts.get_user(session, "doe"))
+    client = web.client()
+    bearer = {"Authorization": f"Bearer {kept}"}
+    listed = client.get("/api/v1/tokens", headers=bearer).json()
+    assert {t["name"] for t in listed} == {"laptop", "case system"}  # only smith's own
+    laptop = next(t["id"] for t in listed if t["name"] == "laptop")
+    # Another officer cannot revoke it (nor learn that it exists).
+    refused = client.delete(
+        f"/api/v1/tokens/{laptop}", headers={"Authorization": f"Bearer {other}"}
+    )
+    assert refused.status_code == 404
+    assert (
+        client.get("/api/v1/cases", headers={"Authorization": f"Bearer {stolen}"}).status_code
+        == 200
+    )
+    revoked = client.delete(f"/api/v1/tokens/{laptop}", headers=bearer)
+    assert revoked.status_code == 200 and revoked.json()["active"] is False
+    after = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {stolen}"})
+    assert after.status_code == 401 and "revoked" in after.json()["message"]
+    assert client.get("/api/v1/cases", headers=bearer).status_code == 200  # the other still works
+    # An administrator revokes anyone's, here from the command line.
+    doe_id = next(
+        t["id"]
+        for t in client.get(
+            "/api/v1/tokens", headers={"Authorization": f"Bearer {_admin_token(web)}"}
+        ).json()
+        if t["name"] == "doe"
+    )
+    done = _accord(web, "token", "revoke", doe_id)
+    assert done.returncode == 0, done.stderr
+    assert (
+        client.get("/api/v1/cases", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+    )
+    with web.us.runtime.reading() as session:
+        assert audit_actions(session) >= {"token.revoked"}
+
+
+def test_user_add_without_a_terminal_says_to_use_password_env(web: Web) -> None:
+    done = _accord(web, "user", "add", "lee", "--role", "analyst", "--unit", "u")
+    assert done.returncode == 2
+    assert "--password-env" in done.stderr and "Traceback" not in done.stderr
+    done = _accord(
+        web,
+        "user",
+        "add",
+        "lee",
+        "--role",
+        "analyst",
+        "--unit",
+        "u",
+        "--password-env",
+        "NEW_PW",
+        NEW_PW="lee-lee-2026-lee",
+    )
+    assert done.returncode == 2 and "derived from the username" in done.stderr
+
+
+def _accord(web: Web, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    settings = web.us.runtime.settings
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | env
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "accord", "--data", str(settings.data_dir)),
+            *("--database-url", settings.resolved_database_url, *args),
+        ],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=clean,
+        timeout=120,
+        check=False,
+    )
+
+
+def audit_actions(session: Session) -> set[str]:
+    return set(session.scalars(select(AuditEntry.action)))

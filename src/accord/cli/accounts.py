@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import os
+import sys
 
 import typer
 from rich.table import Table
@@ -28,12 +30,16 @@ def add(
     ),
 ) -> None:
     """Add an officer. The password is asked for (or read from --password-env)."""
-    import os
-
     if password_env:
         password = os.environ.get(password_env, "")
         if not password:
             raise InvalidInput(f"environment variable {password_env} is empty")
+    elif not sys.stdin.isatty():
+        raise InvalidInput(
+            "no terminal to ask for the password: put it in an environment variable and name "
+            "it with --password-env, e.g. `ACCORD_NEW_PASSWORD=… accord user add "
+            f"{username} --password-env ACCORD_NEW_PASSWORD …`"
+        )
     else:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
@@ -70,6 +76,24 @@ def list_(ctx: typer.Context) -> None:
                 u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "",
             )
     console.print(table)
+
+
+@app.command("unlock")
+def unlock(ctx: typer.Context, username: str) -> None:
+    """Lift an officer's lock after failed sign-ins, before it runs out."""
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        service.unlock(session, username=username, by="cli")
+    console.print(f"{username} unlocked")
+
+
+@app.command("seal-secrets")
+def seal_secrets(ctx: typer.Context) -> None:
+    """Seal every second-factor key still stored in clear (from before sealing)."""
+    from accord.accounts.vault import vault_for
+
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        count = service.seal_stored_secrets(session, vault=vault_for(runtime.settings.keys_dir))
+    console.print(f"{count} second-factor keys sealed")
 
 
 @app.command("disable")

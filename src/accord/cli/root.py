@@ -160,6 +160,53 @@ def token_new(
         typer.echo(token)
 
 
+@token_app.command("list")
+def token_list(
+    ctx: typer.Context,
+    user: str = typer.Option(None, help="only this officer's tokens"),
+) -> None:
+    """API tokens of officers (never the tokens themselves: only their hashes are kept)."""
+    from rich.table import Table
+
+    from accord.accounts.service import Principal, list_tokens, token_owner
+    from accord.core.permissions import Role
+
+    operator = Principal(username="cli", role=Role.ADMINISTRATOR, unit="")
+    table = Table("id", "officer", "name", "scopes", "created", "expires", "active")
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        for token in list_tokens(session, by=operator, username=user):
+            table.add_row(
+                str(token.id),
+                token_owner(session, token),
+                token.name,
+                ", ".join(str(s) for s in token.scopes) or "all of the role",
+                token.created_at.strftime("%Y-%m-%d %H:%M"),
+                token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never",
+                "yes" if token.active else "revoked",
+            )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context, token_id: str) -> None:
+    """Revoke one API token (its id from `accord token list`): refused from now on."""
+    from uuid import UUID
+
+    from accord.accounts.service import Principal, revoke_token
+    from accord.core.permissions import Role
+
+    try:
+        wanted = UUID(token_id)
+    except ValueError:
+        raise InvalidInput(
+            f"{token_id!r} is not a token id; `accord token list` shows them"
+        ) from None
+    operator = Principal(username="cli", role=Role.ADMINISTRATOR, unit="")
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        token = revoke_token(session, token_id=wanted, by=operator)
+        console.print(f"token {token.id} ({token.name}) revoked")
+
+
 app.add_typer(federation.peer_app, name="peer")
 app.add_typer(federation.federation_app, name="federation")
 app.add_typer(federation.audit_app, name="audit")
