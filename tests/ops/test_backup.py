@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from accord.accounts.vault import vault_for
 from accord.app import create_app
 from accord.attachments.service import store_of
 from accord.audit import service as audit
@@ -74,11 +75,13 @@ def test_a_node_round_trips_through_backup_and_restore(
         for action in ("case.read", "case.export", "attachment.read"):
             audit.record(session, actor="tester", action=action, outcome="ok", subject=reference)
     archive = tmp_path / "us.tar.gz"
+    sealing = vault_for(settings_of(us).keys_dir)  # the key of the officers' TOTP secrets
+    sealed_totp = sealing.seal("JBSWY3DPEHPK3PXP")
     manifest = create_backup(settings_of(us), archive, passphrase=PASSPHRASE)
 
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     names = {m["name"] for m in manifest["members"]}
-    assert {"keys/signing.key", "keys/encryption.key", "api-token"} <= names
+    assert {"keys/signing.key", "keys/encryption.key", "keys/accounts.key", "api-token"} <= names
     assert f"blobs/{sha[:2]}/{sha[2:4]}/{sha}" in names
     assert manifest["node"] == "US-DOJ" and manifest["schema_revision"]
     assert {m["mode"] for m in manifest["members"]} == {"0600"}
@@ -92,6 +95,8 @@ def test_a_node_round_trips_through_backup_and_restore(
     assert (keys / "signing.key").read_bytes() == (
         settings_of(us).keys_dir / "signing.key"
     ).read_bytes()
+    # the officers' second factors still open on the restored node
+    assert vault_for(keys).open(sealed_totp) == "JBSWY3DPEHPK3PXP"
 
     restored = Runtime.open(target, assemble())
     try:

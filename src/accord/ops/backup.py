@@ -35,6 +35,7 @@ from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.engine import URL
 
 from accord import __version__
+from accord.accounts.vault import KEY_FILE as ACCOUNTS_KEY_FILE
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
 from accord.core.db import make_engine, session_factory, unit_of_work
@@ -138,6 +139,9 @@ def _files(settings: Settings, *, secrets: bool) -> list[tuple[str, Path]]:
             raise NotInitialised(f"no {path}: is {settings.data_dir} this node's data folder?")
         if secrets:
             files.append((f"keys/{name}", path))
+    sealing = settings.keys_dir / ACCOUNTS_KEY_FILE  # opens the officers' TOTP keys
+    if secrets and sealing.is_file():
+        files.append((f"keys/{ACCOUNTS_KEY_FILE}", sealing))
     for name in SECRET_FILES:
         if secrets and (settings.data_dir / name).is_file():
             files.append((name, settings.data_dir / name))
