@@ -161,8 +161,11 @@ def taxii_node(
     settings, card, staff = prepare_node(
         root, "US-DOJ", "US", _database(request.param, root, "us", created)
     )
-    for name in ("CN-MOJ", "CN-MPS"):
-        _, peer_card, _ = prepare_node(root, name, "CN", f"sqlite:///{root / (name + '.db')}")
+    # two authorities of one country: each sequences its references in a namespace of its own
+    for name, namespace in (("CN-MOJ", "CN"), ("CN-MPS", "CNMPS")):
+        _, peer_card, _ = prepare_node(
+            root, name, "CN", f"sqlite:///{root / (name + '.db')}", namespace=namespace
+        )
         pin(settings, peer_card, card.name)
     token = _seed(settings.resolved_database_url)
     node = start_node(settings, card, staff, root)

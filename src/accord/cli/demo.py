@@ -117,13 +117,19 @@ DEMO_STAFF: dict[str, list[tuple[str, str, Role]]] = {
 
 
 def prepare_node(
-    root: Path, name: str, country: str, database_url: str | None = None
+    root: Path,
+    name: str,
+    country: str,
+    database_url: str | None = None,
+    namespace: str | None = None,
 ) -> tuple[Settings, NodeCard, Staff]:
     """Create a node with its demo staff (see Staff); nothing is started yet."""
     data = root / name
     url = f"http://127.0.0.1:{free_port()}"
     settings = Settings(data_dir=data, database_url=database_url)
-    identity, token_path = init_node(settings, name=name, country=country, endpoint=url)
+    identity, token_path = init_node(
+        settings, name=name, country=country, endpoint=url, namespace=namespace
+    )
     people = DEMO_STAFF[country]
     engine = make_engine(settings.resolved_database_url)
     officers: list[Officer] = []
