@@ -25,12 +25,14 @@ SIGNATURE_LENGTH = 88
 """Characters of a base64 Ed25519 signature."""
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
-"""How far two nodes' clocks may disagree (the inbox allows the same for an envelope's sent_at).
-An act or event dated further ahead of our clock waits until our clock reaches it (the peer's
-clock was fast: its dates are fixed once signed); one dated more than FUTURE_LIMIT ahead is
-refused."""
+"""How far two nodes' clocks may disagree when one compares dates it made itself with the
+other's (an act of ours appended by the sequencer)."""
 
-FUTURE_LIMIT = timedelta(days=1)
+FUTURE_LIMIT = timedelta(hours=1)
+"""How far ahead of our clock a peer's event or act may be dated. Its dates are fixed once
+signed, so a peer whose clock ran fast must not stall its cases for good (an envelope's sent_at,
+checked against the tighter replay window, is re-sent with a fresh one; an event is not); a
+date further ahead than this is refused: the peer's clock is wrong, or the date a lie."""
 
 
 def act_document(

@@ -621,13 +621,9 @@ def _moment(text: str | None, what: str) -> datetime:
 
 
 def _not_ahead(moment: datetime, where: str) -> None:
-    """A date of the peer's, no further ahead of our clock than the clocks may disagree: a bit
-    more waits for our clock (Deferred); much more is refused."""
-    ahead = moment - utcnow()
-    if ahead > FUTURE_LIMIT:
+    """A date of the peer's, no further ahead of our clock than FUTURE_LIMIT."""
+    if moment - utcnow() > FUTURE_LIMIT:
         raise Rejected(f"{where} is dated in the future ({iso(moment)})")
-    if ahead > CLOCK_TOLERANCE:
-        raise Deferred(f"{where} is dated {ahead} ahead of our clock: waiting for it")
 
 
 def _check_act(
