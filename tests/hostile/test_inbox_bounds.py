@@ -579,12 +579,14 @@ def test_junk_from_many_addresses_past_the_total_cap_is_only_counted(node: Inbox
     assert len(node.audit_entries()) == len(rows)
 
 
-def test_the_byte_cap_stops_new_rows_before_the_row_cap(database_url: Any, tmp_path: Path) -> None:
+def test_the_byte_cap_stops_new_rows_before_the_row_cap(
+    database_url: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     caps = {**CAPS, "quarantine_max_rows": 1000}
     with contextmanager(open_inbox)(
         tmp_path, (database_url("us"), database_url("cn")), **caps
     ) as node:
-        for i in range(80):
+        for i in range(100):
             node.post(junk(i, 100_000), source=f"192.0.2.{i}")
         with node.us.runtime.reading() as session:
             kept = session.scalar(
@@ -592,9 +594,20 @@ def test_the_byte_cap_stops_new_rows_before_the_row_cap(database_url: Any, tmp_p
                     func.sum(func.length(QuarantineItem.raw) + func.length(QuarantineItem.reason))
                 )
             )
-        assert kept is not None and kept < caps["quarantine_max_bytes"] + 4 * inbox.HEAD_BYTES
+        # summed every BYTES_CHECK_EVERY rows, each at most 4/3 KiB of base64 and a reason
+        largest_row = 4 * inbox.HEAD_BYTES // 3 + 4 + inbox.REASON_LIMIT
+        assert kept is not None
+        assert kept < caps["quarantine_max_bytes"] + inbox.BYTES_CHECK_EVERY * largest_row
         (total,) = [r for r in node.rows() if r.capped == "total"]
-        assert len(node.rows()) < 80 and total.count == 80 - len(node.rows()) + 1
+        assert len(node.rows()) <= inbox.BYTES_CHECK_EVERY + 1
+        assert total.count == 100 - len(node.rows()) + 1
+        # the next window is still past the cap: its junk too is only counted
+        later = utcnow() + timedelta(seconds=node.us.runtime.settings.quarantine_window_seconds)
+        monkeypatch.setattr(inbox, "utcnow", lambda: later)
+        for i in range(100, 110):
+            node.post(junk(i, 100_000), source=f"192.0.2.{i}")
+        (after,) = node.rows()[-1:]
+        assert after.capped == "total" and after.count == 10
 
 
 def test_oversized_requests_are_bounded_like_any_junk(node: Inbox) -> None:
