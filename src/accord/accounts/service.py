@@ -199,16 +199,7 @@ def authenticate(
         )
         _hasher.hash(password)  # the same work as for a real user: no timing oracle
         raise refusal
-    if is_locked(user, now):
-        audit.record(
-            session,
-            actor=user.username,
-            action="login",
-            outcome="refused",
-            remote_addr=remote_addr,
-            detail={"reason": "locked"},
-        )
-        raise lock_message(user, now)
+    _refuse_if_locked(session, user, now, action="login", remote_addr=remote_addr)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -299,6 +290,22 @@ def _matching_step(user: User, code: str, *, vault: Vault) -> int | None:
     return None
 
 
+def _refuse_if_locked(
+    session: Session, user: User, now: datetime, *, action: str, remote_addr: str | None
+) -> None:
+    """A locked account is refused, and audited, whatever was typed."""
+    if is_locked(user, now):
+        audit.record(
+            session,
+            actor=user.username,
+            action=action,
+            outcome="refused",
+            remote_addr=remote_addr,
+            detail={"reason": "locked"},
+        )
+        raise lock_message(user, now)
+
+
 def check_totp(
     session: Session, *, user: User, code: str, vault: Vault, remote_addr: str | None
 ) -> None:
@@ -306,16 +313,7 @@ def check_totp(
     of that step or an earlier one is refused. A wrong code counts as a failed sign-in (the lock
     of `authenticate`); a locked account is refused whatever the code."""
     now = utcnow()
-    if is_locked(user, now):
-        audit.record(
-            session,
-            actor=user.username,
-            action="login.totp",
-            outcome="refused",
-            remote_addr=remote_addr,
-            detail={"reason": "locked"},
-        )
-        raise lock_message(user, now)
+    _refuse_if_locked(session, user, now, action="login.totp", remote_addr=remote_addr)
     step = _matching_step(user, code, vault=vault) if user.totp_enabled else None
     if step is None:
         _count_failure(user, now)
