@@ -95,6 +95,19 @@ def forged_event(
     return {"reference": reference, "sequencer": sequencer, "event": fields}
 
 
+def unsigned_submission(reference: str) -> dict[str, Any]:
+    """A well-formed `case.submit` body whose act signature is made up."""
+    return {
+        "reference": reference,
+        "submission_id": str(new_id()),
+        "action": "acknowledge",
+        "payload": {"note": ""},
+        "actor_officer": "王警官",
+        "submitted_at": iso(utcnow()),
+        "signature": "A" * 86 + "==",
+    }
+
+
 def head(node: Node, reference: str) -> tuple[str, int, str]:
     with node.runtime.reading() as session:
         case = service.get_case(session, reference=reference)
@@ -192,16 +205,7 @@ def test_a_submission_that_the_sender_did_not_sign_is_refused(pair: tuple[Node, 
     reference = open_from(us, cn.name, OPENINGS["cyber"])
     pump(us, cn)
     state, count, head_hash = head(us, reference)
-    body = {
-        "reference": reference,
-        "submission_id": str(new_id()),
-        "action": "acknowledge",
-        "payload": {"note": ""},
-        "actor_officer": "王警官",
-        "submitted_at": iso(utcnow()),
-        "signature": "A" * 86 + "==",
-    }
-    send(cn, us, "case.submit", body)
+    send(cn, us, "case.submit", unsigned_submission(reference))
     assert f"is not signed by {cn.name}" in last_refusal(us)
     assert head(us, reference) == (state, count, head_hash)
 
@@ -345,16 +349,7 @@ def test_a_submission_to_our_draft_is_answered_as_for_no_case(pair: tuple[Node, 
     us, cn = pair
     draft = _open_mla(us, cn.name)  # a draft: never shared
     for reference in (draft, "MLA-US-2026-000999"):
-        body = {
-            "reference": reference,
-            "submission_id": str(new_id()),
-            "action": "acknowledge",
-            "payload": {"note": ""},
-            "actor_officer": "王警官",
-            "submitted_at": iso(utcnow()),
-            "signature": "A" * 86 + "==",
-        }
-        send(cn, us, "case.submit", body)
+        send(cn, us, "case.submit", unsigned_submission(reference))
         assert last_refusal(us) == f"no case {reference!r} here"
     with us.runtime.transaction() as session:
         answers = [
