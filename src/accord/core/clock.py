@@ -26,7 +26,11 @@ def parse_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no time zone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # "0001-01-01T00:00:00+01:00" is a valid ISO 8601 text whose UTC moment is before year 1
+        raise ValueError(f"timestamp {text!r} is out of range") from None
 
 
 def new_id() -> UUID:
