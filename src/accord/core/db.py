@@ -8,8 +8,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from accord.core.errors import DatabaseUnreachable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +83,37 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop(_WRITER, False):
             writer.release()
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit to print or log: its password replaced by `***`. Every message that
+    names a database URL goes through here (SQLAlchemy's own rendering, for a URL it parses;
+    anything it cannot parse is shown only up to its scheme)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        scheme, sep, _ = url.partition("://")
+        return f"{scheme}://***" if sep else "***"
+
+
+def unreachable(url: str, exc: BaseException) -> DatabaseUnreachable:
+    """The error for a database that did not answer, naming it (password hidden) and why."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    why = reason[0] if reason else type(exc).__name__
+    return DatabaseUnreachable(
+        f"database unreachable at {redact_url(url)}: {redact_text(why, url)}; check that the "
+        "server runs and that ACCORD_DATABASE_URL names it"
+    )
+
+
+def redact_text(text: str, url: str) -> str:
+    """`text` with the password of `url` removed wherever it appears (a driver's message may
+    repeat the connection string)."""
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return text
+    return text.replace(str(password), "***") if password else text
 
 
 _WRITER = "accord_writer"

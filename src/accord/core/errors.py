@@ -146,6 +146,15 @@ class PeerUnreachable(AccordError):
     code = "peer_unreachable"
 
 
+class DatabaseUnreachable(AccordError):
+    """The database could not be reached (down, refused, wrong address): not the same as an
+    empty one, where `accord init` is the answer."""
+
+    http_status = 503
+    exit_code = 8
+    code = "database_unreachable"
+
+
 class NotInitialised(AccordError):
     http_status = 500
     exit_code = 7

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from accord.accounts.service import create_user, issue_token
 from accord.config import Settings
 from accord.core.clock import utcnow
-from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.core.db import make_engine, redact_url, session_factory, unit_of_work, unreachable
 from accord.core.errors import Conflict, NotInitialised
 from accord.core.migrate import upgrade
 from accord.core.permissions import Role
@@ -115,14 +115,17 @@ def _private_sqlite_files(url: str) -> None:
 
 
 def load_identity(session: Session, settings: Settings) -> NodeIdentity:
+    url = settings.resolved_database_url
+    try:
+        session.connection()  # a server that does not answer is not an empty database
+    except OperationalError as exc:
+        raise unreachable(url, exc) from None
     try:
         record = session.scalar(select(NodeRecord))
     except (OperationalError, ProgrammingError):
         record = None
     if record is None:
-        raise NotInitialised(
-            f"no node in {settings.resolved_database_url}: run `accord init` first"
-        )
+        raise NotInitialised(f"no node in {redact_url(url)}: run `accord init` first")
     signing, encryption = load_keys(settings.keys_dir)
     identity = NodeIdentity(
         record.name,

@@ -38,7 +38,7 @@ from accord import __version__
 from accord.accounts.vault import KEY_FILE as ACCOUNTS_KEY_FILE
 from accord.config import Settings
 from accord.core.clock import iso, utcnow
-from accord.core.db import make_engine, session_factory, unit_of_work
+from accord.core.db import make_engine, redact_url, session_factory, unit_of_work
 from accord.core.errors import Conflict, InvalidInput, NotFound, NotInitialised
 from accord.core.migrate import alembic_config, upgrade
 from accord.federation.keys import ENCRYPTION_FILE, SIGNING_FILE
@@ -210,7 +210,7 @@ def create_backup(
     try:
         record = _node_record(engine)
         if record is None:
-            raise NotInitialised(f"no node in {url}: nothing to back up")
+            raise NotInitialised(f"no node in {redact_url(url)}: nothing to back up")
         node, country, revision = record.name, record.country, _revision(engine)
     finally:
         engine.dispose()
