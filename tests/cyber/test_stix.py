@@ -8,15 +8,13 @@ import pytest
 import stix2
 
 from accord.cases.enums import HandlingCode
-from accord.core.errors import Forbidden, InvalidInput
+from accord.core.errors import InvalidInput
 from accord.cyber.stix import (
     TLP2_MARKINGS,
-    CyberBundle,
     Observable,
     ObservableKind,
     TlpLevel,
     build_sighting,
-    check_fits_case,
     handling_code_for_tlp,
     handling_code_of,
     observables_of,
@@ -172,18 +170,6 @@ def test_writing_a_marking_never_loosens_the_handling_code() -> None:
         assert written is not None
         assert list(HandlingCode).index(written) >= list(HandlingCode).index(code)
     assert tlp_marking_for(HandlingCode.H0).id != TLP2_MARKINGS[TlpLevel.CLEAR].id
-
-
-def test_a_red_bundle_does_not_fit_an_h0_case() -> None:
-    red = TLP2_MARKINGS[TlpLevel.RED].id
-    marked = CyberBundle(
-        id="b",
-        indicators=[],
-        objects=[stix_indicator(1, "[ipv4-addr:value = '1.2.3.4']", object_marking_refs=[red])],
-    )
-    with pytest.raises(Forbidden, match="H3"):
-        check_fits_case(marked, HandlingCode.H0)
-    check_fits_case(marked, HandlingCode.H3)
 
 
 def test_sighting_is_valid_stix_with_the_indicator_markings() -> None:

@@ -30,7 +30,7 @@ def _held(node: Node, collection_id: str) -> list[str]:
         return list(
             session.scalars(
                 select(TaxiiObject.object_id)
-                .where(TaxiiObject.collection == collection_id)
+                .where(TaxiiObject.collection == service.collection_id(collection_id))
                 .order_by(TaxiiObject.key)
             )
         )
@@ -50,7 +50,7 @@ def test_objects_shared_with_a_peer_arrive_in_its_collection(pair: tuple[Node, N
     with cn.runtime.reading() as session:
         page = service.object_page(
             session,
-            collection=f"from-{us.name}",
+            collection=service.collection_id(f"from-{us.name}"),
             filters=service.parse_filter({"match[id]": objects[0]["id"], "match[version]": "all"}),
             after=0,
             limit=10,

@@ -28,6 +28,7 @@ from accord.cases.enums import HandlingCode
 from accord.cases.models import Case, CaseEvent
 from accord.core.clock import iso, parse_iso
 from accord.core.errors import InvalidInput
+from accord.cyber import handling
 from accord.cyber.matching.engine import (
     Matcher,
     MatchReport,
@@ -39,7 +40,6 @@ from accord.cyber.matching.readers import LogFormat
 from accord.cyber.matching.suppression import SuppressionList
 from accord.cyber.stix import (
     IndicatorPattern,
-    check_fits_case,
     parse_bundle,
     parse_indicator,
     sightings_bundle,
@@ -100,14 +100,15 @@ def attach_bundle(
     officer: str,
     filename: str = "",
 ) -> cases.Acted:
-    """Attach a STIX 2.1 bundle of indicators to a cyber case (validated in full, and refused
-    if its TLP markings ask for stricter handling than the case carries)."""
+    """Attach a STIX 2.1 bundle to a cyber case: indicators to match, or context only (threat
+    actors, campaigns, infrastructure, attack patterns, observed data). Validated in full, and
+    refused if its TLP markings ask for stricter handling than the case carries."""
     case = _cyber_case(session, reference)
     parsed = parse_bundle(bundle)
     case_code = HandlingCode(case.handling_code)
-    check_fits_case(parsed, case_code)
-    if not parsed.indicators:
-        raise InvalidInput(f"bundle {parsed.id} holds no STIX-pattern indicator to match")
+    handling.require_fits(parsed.objects, handling.for_case(reference, case_code))
+    if not parsed.objects:
+        raise InvalidInput(f"bundle {parsed.id} holds no STIX object")
     return attachments.attach(
         session,
         node=node,
@@ -116,7 +117,8 @@ def attach_bundle(
         filename=filename or f"{parsed.id}.json",
         media_type=STIX_MEDIA_TYPE,
         handling_code=parsed.handling_code or case_code,
-        description=f"STIX bundle {parsed.id}: {len(parsed.indicators)} indicators",
+        description=f"STIX bundle {parsed.id}: {len(parsed.objects)} objects, "
+        f"{len(parsed.indicators)} indicators",
         officer=officer,
     )
 

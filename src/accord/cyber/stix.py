@@ -17,7 +17,7 @@ from stix2.pattern_visitor import create_pattern_object
 
 from accord.cases.enums import HandlingCode
 from accord.core import jsontext
-from accord.core.errors import Forbidden, InvalidInput
+from accord.core.errors import InvalidInput
 from accord.core.labels import Labelled
 
 
@@ -76,8 +76,9 @@ class CyberBundle:
     @property
     def handling_code(self) -> HandlingCode | None:
         """The strictest handling code the markings of its objects ask for (None: unmarked)."""
-        refs = {ref for obj in self.objects for ref in obj.get("object_marking_refs", ())}
-        return handling_code_of(refs)
+        return strictest(
+            code for code in map(required_handling_code, self.objects) if code is not None
+        )
 
 
 # -- patterns ----------------------------------------------------------------------------------
@@ -206,16 +207,23 @@ def _anchors(expr: Any) -> list[Observable] | None:
     return _comparison_terms(expr)
 
 
+def _simple_observable(pattern: str) -> Observable | None:
+    """The one observable of a pattern of the shape nearly every feed uses, read by a regular
+    expression; None for any other pattern (which the ANTLR parser must read)."""
+    simple = _SIMPLE.fullmatch(pattern.strip())
+    if simple is None:
+        return None
+    kind = _kind_of_path(simple["type"], simple["prop"].split(".", 1))
+    if kind is None:
+        return None
+    return _observable(kind, simple["op"], _UNESCAPE.sub(r"\1", simple["value"]))
+
+
 def observables_of(pattern: str) -> tuple[tuple[Observable, ...], bool]:
     """(observables, complex) for a STIX 2.1 pattern; ValueError if it does not parse."""
-    simple = _SIMPLE.fullmatch(pattern.strip())
-    if simple is not None:
-        kind = _kind_of_path(simple["type"], simple["prop"].split(".", 1))
-        if kind is not None:
-            value = _UNESCAPE.sub(r"\1", simple["value"])
-            found = _observable(kind, simple["op"], value)
-            if found is not None:
-                return (found,), False
+    found = _simple_observable(pattern)
+    if found is not None:
+        return (found,), False
     expr = _parse_pattern(pattern)
     terms = _simple_terms(expr)
     if terms is not None:
@@ -238,10 +246,72 @@ def _validate(position: int, obj: Mapping[str, Any]) -> None:
     validate_object(obj, where=_where(position, obj))
 
 
-def validate_object(obj: Mapping[str, Any], *, where: str, allow_custom: bool = True) -> None:
-    """Full STIX 2.1 validation by `stix2`, reported as `where` and the field at fault."""
+_CUSTOM_PROPERTY = re.compile(r"[a-z0-9_]{3,250}")
+"""STIX 2.1 §11.1: a custom property name is ASCII a-z, 0-9 and _, 3 to 250 characters"""
+_CUSTOM_TYPE = re.compile(r"(?!.*--)[a-z0-9-]{3,250}")
+"""STIX 2.1 §11.2: a custom object type is ASCII a-z, 0-9 and -, no '--', 3 to 250 characters"""
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_FAST_PATTERN_TYPE = "accord-simple-pattern"
+"""stands in for `stix` while `stix2` checks the rest of an indicator whose pattern the fast path
+has read (a pattern it reads is valid STIX 2.1 pattern grammar)"""
+# The common properties of a custom object (§11.2), checked with the property types `stix2`
+# declares for them on a standard object.
+_COMMON = {
+    name: prop
+    for name, prop in stix2.v21.AttackPattern._properties.items()
+    if name
+    in {
+        "created_by_ref",
+        "created",
+        "modified",
+        "revoked",
+        "labels",
+        "confidence",
+        "lang",
+        "external_references",
+        "object_marking_refs",
+        "granular_markings",
+        "extensions",
+    }
+}
+
+
+def _stix_class(object_type: str) -> Any:
+    return stix2.registry.class_for_type(
+        object_type, "2.1", "objects"
+    ) or stix2.registry.class_for_type(object_type, "2.1", "observables")
+
+
+def validate_object(obj: Mapping[str, Any], *, where: str) -> None:
+    """STIX 2.1 validation by `stix2`, custom content as §11 allows it (custom properties and
+    custom object types), reported as `where` and the field at fault.
+
+    An indicator whose pattern the fast path reads (`[ipv4-addr:value = '…']` and the like) is
+    not parsed again by the ANTLR front end, which is most of the cost of validating it."""
+    object_type = obj.get("type")
+    if not isinstance(object_type, str):
+        raise InvalidInput(f"{where}: field 'type': missing or not a string")
+    cls = _stix_class(object_type)
+    names = [name for name in obj if cls is None or name not in cls._properties]
+    for name in names:
+        if name not in ("type", "id", "spec_version") and not _CUSTOM_PROPERTY.fullmatch(name):
+            raise InvalidInput(
+                f"{where}: field {name!r}: a custom property name is 3 to 250 characters "
+                "a-z, 0-9 and _ (STIX 2.1 §11.1)"
+            )
+    if cls is None:
+        _validate_custom_object(obj, object_type, where=where)
+        return
+    checked: Mapping[str, Any] = obj
+    if (
+        object_type == "indicator"
+        and obj.get("pattern_type") == "stix"
+        and isinstance(obj.get("pattern"), str)
+        and _simple_observable(obj["pattern"]) is not None
+    ):
+        checked = {**obj, "pattern_type": _FAST_PATTERN_TYPE}
     try:
-        stix2.parse(dict(obj), allow_custom=allow_custom, version="2.1")
+        stix2.parse(dict(checked), allow_custom=True, version="2.1")
     except stix2.exceptions.InvalidValueError as exc:
         raise InvalidInput(f"{where}: field {exc.prop_name!r}: {exc.reason}") from None
     except stix2.exceptions.MissingPropertiesError as exc:
@@ -252,6 +322,38 @@ def validate_object(obj: Mapping[str, Any], *, where: str, allow_custom: bool = 
         raise InvalidInput(f"{where}: unknown field(s) {extra}") from None
     except (stix2.exceptions.STIXError, ValueError, TypeError) as exc:
         raise InvalidInput(f"{where}: {exc}") from None
+
+
+def _validate_custom_object(obj: Mapping[str, Any], object_type: str, *, where: str) -> None:
+    """A custom object (STIX 2.1 §11.2): its type name, id and spec_version, and its common
+    properties as `stix2` types them; its own properties are kept as they came."""
+    if not _CUSTOM_TYPE.fullmatch(object_type):
+        raise InvalidInput(
+            f"{where}: field 'type': {object_type!r} is not a STIX type; a custom object type "
+            "is 3 to 250 characters a-z, 0-9 and - without '--' (STIX 2.1 §11.2)"
+        )
+    ident = obj.get("id")
+    if not isinstance(ident, str) or not re.fullmatch(re.escape(object_type) + "--" + _UUID, ident):
+        raise InvalidInput(f"{where}: field 'id': expected {object_type}--<UUID>")
+    if obj.get("spec_version") != "2.1":
+        raise InvalidInput(f"{where}: field 'spec_version': expected '2.1'")
+    for name, prop in _COMMON.items():
+        if name in obj:
+            try:
+                prop.clean(obj[name], True)
+            except (stix2.exceptions.STIXError, ValueError, TypeError) as exc:
+                raise InvalidInput(f"{where}: field {name!r}: {exc}") from None
+    if "modified" in obj:
+        if "created" not in obj:
+            raise InvalidInput(f"{where}: field 'created': required with 'modified'")
+        created, modified = (parse_timestamp(obj[n]) for n in ("created", "modified"))
+        if modified < created:
+            raise InvalidInput(f"{where}: field 'modified': earlier than 'created'")
+
+
+def parse_timestamp(text: Any) -> datetime:
+    """A STIX timestamp (already validated) as an aware datetime."""
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
 def _quick_check(position: int, obj: Mapping[str, Any]) -> None:
@@ -384,6 +486,20 @@ def strictest(codes: Iterable[HandlingCode]) -> HandlingCode | None:
     return max(codes, key=_STRICTNESS.index, default=None)
 
 
+def marking_refs_in(obj: Mapping[str, Any]) -> set[str]:
+    """Every marking an object carries: its object markings and its granular markings."""
+    refs = {ref for ref in obj.get("object_marking_refs", ()) if isinstance(ref, str)}
+    for granular in obj.get("granular_markings", ()):
+        if isinstance(granular, Mapping) and isinstance(granular.get("marking_ref"), str):
+            refs.add(granular["marking_ref"])
+    return refs
+
+
+def required_handling_code(obj: Mapping[str, Any]) -> HandlingCode | None:
+    """The handling code an object's TLP markings ask for (None: no TLP marking)."""
+    return handling_code_of(marking_refs_in(obj))
+
+
 def handling_code_of(marking_refs: Iterable[str]) -> HandlingCode | None:
     """The strictest handling code asked for by the TLP markings among `marking_refs`."""
     levels = (tlp_level_of(ref) for ref in marking_refs)
@@ -393,17 +509,6 @@ def handling_code_of(marking_refs: Iterable[str]) -> HandlingCode | None:
 def tlp_marking_for(code: HandlingCode) -> Any:
     """The TLP 2.0 marking-definition object to put on STIX leaving under `code`."""
     return TLP2_MARKINGS[TLP_BY_HANDLING_CODE[code]]
-
-
-def check_fits_case(bundle: CyberBundle, case_code: HandlingCode) -> None:
-    """Refuse a bundle whose markings ask for stricter handling than the case carries: the
-    case's handling code is what its replication to the peer enforces."""
-    needed = bundle.handling_code
-    if needed is not None and _STRICTNESS.index(needed) > _STRICTNESS.index(case_code):
-        raise Forbidden(
-            f"the bundle's TLP markings need handling code {needed} but the case is "
-            f"{case_code}; raise the case's handling code or send less restricted indicators"
-        )
 
 
 # -- sightings ---------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ class TaxiiObject(Base):
     """One version of one STIX object in one collection.
 
     `key` grows with each insert, so a page is `key > last key seen` on an index, never a
-    re-filtering of the collection. `latest` and `earliest` mark the last and first version of
+    re-filtering of the collection. `date_added` grows with `key`, strictly, within a
+    collection (one tick, a microsecond, at least between two objects), so added_after is
+    a key to start from. `latest` and `earliest` mark the last and first version of
     the object, kept up to date at insert, so that match[version]=last|first is a column test.
     The object is kept as the JSON text it is served as: pages are joined, never re-encoded.
     """
@@ -28,10 +30,11 @@ class TaxiiObject(Base):
         UniqueConstraint("collection", "object_id", "version"),
         Index("ix_taxii_objects_collection_key", "collection", "key"),
         Index("ix_taxii_objects_collection_type_key", "collection", "object_type", "key"),
+        Index("ix_taxii_objects_collection_date_added", "collection", "date_added"),
     )
 
     key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    collection: Mapped[str] = mapped_column(String(120))
+    collection: Mapped[str] = mapped_column(String(120), doc="the collection's id (a UUID)")
     object_id: Mapped[str] = mapped_column(String(300))
     object_type: Mapped[str] = mapped_column(String(250))
     version: Mapped[datetime] = mapped_column(

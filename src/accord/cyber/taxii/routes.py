@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
@@ -31,6 +32,7 @@ _TITLES = {
     401: "Authentication required",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     406: "Not acceptable",
     413: "Request too large",
     415: "Unsupported media type",
@@ -127,6 +129,21 @@ class TaxiiRoute(APIRoute):
                 return error_message(exc.status_code, str(exc.detail))
 
         return taxii_handler
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed `limit` (the app's
+    own size limit leaves /taxii2/ to this, so that the refusal is a TAXII error message)."""
+    too_large = f"the request body is larger than max_content_length, {limit} bytes; split it"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TaxiiError(413, too_large)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TaxiiError(413, too_large)
+    return bytes(body)
 
 
 class TaxiiResponse(JSONResponse):
@@ -258,16 +275,16 @@ def manifest(
     params = _params(request)
     filters = service.parse_filter(params)
     with runtime.reading() as session:
-        service.readable(session, collection_id)
+        target = service.readable(session, collection_id)
         page = service.manifest_page(
             session,
-            collection=collection_id,
+            collection=target.id,
             filters=filters,
             after=service.parse_next(params.get("next")),
             limit=service.parse_limit(params.get("limit")),
         )
     records = [service.manifest_record(row) for row in page.rows]
-    read = (runtime, analyst, request, "taxii.get_manifest", collection_id)
+    read = (runtime, analyst, request, "taxii.get_manifest", target.alias)
     return _paged(page, _list_json(page, "objects", records), read)
 
 
@@ -282,15 +299,15 @@ def get_objects(
     params = _params(request)
     filters = service.parse_filter(params)
     with runtime.reading() as session:
-        service.readable(session, collection_id)
+        target = service.readable(session, collection_id)
         page = service.object_page(
             session,
-            collection=collection_id,
+            collection=target.id,
             filters=filters,
             after=service.parse_next(params.get("next")),
             limit=service.parse_limit(params.get("limit")),
         )
-    read = (runtime, analyst, request, "taxii.get_objects", collection_id)
+    read = (runtime, analyst, request, "taxii.get_objects", target.alias)
     return _paged(page, service.envelope_json(page), read)
 
 
@@ -300,11 +317,12 @@ async def add_objects(
 ) -> Response:
     """TAXII 2.1 §5.5 Add Objects: an envelope in, a status resource (§4.3.1) out, complete.
 
-    Each object is validated by `stix2` (STIX 2.1, no custom content); each bad one is listed in
-    the status `failures` with its reason, never dropped silently."""
+    Each object is validated as STIX 2.1 (custom content as §11 allows) and held to the peer's
+    handling code; each bad one is listed in the status `failures` with its reason, never
+    dropped silently. A body over the API root's max_content_length is 413 (§4.2.1)."""
     if not is_taxii_content(request.headers.get("content-type", "")):
         raise TaxiiError(415, f"send the envelope as Content-Type: {TAXII_MEDIA_TYPE}")
-    objects = service.envelope_objects(await request.body())
+    objects = service.envelope_objects(await _body(request, runtime.settings.max_request_bytes))
 
     def add() -> dict[str, Any]:
         with runtime.transaction() as session:
@@ -317,7 +335,7 @@ async def add_objects(
                 analyst,
                 "taxii.add_objects",
                 request,
-                subject=collection_id,
+                subject=target.alias,
                 detail={
                     "status": str(outcome.id),
                     "added": outcome.success_count,
@@ -343,16 +361,16 @@ def get_object(
         spec_versions=found.spec_versions,
     )
     with runtime.reading() as session:
-        service.readable(session, collection_id)
-        service.require_object(session, collection=collection_id, object_id=object_id)
+        target = service.readable(session, collection_id)
+        service.require_object(session, collection=target, object_id=object_id)
         page = service.object_page(
             session,
-            collection=collection_id,
+            collection=target.id,
             filters=filters,
             after=service.parse_next(params.get("next")),
             limit=service.parse_limit(params.get("limit")),
         )
-    read = (runtime, analyst, request, "taxii.get_object", f"{collection_id}/{object_id}")
+    read = (runtime, analyst, request, "taxii.get_object", f"{target.alias}/{object_id}")
     return _paged(page, service.envelope_json(page), read)
 
 
@@ -372,11 +390,11 @@ def versions(
         spec_versions=found.spec_versions,
     )
     with runtime.reading() as session:
-        service.readable(session, collection_id)
-        service.require_object(session, collection=collection_id, object_id=object_id)
+        target = service.readable(session, collection_id)
+        service.require_object(session, collection=target, object_id=object_id)
         page = service.manifest_page(
             session,
-            collection=collection_id,
+            collection=target.id,
             filters=filters,
             after=service.parse_next(params.get("next")),
             limit=service.parse_limit(params.get("limit")),
@@ -385,5 +403,38 @@ def versions(
     return _paged(
         page,
         _list_json(page, "versions", stamps),
-        (runtime, analyst, request, "taxii.get_versions", f"{collection_id}/{object_id}"),
+        (runtime, analyst, request, "taxii.get_versions", f"{target.alias}/{object_id}"),
+    )
+
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.api_route("/{path:path}", methods=_METHODS, include_in_schema=False)
+def unknown(path: str, request: Request) -> Response:
+    """TAXII 2.1 §3.6: a path or method this server does not serve, as a TAXII error message
+    (404, or 405 with Allow when the path is served with other methods)."""
+    scope = dict(request.scope)
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if not isinstance(route, APIRoute) or route.endpoint is unknown:
+            continue
+        if not path.endswith("/"):
+            slashed = {**scope, "path": request.url.path + "/"}
+            if route.matches(slashed)[0] is not Match.NONE:
+                return RedirectResponse(
+                    str(request.url.replace(path=request.url.path + "/")), status_code=308
+                )
+        if route.matches(scope)[0] is Match.PARTIAL:
+            allowed |= route.methods or set()
+    if allowed:
+        methods = ", ".join(sorted(allowed))
+        response = error_message(
+            405, f"{request.method} is not served at {request.url.path}; use {methods}"
+        )
+        response.headers["Allow"] = methods
+        return response
+    return error_message(
+        404,
+        f"{request.url.path} is no TAXII 2.1 endpoint of this server; start at /taxii2/",
     )

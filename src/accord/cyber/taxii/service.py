@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, and_, false, insert, or_, select, update
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accord.core import jsontext
 from accord.core.clock import iso, new_id, parse_iso
 from accord.core.errors import Forbidden, InvalidInput, NotFound
+from accord.cyber import handling
 from accord.cyber.stix import validate_object
 from accord.cyber.taxii.models import TaxiiObject, TaxiiStatus
 from accord.federation.keys import NodeIdentity
@@ -32,6 +33,11 @@ MAX_PAGE = 5000
 """the most objects one page holds; a larger `limit` is served as this many (TAXII 2.1 §3.4)"""
 _IN_CHUNK = 500
 """ids per `IN (…)` when looking up existing versions"""
+TICK = timedelta(microseconds=1)
+"""the step between the date_added of two objects added one after the other"""
+COLLECTION_NAMESPACE = UUID("3f0b7c52-6d2e-4c1a-9d8e-2b5f4a7c9e10")
+"""collection ids are uuid5 of this and the alias (`to-CN-MOJ`): the same on every node, for
+ever, and computable by the migration that gave the stored collections their ids"""
 
 
 class Direction(StrEnum):
@@ -41,15 +47,28 @@ class Direction(StrEnum):
     """what the peer shared with this node"""
 
 
+def collection_id(alias: str) -> str:
+    """The collection's TAXII identifier (§5.2.1: a UUID-based identifier) from its alias."""
+    return str(uuid5(COLLECTION_NAMESPACE, alias))
+
+
 @dataclass(frozen=True, slots=True)
 class CollectionInfo:
     """One TAXII collection: one peer agreement in one direction."""
 
-    id: str
     peer: str
     direction: Direction
     can_read: bool
     can_write: bool
+
+    @property
+    def alias(self) -> str:
+        """`to-<peer>` or `from-<peer>`: the readable name, also accepted in the path."""
+        return f"{self.direction.value}-{self.peer}"
+
+    @property
+    def id(self) -> str:
+        return collection_id(self.alias)
 
     def resource(self) -> dict[str, Any]:
         """The collection resource (TAXII 2.1 §5.2.1)."""
@@ -63,6 +82,7 @@ class CollectionInfo:
             "id": self.id,
             "title": title,
             "description": description,
+            "alias": self.alias,
             "can_read": self.can_read,
             "can_write": self.can_write,
             "media_types": [STIX_MEDIA_TYPE],
@@ -82,8 +102,8 @@ def _collections_of(peer: Peer) -> list[CollectionInfo]:
     # to-<peer>: ours to write when sending is agreed, and always ours to read back.
     # from-<peer>: written only by what the peer sends; readable while receiving is agreed.
     return [
-        CollectionInfo(f"to-{peer.name}", peer.name, Direction.TO, True, send),
-        CollectionInfo(f"from-{peer.name}", peer.name, Direction.FROM, receive, False),
+        CollectionInfo(peer.name, Direction.TO, True, send),
+        CollectionInfo(peer.name, Direction.FROM, receive, False),
     ]
 
 
@@ -92,12 +112,17 @@ def list_collections(session: Session) -> list[CollectionInfo]:
 
 
 def get_collection(session: Session, collection_id: str) -> CollectionInfo:
+    """A collection by its id, or by its alias (`to-CN-MOJ`), which earlier nodes used as id."""
     direction, _, peer_name = collection_id.partition("-")
     peer = find_peer(session, peer_name) if direction in ("to", "from") else None
-    if peer is None:
-        known = ", ".join(c.id for c in list_collections(session)) or "none: no peer is pinned"
-        raise NotFound(f"no collection {collection_id!r}; collections: {known}")
-    return next(c for c in _collections_of(peer) if c.id == collection_id)
+    if peer is not None and peer.active:
+        return next(c for c in _collections_of(peer) if c.alias == collection_id)
+    found = list_collections(session)
+    for collection in found:
+        if collection.id == collection_id.lower():
+            return collection
+    known = ", ".join(f"{c.id} ({c.alias})" for c in found) or "none: no peer is pinned"
+    raise NotFound(f"no collection {collection_id!r}; collections: {known}")
 
 
 def readable(session: Session, collection_id: str) -> CollectionInfo:
@@ -254,6 +279,21 @@ def _conditions(collection: str, filters: ObjectFilter) -> list[ColumnElement[bo
     return found
 
 
+def _start_key(session: Session, collection: str, filters: ObjectFilter, after: int) -> int:
+    """Where a page starts: after the `next` token, and after the last object added at or
+    before added_after (date_added grows with the key, so that object is found on an index)."""
+    if filters.added_after is None:
+        return after
+    t = _OBJECTS
+    last_before = session.scalar(
+        select(t.key)
+        .where(t.collection == collection, t.date_added <= filters.added_after)
+        .order_by(t.date_added.desc())
+        .limit(1)
+    )
+    return max(after, last_before or 0)
+
+
 def _page(session: Session, query: Select[*tuple[Any, ...]], after: int, limit: int) -> Page:
     t = _OBJECTS
     # One row more than asked says whether another page follows, without counting.
@@ -274,7 +314,7 @@ def object_page(
 ) -> Page:
     """Rows (key, body) of the objects matching `filters`, after key `after`."""
     query = select(_OBJECTS.key, _OBJECTS.body).where(*_conditions(collection, filters))
-    return _page(session, query, after, limit)
+    return _page(session, query, _start_key(session, collection, filters, after), limit)
 
 
 def manifest_page(
@@ -285,7 +325,7 @@ def manifest_page(
     query = select(t.key, t.object_id, t.date_added, t.version, t.spec_version).where(
         *_conditions(collection, filters)
     )
-    return _page(session, query, after, limit)
+    return _page(session, query, _start_key(session, collection, filters, after), limit)
 
 
 def manifest_record(row: Any) -> dict[str, Any]:
@@ -298,15 +338,15 @@ def manifest_record(row: Any) -> dict[str, Any]:
     }
 
 
-def require_object(session: Session, *, collection: str, object_id: str) -> None:
+def require_object(session: Session, *, collection: CollectionInfo, object_id: str) -> None:
     """NotFound unless the collection holds some version of `object_id`."""
     held = session.scalar(
         select(TaxiiObject.key)
-        .where(TaxiiObject.collection == collection, TaxiiObject.object_id == object_id)
+        .where(TaxiiObject.collection == collection.id, TaxiiObject.object_id == object_id)
         .limit(1)
     )
     if held is None:
-        raise NotFound(f"collection {collection!r} holds no object {object_id!r}")
+        raise NotFound(f"collection {collection.alias!r} holds no object {object_id!r}")
 
 
 def envelope_json(page: Page) -> bytes:
@@ -376,13 +416,12 @@ def add_objects(
 ) -> TaxiiStatus:
     """Validate and store the objects of an envelope; every object gets a line in the status.
 
-    An object is validated by `stix2` (STIX 2.1, no custom content); a bad one is listed in
-    `failures` with its reason. A version already held is a success that adds nothing.
+    An object is validated as STIX 2.1 (custom properties and objects as §11 allows) and held
+    to the peer's handling code (`accord.cyber.handling`); a bad one is listed in `failures`
+    with its reason. A version already held is a success that adds nothing. Each object stored
+    gets a `date_added` later than every object the collection already holds (TAXII 2.1 §3.4).
     """
-    # Writers to a peer's collections queue on the peer row, so that insertion keys are
-    # committed in order and a reader paging by key never skips a late commit.
-    session.execute(select(Peer.id).where(Peer.name == collection.peer).with_for_update())
-    now = datetime.now(UTC)
+    received = datetime.now(UTC)
     successes: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     valid: list[tuple[int, dict[str, Any]]] = []
@@ -391,22 +430,39 @@ def add_objects(
             failures.append(_detail(obj, position, "not a STIX object (a JSON object)"))
             continue
         try:
-            validate_object(obj, where=f"object {position}", allow_custom=False)
+            validate_object(obj, where=f"object {position}")
         except InvalidInput as exc:
             failures.append(_detail(obj, position, exc.message))
             continue
         valid.append((position, obj))
 
-    held = _existing_versions(session, collection.id, (obj["id"] for _, obj in valid))
-    before = {object_id: (min(v), max(v)) for object_id, v in held.items()}
-    rows: list[dict[str, Any]] = []
+    # Writers to a peer's collections queue on the peer row (SQLite: on the database), so that
+    # keys and dates are given and committed in one order: a reader paging by key or by
+    # added_after never skips a late commit.
+    agreement = session.scalar(
+        select(Peer.agreement).where(Peer.name == collection.peer).with_for_update()
+    )
+    destination = handling.for_peer(collection.peer, agreement)
+    allowed: list[tuple[int, dict[str, Any]]] = []
     for position, obj in valid:
+        refused = handling.refusal(obj, destination)
+        if refused is None:
+            allowed.append((position, obj))
+        else:
+            failures.append(_detail(obj, position, f"object {position}: {refused}"))
+
+    held = _existing_versions(session, collection.id, (obj["id"] for _, obj in allowed))
+    before = {object_id: (min(v), max(v)) for object_id, v in held.items()}
+    added = _next_date_added(session, collection.id, received)
+    rows: list[dict[str, Any]] = []
+    shared: list[dict[str, Any]] = []
+    for position, obj in allowed:
         versions = held.setdefault(obj["id"], set())
         text = _version_text(obj)
         if text is None and versions:
             successes.append(_detail(obj, position, "already held (an object without versions)"))
             continue
-        version = _timestamp("version", text) if text else now
+        version = _timestamp("version", text) if text else added
         if version in versions:
             successes.append(_detail(obj, position, "this version is already held"))
             continue
@@ -418,13 +474,15 @@ def add_objects(
                 "object_type": obj["type"],
                 "version": version,
                 "spec_version": obj.get("spec_version", "2.1"),
-                "date_added": now,
+                "date_added": added,
                 "latest": False,
                 "earliest": False,
                 "body": json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
             }
         )
-        successes.append(_detail(obj, position) | {"version": text or stix_timestamp(now)})
+        shared.append(obj)
+        successes.append(_detail(obj, position) | {"version": text or stix_timestamp(added)})
+        added += TICK
 
     for row in rows:
         versions = held[row["object_id"]]
@@ -434,13 +492,13 @@ def add_objects(
     if rows:
         session.execute(insert(TaxiiObject), rows)
         if collection.direction is Direction.TO:
-            _share(session, collection.peer, [json.loads(row["body"]) for row in rows])
+            share(session, collection.peer, shared, destination)
 
     status = TaxiiStatus(
         id=new_id(),
         collection=collection.id,
         status="complete",
-        request_timestamp=now,
+        request_timestamp=received,
         total_count=len(objects),
         success_count=len(successes),
         failure_count=len(failures),
@@ -452,6 +510,17 @@ def add_objects(
     session.add(status)
     session.flush()
     return status
+
+
+def _next_date_added(session: Session, collection: str, now: datetime) -> datetime:
+    """The date_added of the next object: now, or a tick after the collection's last one if
+    that is not earlier (several adds within a microsecond, a clock stepped back). Called
+    under the peer's lock: the last row by key has the latest date."""
+    t = _OBJECTS
+    last = session.scalar(
+        select(t.date_added).where(t.collection == collection).order_by(t.key.desc()).limit(1)
+    )
+    return now if last is None or last < now else last + TICK
 
 
 OBJECTS_KIND = "taxii.objects"
@@ -467,9 +536,15 @@ class ObjectsMessage(BaseModel):
     objects: list[dict[str, Any]] = Field(min_length=1, max_length=SHARE_BATCH)
 
 
-def _share(session: Session, peer: str, objects: list[dict[str, Any]]) -> None:
+def share(
+    session: Session,
+    peer: str,
+    objects: list[dict[str, Any]],
+    destination: handling.Destination,
+) -> None:
     """Queue what was added to `to-<peer>` for the peer, in the same transaction: it lands in
-    the peer's `from-<us>` collection."""
+    the peer's `from-<us>` collection. Held to the handling rule again on the way out."""
+    handling.require_fits(objects, destination)
     for start in range(0, len(objects), SHARE_BATCH):
         batch = objects[start : start + SHARE_BATCH]
         enqueue(session, peer=peer, stream="taxii", kind=OBJECTS_KIND, body={"objects": batch})
@@ -489,6 +564,10 @@ def receive_objects(session: Session, node: NodeIdentity, sender: str, message: 
             f"receiving STIX objects from {sender} is not agreed (peer agreement, term "
             "cyber.receive): the objects are kept in quarantine"
         )
+    try:
+        handling.require_fits(message.objects, handling.for_peer(sender, peer.agreement))
+    except Forbidden as exc:
+        raise Rejected(f"{exc.message}: the objects are kept in quarantine") from None
     add_objects(session, collection=collection, objects=message.objects, actor=f"peer:{sender}")
 
 
