@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_request_bytes,
-        exempt_prefixes=("/federation/",),
+        exempt_prefixes=("/federation/", "/taxii2/"),  # each refuses in its own protocol
         larger={
             suffix: MAX_ATTACHMENT_BYTES + 1024 * 1024 for suffix in ("/attachments", "/attach")
         },
