@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from accord.attachments import replication as attachments
 from accord.attachments.service import send_backlog
+from accord.cases import recovery
 from accord.cases import replication as cases
 from accord.cases.casetype import CaseType, CaseTypes
 from accord.cases.definitions.asset import ASSET_TYPE
@@ -34,7 +35,7 @@ CASE_TYPES: tuple[CaseType, ...] = (
 )
 """In the order officers see them."""
 
-KINDS: tuple[Kind, ...] = (*cases.KINDS, *attachments.KINDS, *taxii.KINDS)
+KINDS: tuple[Kind, ...] = (*cases.KINDS, *recovery.KINDS, *attachments.KINDS, *taxii.KINDS)
 
 
 def assemble() -> Registry:

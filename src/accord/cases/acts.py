@@ -15,10 +15,9 @@ from datetime import timedelta
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
 
 from accord.core.canonical import canonical_bytes
-from accord.federation.keys import NodeIdentity, b64, unb64
+from accord.federation.keys import NodeIdentity, Verifier, b64, unb64
 
 PURPOSE = "accord.case.act/1"
 SIGNATURE_LENGTH = 88
@@ -64,7 +63,9 @@ def sign_act(node: NodeIdentity, document: dict[str, Any]) -> str:
     return b64(node.signing.sign(canonical_bytes(document)).signature)
 
 
-def act_verifies(document: dict[str, Any], signature: str | None, key: VerifyKey) -> bool:
+def act_verifies(document: dict[str, Any], signature: str | None, key: Verifier) -> bool:
+    """Whether `signature` is the act's, by `key`: one key, or a node's current key and those
+    it held before its rotations (so that acts signed before a rotation still verify)."""
     if not isinstance(signature, str) or len(signature) != SIGNATURE_LENGTH:
         return False
     try:

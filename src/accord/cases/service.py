@@ -51,10 +51,11 @@ from accord.cases.workflow import (
 from accord.core.canonical import contains_nul
 from accord.core.clock import iso, new_id, parse_iso, utcnow
 from accord.core.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
-from accord.federation.keys import NodeIdentity, PeerKeys
+from accord.federation import reconcile
+from accord.federation.keys import NodeIdentity, PeerKeys, Verifier
 from accord.federation.kinds import Deferred, Rejected
 from accord.federation.outbox import enqueue
-from accord.federation.peers import get_peer, peer_namespace
+from accord.federation.peers import get_peer, peer_keys, peer_namespace
 
 EVENT_KIND = "case.event"
 SUBMIT_KIND = "case.submit"
@@ -379,6 +380,8 @@ def act(
 def apply_submission(session: Session, node: NodeIdentity, sender: str, message: Any) -> None:
     """As sequencer: validate the other side's action and append it, or reject it with a reason."""
     assert isinstance(message, SubmitMessage)
+    if reconcile.held(session):  # restored: the case may be one we lost, or ahead of us
+        raise Deferred(f"case {message.reference}: waiting for the reconciliation after a restore")
     case = _case_for_peer(session, message.reference, sender)
     if case.sequencer != node.name:
         raise Rejected(f"case {case.reference} is sequenced by {case.sequencer}, not by us")
@@ -397,7 +400,7 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
         submission_id=submission_id,
         acted_at=message.submitted_at,
     )
-    if not act_verifies(signed, message.signature, _peer_keys(session, sender).verify):
+    if not act_verifies(signed, message.signature, _peer_keys(session, sender).act_verifier):
         raise Rejected(
             f"case {case.reference}: submission {submission_id} is not signed by {sender}"
         )
@@ -603,8 +606,7 @@ def _peer_keys(session: Session, name: str) -> PeerKeys:
     cache = session.info.setdefault(_PEER_KEYS, {})
     found = cache.get(name)
     if found is None or found[0] is not transaction:
-        peer = get_peer(session, name)
-        found = (transaction, PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key))
+        found = (transaction, peer_keys(get_peer(session, name)))
         cache[name] = found
     keys: PeerKeys = found[1]
     return keys
@@ -633,10 +635,11 @@ def _check_act(
     submitted, with that payload) or the sequencer's own. Its dates must not run backwards or
     into the future."""
     where = f"case {case.reference}: event {event.seq}"
+    key: Verifier
     if event.actor_node == node.name:
-        key = node.signing.verify_key
+        key = node.act_keys
     elif event.actor_node == sender:
-        key = _peer_keys(session, sender).verify
+        key = _peer_keys(session, sender).act_verifier
     else:
         raise Rejected(f"{where} names {event.actor_node}, who is no party to it")
     signed = act_document(
@@ -769,7 +772,9 @@ def _append(
     """As sequencer: chain a new event onto the log and replicate it once the case is shared.
 
     The event records a signed act: the other side's, with the signature of its submission,
-    or ours, signed here."""
+    or ours, signed here. A node restored from a backup appends nothing until it has
+    reconciled with its peers (it could reuse an event number the peer already holds)."""
+    reconcile.refuse_while_held(session, "appends to the logs it sequences")
     now = utcnow()
     if case.event_count and case.updated_at is not None and case.updated_at > now:
         now = case.updated_at  # our clock stepped back: never date an event before the last
@@ -994,7 +999,10 @@ def verify(session: Session, *, node: NodeIdentity, reference: str, ask: Ask) ->
 def _check_chain(session: Session, case: Case, node: NodeIdentity) -> None:
     """Our copy of the log: every hash chained, and every signed act signed by its node."""
     previous = GENESIS
-    keys = {node.name: node.signing.verify_key, case.peer: _peer_keys(session, case.peer).verify}
+    keys: dict[str, Verifier] = {
+        node.name: node.act_keys,
+        case.peer: _peer_keys(session, case.peer).act_verifier,
+    }
     for row in case_log(session, reference=case.reference):
         event = WireEvent.model_validate(row, from_attributes=True)
         fields = {**event.model_dump(mode="json"), "reference": case.reference}

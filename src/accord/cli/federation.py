@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from accord.audit import service as audit
 from accord.cli.common import console, node_runtime, print_json, read_json
-from accord.core.errors import InvalidInput
+from accord.core.errors import AccordError, InvalidInput
 from accord.federation import inbox, outbox
 from accord.federation.peers import add_peer, get_peer, list_peers
 from accord.federation.schemas import NodeCard
+from accord.runtime import Runtime
 
 peer_app = typer.Typer(help="Pinned peers.", no_args_is_help=True)
 federation_app = typer.Typer(help="Outbox, inbox and quarantine.", no_args_is_help=True)
@@ -139,3 +142,86 @@ def peer_agreement(
                 seconds=seconds,
             )
         print_json(get_peer(session, name).agreement or {})
+
+
+def reconcile_peers(runtime: Runtime, only: str | None = None) -> bool:
+    """Reconcile with each peer the node waits for (or `only`); print what each gave back.
+    Returns whether the node is no longer held."""
+    from accord.cases.recovery import reconcile_with
+    from accord.federation import reconcile
+    from accord.federation.client import asker
+
+    with runtime.reading() as session:
+        waiting = reconcile.waiting_for(session)
+    for peer in [p for p in waiting if only in (None, p)]:
+        try:
+            with runtime.transaction() as session:
+                report = reconcile_with(
+                    session, node=runtime.node, peer=peer, ask=asker(session, runtime.node)
+                )
+        except AccordError as exc:
+            with runtime.transaction() as session:
+                reconcile.attempted(session, peer, exc.message)
+            console.print(f"[red]{peer}: not reconciled[/red]", Text(exc.message))
+            continue
+        console.print(f"[green]reconciled with {peer}[/green]: {describe_report(report)}")
+    with runtime.reading() as session:
+        state = reconcile.status(session)
+    console.print(state.describe())
+    return not state.held
+
+
+def describe_report(report: dict[str, Any]) -> str:
+    events = sum(last - first + 1 for first, last in report.get("events_recovered", {}).values())
+    parts = [
+        f"{len(report.get('cases_recovered', []))} cases and {events} events this node had lost "
+        "taken back from the peer"
+    ]
+    for key, (before, after) in report.get("counters_advanced", {}).items():
+        parts.append(f"references {key} resume after {after:06d} (was {before:06d})")
+    for reference in report.get("cases_recovered", []):
+        parts.append(f"recovered {reference}")
+    return "; ".join(parts)
+
+
+@federation_app.command("reconcile")
+def federation_reconcile(
+    ctx: typer.Context,
+    peer: str | None = typer.Argument(None, help="only this peer (default: every one waiting)"),
+    skip: str | None = typer.Option(
+        None,
+        "--skip",
+        help="settle PEER without it (it is gone, or will never answer): what it held of ours "
+        "stays lost, and references may repeat what it saw",
+    ),
+    status_only: bool = typer.Option(False, "--status", help="only show where it stands"),
+) -> None:
+    """After a restore: ask each peer what it holds from us, take back what this node lost,
+    resume reference counters past the peer's, and lift the hold on sequencing and delivery."""
+    from accord.federation import reconcile
+
+    with node_runtime(ctx) as runtime:
+        if skip is not None:
+            with runtime.transaction() as session:
+                reconcile.settle(
+                    session, skip, {"skipped_by": "operator", "lost": "unknown"}, skipped=True
+                )
+            console.print(f"[yellow]{skip} skipped[/yellow]: nothing was taken back from it")
+        if status_only or skip is not None:
+            with runtime.reading() as session:
+                state = reconcile.status(session)
+            table = Table("peer", "status", "restored", "attempted", "last error", "report")
+            for row in state.rows:
+                table.add_row(
+                    row.peer,
+                    row.status,
+                    row.restored_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    row.attempted_at.strftime("%Y-%m-%d %H:%M:%S") if row.attempted_at else "",
+                    Text(row.last_error or ""),
+                    describe_report(row.report) if row.report and row.status == "done" else "",
+                )
+            console.print(table if state.rows else "no restore to reconcile")
+            console.print(state.describe())
+            return
+        if not reconcile_peers(runtime, peer):
+            raise typer.Exit(1)

@@ -20,7 +20,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from accord.cli.common import console, print_json, runtime_from, settings_from
+from accord.cli.common import console, node_runtime, print_json, runtime_from, settings_from
 from accord.core.errors import InvalidInput
 
 log = logging.getLogger("accord.worker")
@@ -148,6 +148,11 @@ def restore(
     ctx: typer.Context,
     source: Path = typer.Option(..., "--from", help="an archive written by `accord backup`"),
     force: bool = typer.Option(False, "--force", help="replace the node already here"),
+    accept_unsigned: bool = typer.Option(
+        False,
+        "--accept-unsigned",
+        help="restore a backup written before backups were signed (nothing proves it unaltered)",
+    ),
     passphrase_env: str = _PASSPHRASE_ENV,
 ) -> None:
     """Restore a node from an archive, after checking every member against the manifest; an
@@ -166,10 +171,29 @@ def restore(
             progress.update(task, completed=done, total=total, description=what)
 
         report = restore_backup(
-            settings, source, passphrase=passphrase, force=force, progress=advance
+            settings,
+            source,
+            passphrase=passphrase,
+            force=force,
+            accept_unsigned=accept_unsigned,
+            progress=advance,
         )
     console.print(
         f"[green]node {report['node']} restored into {settings.data_dir}[/green] "
         f"(backup of {report['created_at']}); audit log intact"
     )
     print_json(report)
+    if report["reconcile_with"]:
+        from accord.cli.federation import reconcile_peers
+
+        console.print(
+            "[yellow]the node may have sent its peers, after this backup, cases, events and "
+            "reference numbers it no longer holds: it sequences and delivers nothing until it "
+            "has reconciled with " + ", ".join(report["reconcile_with"]) + "[/yellow]"
+        )
+        with node_runtime(ctx) as runtime:
+            if not reconcile_peers(runtime):
+                console.print(
+                    "run `accord federation reconcile` once the peers are reachable "
+                    "(`accord federation reconcile --status` shows where it stands)"
+                )

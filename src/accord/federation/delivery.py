@@ -24,6 +24,7 @@ from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import unit_of_work
 from accord.core.dialects import dialect_of, is_postgresql, skip_locked
+from accord.federation import reconcile
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
@@ -367,7 +368,11 @@ def deliver_once(
     """One round. On PostgreSQL: claim streams, send, settle, all in one transaction whose
     locks keep other workers off the claimed streams. On SQLite (one worker, one writer): read
     the due items, send each peer's batch outside any transaction, so that the database is not
-    locked during the request, then settle."""
+    locked during the request, then settle. A node restored from a backup delivers nothing
+    until it has reconciled with its peers (`federation.reconcile`)."""
+    with unit_of_work(factory) as session:
+        if reconcile.waiting_for(session):
+            return 0
     delivered = 0
     if is_postgresql(factory):
         with unit_of_work(factory) as session:

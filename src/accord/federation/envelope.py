@@ -10,11 +10,10 @@ from uuid import UUID
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.public import Box, PrivateKey, PublicKey
-from nacl.signing import VerifyKey
 
 from accord.core import jsontext
 from accord.core.canonical import canonical_bytes
-from accord.federation.keys import NodeIdentity, PeerKeys, b64, unb64
+from accord.federation.keys import NodeIdentity, PeerKeys, Verifier, b64, unb64
 from accord.federation.schemas import Envelope
 
 VERSION = 1
@@ -69,7 +68,7 @@ def sign_document(node: NodeIdentity, document: dict[str, Any]) -> dict[str, Any
     return {**document, "sig": sign(node, document)}
 
 
-def verify_document(document: dict[str, Any], key: VerifyKey) -> dict[str, Any]:
+def verify_document(document: dict[str, Any], key: Verifier) -> dict[str, Any]:
     """Check the `sig` of a signed document; return it without `sig`."""
     unsigned = {k: v for k, v in document.items() if k != "sig"}
     signature = document.get("sig")
@@ -86,11 +85,33 @@ def verify_envelope(envelope: Envelope, peer: PeerKeys) -> None:
     verify_document(envelope.model_dump(mode="json", by_alias=True), peer.verify)
 
 
+def _decrypt(node: NodeIdentity, peer: PeerKeys, ciphertext: bytes) -> bytes | None:
+    """Open with our key and the peer's; after a rotation (theirs or ours) a message sealed
+    during the overlap may need the key before, on either side."""
+    try:
+        return box_for(node, peer).decrypt(ciphertext)
+    except (CryptoError, ValueError):
+        pass
+    theirs = [peer.encryption, *peer.older]
+    for own in node.decryption_keys():
+        for public in theirs:
+            if own is node.encryption and public is peer.encryption:
+                continue  # tried above
+            try:
+                return _box(bytes(own), bytes(public)).decrypt(ciphertext)
+            except (CryptoError, ValueError):
+                continue
+    return None
+
+
 def open_body(node: NodeIdentity, peer: PeerKeys, envelope: Envelope) -> dict[str, Any]:
     """Decrypt and parse the body of an envelope whose signature has been verified."""
     try:
-        plaintext = box_for(node, peer).decrypt(unb64(envelope.body))
-    except (CryptoError, binascii.Error, ValueError):
+        ciphertext = unb64(envelope.body)
+    except (binascii.Error, ValueError):
+        raise EnvelopeRefused("body does not decrypt with our key and the sender's") from None
+    plaintext = _decrypt(node, peer, ciphertext)
+    if plaintext is None:
         raise EnvelopeRefused("body does not decrypt with our key and the sender's") from None
     try:
         body = jsontext.loads(plaintext.decode("utf-8"))

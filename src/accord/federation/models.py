@@ -1,4 +1,5 @@
-"""Federation tables: this node, its pinned peers, the outbox, the inbox and the quarantine."""
+"""Federation tables: this node, its pinned peers and the history of their keys, the outbox,
+the inbox, the quarantine, and the reconciliation with each peer after a restore."""
 
 from __future__ import annotations
 
@@ -47,6 +48,54 @@ class Peer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     agreement: Mapped[dict[str, Any]] = mapped_column(
         JSONType, default=dict, doc="terms agreed with this peer, e.g. deadlines per case type"
+    )
+    tls_ca: Mapped[str | None] = mapped_column(
+        Text, doc="PEM certificates trusted for this peer's TLS, beside the system bundle"
+    )
+    tls_pin: Mapped[str | None] = mapped_column(
+        String(64), doc="SHA-256 (hex) of the peer's TLS leaf certificate or of its public key"
+    )
+
+
+class KeyHistory(Base):
+    """A node's public keys before a rotation (ours or a peer's), kept so that what they signed
+    still verifies: envelopes until `valid_until` (the overlap window), acts for good. A key
+    revoked after a compromise authenticates no envelope any more."""
+
+    __tablename__ = "key_history"
+    __table_args__ = (Index("ix_key_history_owner", "owner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(100), doc="the node whose keys these were")
+    signing_key: Mapped[str] = mapped_column(String(64))
+    encryption_key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(
+        UTCDateTime(), doc="end of the overlap: envelopes signed with this key are refused after"
+    )
+    replaced_by: Mapped[str | None] = mapped_column(String(64), doc="the next fingerprint")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Reconciliation(Base):
+    """After a restore from backup, one row per peer: until every row is settled the node
+    sequences nothing and delivers nothing (a log or a reference number could fork)."""
+
+    __tablename__ = "reconciliations"
+
+    peer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(
+        String(16), doc="needed, done, or skipped (by the operator, without the peer)"
+    )
+    restored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    backup_created_at: Mapped[str | None] = mapped_column(String(40))
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, doc="what the peer held that we had lost, and what was recovered"
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from nacl.public import PublicKey
+from nacl.signing import VerifyKey
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from accord.core.clock import new_id, utcnow
 from accord.core.errors import Conflict, InvalidInput, NotFound
-from accord.federation.keys import PeerKeys, fingerprint
-from accord.federation.models import Peer
+from accord.federation.keys import KeyRing, PeerKeys, fingerprint, unb64
+from accord.federation.models import KeyHistory, Peer
 from accord.federation.schemas import NodeCard
 
 
@@ -96,5 +98,32 @@ def get_peer(session: Session, name: str) -> Peer:
     return peer
 
 
+def key_history(session: Session, owner: str) -> list[KeyHistory]:
+    """The keys `owner` (a peer, or this node) held before its rotations, newest first."""
+    return list(
+        session.scalars(
+            select(KeyHistory).where(KeyHistory.owner == owner).order_by(KeyHistory.id.desc())
+        )
+    )
+
+
 def peer_keys(peer: Peer) -> PeerKeys:
-    return PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key)
+    """The peer's pinned keys with the history of its rotations: what it sends verifies with
+    its current key or, until the overlap ends, with the key before; its acts with any key it
+    held that was not revoked."""
+    current = PeerKeys.from_b64(peer.name, peer.signing_key, peer.encryption_key)
+    session = object_session(peer)
+    history = key_history(session, peer.name) if session is not None else []
+    if not history:
+        return current
+    now = utcnow()
+    assert isinstance(current.verify, VerifyKey)
+    overlap = [h for h in history if h.revoked_at is None and h.valid_until > now]
+    kept = [h for h in history if h.revoked_at is None]
+    return PeerKeys(
+        name=peer.name,
+        verify=KeyRing([current.verify, *(VerifyKey(unb64(h.signing_key)) for h in overlap)]),
+        encryption=current.encryption,
+        acts=KeyRing([current.verify, *(VerifyKey(unb64(h.signing_key)) for h in kept)]),
+        older=tuple(PublicKey(unb64(h.encryption_key)) for h in overlap),
+    )

@@ -1,7 +1,8 @@
 """Backup and restore of one node: a single .tar.gz holding the database, the blob folder, the
-key files and a manifest with the SHA-256 of every member, sealed with a passphrase
-(`accord.ops.sealed`). An archive written without one (`--unencrypted`) leaves out the keys and
-the administrator's secrets: they never leave the node in clear.
+key files and a manifest with the SHA-256 of every member, signed with the node's signing key,
+sealed with a passphrase (`accord.ops.sealed`). An archive written without one
+(`--unencrypted`) leaves out the keys and the administrator's secrets: they never leave the
+node in clear.
 
 The database is copied consistently while the node runs: SQLite with the online backup API,
 PostgreSQL with `pg_dump` (custom format, restored with `pg_restore`). The database goes in
@@ -12,6 +13,7 @@ folder and checks every member against the manifest before it changes anything.
 
 from __future__ import annotations
 
+import binascii
 import gzip
 import hashlib
 import io
@@ -31,23 +33,29 @@ from typing import IO, Any, cast
 
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey
 from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.engine import URL
 
 from accord import __version__
 from accord.accounts.vault import KEY_FILE as ACCOUNTS_KEY_FILE
 from accord.config import Settings
+from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import make_engine, redact_url, session_factory, unit_of_work
 from accord.core.errors import Conflict, InvalidInput, NotFound, NotInitialised
 from accord.core.migrate import alembic_config, upgrade
-from accord.federation.keys import ENCRYPTION_FILE, SIGNING_FILE
+from accord.federation.keys import ENCRYPTION_FILE, SIGNING_FILE, b64, unb64
 from accord.federation.models import NodeRecord
 from accord.federation.node import ADMIN_PASSWORD_FILE, TOKEN_FILE
 from accord.ops.sealed import OpeningReader, SealingWriter, is_sealed
 
 FORMAT = "accord-backup"
-VERSION = 1
+VERSION = 2
+"""2: the manifest is signed with the node's signing key (1: unsigned, before 0017)."""
+UNSIGNED_VERSION = 1
+MANIFEST_PURPOSE = "accord.backup.manifest/2"
 MANIFEST = "manifest.json"
 DATABASE_MEMBERS = {"sqlite": "database/accord.sqlite", "postgresql": "database/accord.pgdump"}
 SECRET_FILES = (TOKEN_FILE, ADMIN_PASSWORD_FILE)
@@ -154,6 +162,65 @@ def _files(settings: Settings, *, secrets: bool) -> list[tuple[str, Path]]:
     return files
 
 
+# -- the signed manifest --------------------------------------------------------------------
+
+
+def _node_signing_key(keys_dir: Path) -> SigningKey:
+    try:
+        return SigningKey((keys_dir / SIGNING_FILE).read_bytes())
+    except FileNotFoundError:
+        raise NotInitialised(
+            f"no {keys_dir / SIGNING_FILE}: nothing to sign the backup with"
+        ) from None
+
+
+def _signed_part(manifest: dict[str, Any]) -> bytes:
+    unsigned = {k: v for k, v in manifest.items() if k != "signature"}
+    return canonical_bytes({"purpose": MANIFEST_PURPOSE, "manifest": unsigned})
+
+
+def _manifest_signature(manifest: dict[str, Any], signing: SigningKey) -> str:
+    """The node's Ed25519 signature over the whole manifest (every member's SHA-256 and size):
+    an archive altered with its manifest's digests updated to match no longer verifies."""
+    return b64(signing.sign(_signed_part(manifest)).signature)
+
+
+def _check_signature(
+    source: Path, staging: Path, settings: Settings, manifest: dict[str, Any]
+) -> None:
+    """The manifest verifies with the node's signing key: the one in the archive (sealed: its
+    passphrase authenticates it) or, for an archive in clear, the one already in the data
+    folder, and it is the key the manifest names."""
+    archived = staging / "keys" / SIGNING_FILE
+    where = "in the archive" if archived.is_file() else f"in {settings.keys_dir}"
+    key_file = archived if archived.is_file() else settings.keys_dir / SIGNING_FILE
+    try:
+        public = SigningKey(key_file.read_bytes()).verify_key
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        raise InvalidInput(
+            f"{source}: no signing key {where} to check {MANIFEST}'s signature with ({exc}); "
+            "the node was not changed"
+        ) from None
+    named = manifest.get("signing_key")
+    if named != b64(bytes(public)):
+        raise InvalidInput(
+            f"{source}: {MANIFEST} names the signing key {named!r}, not the node's key {where} "
+            f"({b64(bytes(public))}): a backup of another node, or altered; the node was not "
+            "changed"
+        )
+    signature = manifest.get("signature")
+    try:
+        if not isinstance(signature, str):
+            raise ValueError("no signature")
+        public.verify(_signed_part(manifest), unb64(signature))
+    except (BadSignatureError, ValueError, binascii.Error):
+        raise InvalidInput(
+            f"{source}: the signature of {MANIFEST} does not verify with the node's signing key "
+            f"{where}: the archive was altered after it was written (its members or their "
+            "SHA-256 in the manifest); the node was not changed, use another copy of the backup"
+        ) from None
+
+
 # -- backup --------------------------------------------------------------------------------
 
 
@@ -214,6 +281,9 @@ def create_backup(
         node, country, revision = record.name, record.country, _revision(engine)
     finally:
         engine.dispose()
+    signing = _node_signing_key(settings.keys_dir)
+    if b64(bytes(signing.verify_key)) != record.signing_key:
+        raise NotInitialised(f"the keys in {settings.keys_dir} are not the keys of node {node}")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".accord-backup-", dir=out.parent) as staging:
@@ -251,7 +321,9 @@ def create_backup(
                     "sealed": sealed,
                     "keys_included": sealed,
                     "members": entries,
+                    "signing_key": b64(bytes(signing.verify_key)),
                 }
+                manifest["signature"] = _manifest_signature(manifest, signing)
                 data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
                 info = tarfile.TarInfo(MANIFEST)
                 info.size = len(data)
@@ -364,7 +436,10 @@ def _verify(source: Path, staging: Path, seen: dict[str, tuple[str, int]]) -> di
         manifest: dict[str, Any] = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"{source}: {MANIFEST} is not JSON ({exc})") from None
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+    if manifest.get("format") != FORMAT or manifest.get("version") not in (
+        VERSION,
+        UNSIGNED_VERSION,
+    ):
         raise InvalidInput(
             f"{source} is not an Accord backup of format version {VERSION} "
             f"(format {manifest.get('format')!r}, version {manifest.get('version')!r})"
@@ -487,6 +562,7 @@ def restore_backup(
     *,
     passphrase: str | None = None,
     force: bool = False,
+    accept_unsigned: bool = False,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
     """Restore the archive into this node's data folder and database, then migrate the schema
@@ -509,6 +585,16 @@ def restore_backup(
             manifest = _verify(source, staging, _stage(source, staging, progress, passphrase))
             progress(source.stat().st_size, source.stat().st_size, "checked")
             _check_keys(settings, manifest)
+            if manifest.get("version") == UNSIGNED_VERSION:
+                if not accept_unsigned:
+                    raise InvalidInput(
+                        f"{source} is an unsigned backup (format version {UNSIGNED_VERSION}, "
+                        "written before backups were signed): nothing proves it was not "
+                        "altered; check where it came from, then restore it with "
+                        "--accept-unsigned; the node was not changed"
+                    )
+            else:
+                _check_signature(source, staging, settings, manifest)
             if manifest["database"]["dialect"] != dialect:
                 raise InvalidInput(
                     f"the backup holds a {manifest['database']['dialect']} database but this "
@@ -525,13 +611,38 @@ def restore_backup(
     problems = _check_node(settings)
     if problems:
         raise Conflict("restored, but the audit log does not verify: " + "; ".join(problems[:5]))
+    peers = _hold_until_reconciled(settings, manifest)
     return {
         "node": manifest["node"],
         "created_at": manifest["created_at"],
         "schema_revision": manifest["schema_revision"],
         "members": len(manifest["members"]),
         "database": dialect,
+        "reconcile_with": peers,
     }
+
+
+def _hold_until_reconciled(settings: Settings, manifest: dict[str, Any]) -> list[str]:
+    """The restored node may lack what it sent its peers after the backup: until it has
+    reconciled with each of them it sequences and delivers nothing (`federation.reconcile`)."""
+    from accord.audit import service as audit
+    from accord.federation import reconcile
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            peers = reconcile.hold(session, backup_created_at=manifest.get("created_at"))
+            audit.record(
+                session,
+                actor="system:restore",
+                action="node.restored",
+                outcome="ok",
+                subject=manifest.get("node"),
+                detail={"backup_created_at": manifest.get("created_at"), "reconcile_with": peers},
+            )
+            return peers
+    finally:
+        engine.dispose()
 
 
 def _check_node(settings: Settings) -> list[str]:
