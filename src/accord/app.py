@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from accord import __version__
@@ -31,6 +32,8 @@ from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
 from accord.federation.workers import Workers
 from accord.identity import routes as identity_routes
+from accord.ops import logs, metrics
+from accord.ops import routes as ops_routes
 from accord.runtime import Registry, Runtime
 from accord.web import STATIC
 from accord.web import router as web_router
@@ -48,6 +51,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         runtime = Runtime.open(settings, registry)
         node = runtime.node  # fail at start, not at the first request, if not initialised
         app.state.runtime = runtime
+        logs.set_node(node.name)
+        metrics.process_started()
         workers = Workers(runtime.factory, node, settings)
         if settings.run_workers:
             workers.start()
@@ -57,8 +62,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         finally:
             workers.shutdown()
             runtime.close()
+            metrics.process_stopped()
 
-    app = FastAPI(
+    # The OpenAPI pages with Swagger UI's and ReDoc's files served by the node itself (from
+    # fastapi-offline), not from a CDN: they work on an isolated network.
+    app = FastAPIOffline(
         title="Accord node API",
         version=__version__,
         description="Cases, peers and federation of one Accord node. Token-authenticated.",
@@ -103,10 +111,6 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             headers=SECURITY_HEADERS,
         )
 
-    @app.get("/healthz", tags=["node"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_request_bytes,
@@ -130,8 +134,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         burst=settings.rate_limit_burst,
         session_cookie=SESSION_COOKIE,
         verify=caller_of,
+        exempt_paths=("/healthz", "/livez", "/readyz", "/metrics"),
     )
-    app.add_middleware(SecurityHeaders)  # outermost: also on the refusals of the two above
+    app.add_middleware(SecurityHeaders)  # also on the refusals of the two above
+    # Outermost: every request is logged and timed, refusals of the limits too.
+    app.add_middleware(logs.RequestLog, observe=metrics.observe_request)
     app.include_router(cases_router, responses=ERRORS)
     app.include_router(attachments_router, responses=ERRORS)
     app.include_router(audit_router, responses=ERRORS)
@@ -141,6 +148,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(federation_routes.api, responses=ERRORS)
     app.include_router(federation_routes.wire)
     app.include_router(taxii_router)
+    app.include_router(ops_routes.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,59 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
+
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections each process keeps open (see the sizing guidance)",
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL connections each process may open beyond those"
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="`json`: one JSON object a line (time, level, logger, message, request id, "
+        "node, peer, case); `text`: one readable line, for a terminal",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="the least severe log records written"
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (comma-separated, `*` for any); unset: uvicorn's "
+        "FORWARDED_ALLOW_IPS, else 127.0.0.1. Session cookies are Secure only on requests that "
+        "came over TLS, so a proxy on another machine must be named here",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="if set, /metrics answers only requests with `Authorization: Bearer "
+        "<token>`; if unset, only clients on loopback",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="how often each worker process records that it lives"
+    )
+    worker_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="/readyz fails when no delivery or no inbox worker has recorded a heartbeat "
+        "this recently",
+    )
+    ready_outbox_age_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="/readyz fails while an envelope has waited for delivery longer than this "
+        "(0: not checked)",
+    )
+    worker_backoff_base_seconds: float = Field(
+        default=0.5, gt=0, description="a worker's first wait after a failed round"
+    )
+    worker_backoff_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="its longest wait: each failure in a row doubles the wait up to this, with "
+        "jitter",
+    )
 
     @property
     def idempotency_lifetime(self) -> timedelta:

@@ -10,6 +10,7 @@ from accord.dialogue import models as dialogue_models
 from accord.federation import models as federation_models
 from accord.idempotency import models as idempotency_models
 from accord.identity import models as identity_models
+from accord.ops import models as ops_models
 
 __all__ = [
     "Base",
@@ -21,5 +22,6 @@ __all__ = [
     "federation_models",
     "idempotency_models",
     "identity_models",
+    "ops_models",
     "taxii_models",
 ]

@@ -41,7 +41,11 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, registry: Registry) -> Runtime:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         return cls(
             settings=settings,
             registry=registry,

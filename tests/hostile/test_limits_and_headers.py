@@ -202,7 +202,9 @@ def test_every_get_route_answers_with_the_security_headers(
     for path in gets:
         for headers in ({}, {"Authorization": f"Bearer {token}"}):
             response = client.get(concrete(path), headers=headers, follow_redirects=False)
-            assert response.status_code < 500, (path, response.status_code)
+            # /readyz tells the truth: this app runs no workers, so the node is not ready.
+            unready = path == "/readyz" and response.status_code == 503
+            assert response.status_code < 500 or unready, (path, response.status_code)
             assert_secured(response, f"GET {path} -> {response.status_code}")
 
 

@@ -30,20 +30,19 @@ def worker(
     ctx: typer.Context,
     delivery: bool = typer.Option(True, "--delivery/--no-delivery", help="send the outbox"),
     inbox: bool = typer.Option(True, "--inbox/--no-inbox", help="process the inbox"),
-    log_level: str = typer.Option("info"),
+    log_level: str = typer.Option(None, help="debug, info, warning or error (ACCORD_LOG_LEVEL)"),
 ) -> None:
     """Run the delivery and inbox workers without the web server, until SIGTERM or Ctrl-C.
 
     On PostgreSQL run as many as you like next to `accord serve --no-workers` processes."""
     from accord.federation.workers import Workers
+    from accord.ops import logs, metrics
     from accord.ops.at_rest import at_start
 
     if not delivery and not inbox:
         raise InvalidInput("nothing to run: pass --delivery, --inbox or both")
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = settings_from(ctx)
+    logs.configure(settings, level=log_level)
     at_start(settings)
     runtime = runtime_from(ctx)
     stop = threading.Event()
@@ -55,6 +54,8 @@ def worker(
     signal.signal(signal.SIGINT, on_signal)
     try:
         node = runtime.node
+        logs.set_node(node.name)
+        metrics.process_started()
         workers = Workers(runtime.factory, node, settings)
         workers.start(delivery=delivery, inbox=inbox)
         roles = " and ".join(r for r, on in (("delivery", delivery), ("inbox", inbox)) if on)
@@ -69,6 +70,7 @@ def worker(
         )
     finally:
         runtime.close()
+        metrics.process_stopped()
 
 
 def _progress() -> Progress:

@@ -82,7 +82,7 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option(None, help="listen address (default: from the endpoint)"),
     port: int = typer.Option(None, help="listen port (default: from the endpoint)"),
-    log_level: str = typer.Option("info"),
+    log_level: str = typer.Option(None, help="debug, info, warning or error (ACCORD_LOG_LEVEL)"),
     workers: bool = typer.Option(
         None,
         "--workers/--no-workers",
@@ -94,11 +94,13 @@ def serve(
 
     from accord.app import create_app
     from accord.core.migrate import upgrade
+    from accord.ops import logs
     from accord.ops.at_rest import at_start
 
     settings = settings_from(ctx)
     if workers is not None:
         settings = settings.model_copy(update={"run_workers": workers})
+    logs.configure(settings, level=log_level)
     at_start(settings)
     runtime = runtime_from(ctx)
     endpoint = urlparse(runtime.node.endpoint)
@@ -110,8 +112,9 @@ def serve(
         create_app(settings),
         host=host or endpoint.hostname or "127.0.0.1",
         port=port or endpoint.port or 8700,
-        log_level=log_level,
-        access_log=False,
+        log_config=None,  # ours (logs.configure): JSON or text, with the request id
+        access_log=False,  # the request log (accord.request) replaces uvicorn's
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # None: FORWARDED_ALLOW_IPS
     )
 
 

@@ -31,12 +31,18 @@ BUSY_SECONDS = 60
 """How long a write transaction waits for another to finish before giving up."""
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+) -> Engine:
+    """An engine for `url`; on PostgreSQL each process holds up to `pool_size` connections
+    and opens up to `max_overflow` more under load (docs/deploy.md, sizing)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_SECONDS})
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -96,12 +102,17 @@ def redact_url(url: str) -> str:
         return f"{scheme}://***" if sep else "***"
 
 
+def failure_line(exc: BaseException, url: str) -> str:
+    """A database error in one line fit for a log or a health answer: the driver's first line
+    (SQLAlchemy's text would add the SQL and its parameters), no password."""
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return redact_text(f"{type(exc).__name__}: {first[0] if first else ''}", url)
+
+
 def unreachable(url: str, exc: BaseException) -> DatabaseUnreachable:
     """The error for a database that did not answer, naming it (password hidden) and why."""
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    why = reason[0] if reason else type(exc).__name__
     return DatabaseUnreachable(
-        f"database unreachable at {redact_url(url)}: {redact_text(why, url)}; check that the "
+        f"database unreachable at {redact_url(url)}: {failure_line(exc, url)}; check that the "
         "server runs and that ACCORD_DATABASE_URL names it"
     )
 

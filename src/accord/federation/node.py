@@ -44,6 +44,7 @@ def init_node(
     os.chmod(settings.data_dir, 0o700)  # cases, personal data and keys: the owner's only
     if (settings.keys_dir / "signing.key").exists():
         raise Conflict(f"{settings.data_dir} already holds a node; use another --data folder")
+    (settings.data_dir / "blobs").mkdir(mode=0o700, exist_ok=True)  # attachments, by SHA-256
     url = settings.resolved_database_url
     upgrade(url)
     _private_sqlite_files(url)

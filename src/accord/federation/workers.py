@@ -13,7 +13,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,16 +27,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.attachments import service as attachments
 from accord.config import Settings
 from accord.core.clock import utcnow
-from accord.core.db import unit_of_work
+from accord.core.db import failure_line, unit_of_work
 from accord.core.dialects import is_postgresql
 from accord.federation import delivery, inbox, outbox
 from accord.federation.keys import NodeIdentity
 from accord.idempotency import service as idempotency
+from accord.ops import health, metrics
 
 log = logging.getLogger(__name__)
 
 PRUNE_BATCH = 1000
 """Quarantine rows deleted per transaction by the retention."""
+
+
+def backoff_seconds(failures: int, *, base: float, ceiling: float) -> float:
+    """The wait after `failures` failed rounds in a row: doubling from `base` up to `ceiling`,
+    drawn in its upper half ("equal jitter") so that processes that failed together do not
+    retry together."""
+    step = min(ceiling, base * 2 ** max(0, failures - 1))
+    return random.uniform(step / 2, step)
 
 
 class SqliteDeliveryLock:
@@ -77,6 +88,11 @@ class Workers:
         self.delivered = 0
         self.processed = 0
         self.pruned = 0
+        self.process = health.process_name()
+        self.started_at = utcnow()
+        self.rounds: dict[str, int] = {}
+        self.failures: dict[str, int] = {}
+        self.roles: tuple[str, ...] = ()
         self._threads: list[threading.Thread] = []
         self._sqlite_lock: SqliteDeliveryLock | None = None
         bind = factory.kw.get("bind")
@@ -94,11 +110,12 @@ class Workers:
     def start(self, *, delivery: bool = True, inbox: bool = True) -> None:
         client = httpx.Client(timeout=self.settings.delivery_timeout_seconds)
         self._threads = []
+        self.roles = tuple(r for r, on in (("delivery", delivery), ("inbox", inbox)) if on)
         if delivery:
             self._threads.append(
                 threading.Thread(
                     target=self._loop,
-                    args=(self.outbox_wake, lambda: self._deliver(client)),
+                    args=("delivery", self.outbox_wake, lambda: self._deliver(client)),
                     name="accord-delivery",
                     daemon=True,
                 )
@@ -107,7 +124,7 @@ class Workers:
             self._threads.append(
                 threading.Thread(
                     target=self._loop,
-                    args=(self.inbox_wake, self._process),
+                    args=("inbox", self.inbox_wake, self._process),
                     name="accord-inbox",
                     daemon=True,
                 )
@@ -115,13 +132,21 @@ class Workers:
             self._threads.append(
                 threading.Thread(target=self._prune_loop, name="accord-prune", daemon=True)
             )
+        if self.roles:
+            self._threads.append(
+                threading.Thread(target=self._heartbeat_loop, name="accord-heartbeat", daemon=True)
+            )
         for thread in self._threads:
             thread.start()
 
     def _deliver(self, client: httpx.Client) -> int:
         if self._sqlite_lock is not None and not self._sqlite_lock.acquire():
             return 0  # another process delivers this SQLite outbox; try again after a poll
+        started = time.perf_counter()
         sent = delivery.deliver_once(self.factory, self.node, self.settings, client)
+        meters = metrics.meters()
+        meters.delivery_rounds.observe(time.perf_counter() - started)
+        meters.delivered.inc(sent)
         self.delivered += sent
         return sent
 
@@ -147,12 +172,58 @@ class Workers:
         return deleted
 
     def _prune_loop(self) -> None:
+        failures = 0
         while not self.stop.is_set():
             try:
                 self.prune()
-            except Exception:
-                log.exception("pruning the quarantine failed; retrying at the next round")
-            self.stop.wait(self.settings.quarantine_prune_seconds)
+                failures = 0
+                wait = self.settings.quarantine_prune_seconds
+            except Exception as exc:
+                failures += 1
+                wait = min(self.settings.quarantine_prune_seconds, self._backoff(failures))
+                log.warning(
+                    "pruning the quarantine failed (%s); retry %d in %.1f s",
+                    failure_line(exc, self.settings.resolved_database_url),
+                    failures,
+                    wait,
+                )
+            self.stop.wait(wait)
+
+    def _backoff(self, failures: int) -> float:
+        return backoff_seconds(
+            failures,
+            base=self.settings.worker_backoff_base_seconds,
+            ceiling=self.settings.worker_backoff_max_seconds,
+        )
+
+    def beat(self) -> None:
+        """Record now that this process's workers live (read by /readyz and /metrics)."""
+        health.beat(
+            self.factory,
+            process=self.process,
+            roles=self.roles,
+            started_at=self.started_at,
+            rounds=self.rounds,
+            failures=self.failures,
+        )
+
+    def _heartbeat_loop(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                self.beat()
+                failures = 0
+                wait = self.settings.worker_heartbeat_seconds
+            except Exception as exc:
+                failures += 1
+                wait = max(self.settings.worker_heartbeat_seconds, self._backoff(failures))
+                log.warning(
+                    "recording the worker heartbeat failed (%s); retry %d in %.1f s",
+                    failure_line(exc, self.settings.resolved_database_url),
+                    failures,
+                    wait,
+                )
+            self.stop.wait(wait)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         self.stop.set()
@@ -162,14 +233,42 @@ class Workers:
             thread.join(timeout)
         if self._sqlite_lock is not None:
             self._sqlite_lock.release()
+        if self.roles:
+            try:
+                health.forget(self.factory, process=self.process)
+            except Exception as exc:
+                log.warning(
+                    "could not remove this worker's heartbeat (%s)",
+                    failure_line(exc, self.settings.resolved_database_url),
+                )
 
-    def _loop(self, wake: threading.Event, step: Callable[[], int]) -> None:
+    def _loop(self, role: str, wake: threading.Event, step: Callable[[], int]) -> None:
+        """Run `step` until stopped. A failed round waits an exponential backoff with jitter
+        and logs one line (the traceback only at debug level); a recovery says so."""
+        failures = 0
         while not self.stop.is_set():
             wake.clear()  # before the step, so a commit during it wakes the next round
             try:
                 progressed = step()
-            except Exception:
-                log.exception("worker step failed; retrying")
-                progressed = 0
+            except Exception as exc:
+                failures += 1
+                self.failures[role] = failures
+                metrics.meters().worker_failures.labels(role).inc()
+                wait = self._backoff(failures)
+                log.warning(
+                    "%s worker: round failed (%s); retry %d in %.1f s",
+                    role,
+                    failure_line(exc, self.settings.resolved_database_url),
+                    failures,
+                    wait,
+                )
+                log.debug("%s worker: the failure's traceback", role, exc_info=exc)
+                self.stop.wait(wait)
+                continue
+            self.rounds[role] = self.rounds.get(role, 0) + 1
+            if failures:
+                log.info("%s worker: recovered after %d failed rounds", role, failures)
+                failures = 0
+                self.failures[role] = 0
             if not progressed:
                 wake.wait(self.settings.delivery_poll_seconds)
