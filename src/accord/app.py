@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from accord.config import Settings
 from accord.core.errors import AccordError, validation_problems
 from accord.core.limits import BodySizeLimit
 from accord.core.ratelimit import RateLimit
+from accord.cyber.misp.routes import router as misp_router
 from accord.cyber.taxii.routes import router as taxii_router
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
@@ -37,6 +38,7 @@ from accord.ops import routes as ops_routes
 from accord.runtime import Registry, Runtime
 from accord.web import STATIC
 from accord.web import router as web_router
+from accord.web.pages import is_web_path, status_page
 from accord.web.security import SECURITY_HEADERS, SESSION_COOKIE, SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         )
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        # Unknown paths, wrong methods, unparsable bodies: the same shape as every refusal.
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # Unknown paths, wrong methods, unparsable bodies: the same shape as every refusal;
+        # a page of the web UI's layout when a browser asked for a page.
+        if is_web_path(request):
+            return status_page(request, exc.status_code)
         return JSONResponse(
             status_code=exc.status_code,
             content={
@@ -98,9 +103,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         )
 
     @app.exception_handler(Exception)
-    async def server_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def server_error(request: Request, exc: Exception) -> Response:
         # Answered outside the middleware stack, so the security headers are added here.
         log.error("request failed", exc_info=exc)
+        if is_web_path(request):
+            page = status_page(request, 500)
+            page.headers.update(SECURITY_HEADERS)
+            return page
         return JSONResponse(
             status_code=500,
             content={
@@ -148,6 +157,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(federation_routes.api, responses=ERRORS)
     app.include_router(federation_routes.wire)
     app.include_router(taxii_router)
+    app.include_router(misp_router)
     app.include_router(ops_routes.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

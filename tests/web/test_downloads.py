@@ -40,7 +40,8 @@ def test_a_hash_the_case_does_not_name_is_no_such_file_on_the_page(web: Web) -> 
     client = web.client()
     web.sign_in(client, "smith")
     answer = client.get(f"/cases/{web.reference}/files/{'0' * 64}")
-    assert answer.status_code == 404 and "no such file on this case" in answer.text
+    assert answer.status_code == 404 and "There is no such file on this case" in answer.text
+    assert "/api/v1/" not in answer.text  # no advice for another interface
 
 
 def test_the_peers_file_is_on_its_way_then_not_received_when_it_expires(web: Web) -> None:

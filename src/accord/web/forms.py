@@ -22,6 +22,7 @@ from accord.core import jsontext
 from accord.core.errors import InvalidInput, Problem, Problems
 from accord.core.labels import Lang, label, pick
 from accord.web.i18n import field_label
+from accord.web.messages import explain, explain_at
 
 Schema = dict[str, Any]
 Kind = Literal[
@@ -271,24 +272,35 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
     return payload
 
 
-def field_errors(error: InvalidInput) -> tuple[dict[str, str], list[str]]:
-    """Split a validation error into messages per top-level field and the rest."""
+def field_errors(
+    error: InvalidInput, lang: Lang = "en", meta: Mapping[str, FieldMeta] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Split a validation error into messages per top-level field and the rest, each in the
+    officer's language, naming what is wrong and what to do (web.messages)."""
     by_field: dict[str, str] = {}
     general: list[str] = []
-    for top, what in _by_top_field(error):
+    for top, what in _by_top_field(error, lang, meta):
         if top:
-            by_field[top] = f"{by_field[top]}; {what}" if top in by_field else what
+            by_field[top] = f"{by_field[top]} {what}" if top in by_field else what
         else:
             general.append(what)
     return by_field, general
 
 
-def _by_top_field(error: InvalidInput) -> Iterator[tuple[str, str]]:
+def _by_top_field(
+    error: InvalidInput, lang: Lang, meta: Mapping[str, FieldMeta] | None
+) -> Iterator[tuple[str, str]]:
     """(top-level field, or "" for the whole input; message) of each problem. An error raised
     without its problems names them in its text ("field: message; field: message")."""
     if error.problems:
         for problem in error.problems:
-            yield (str(problem.path[0]) if problem.path else ""), problem.message
+            later = problem.ctx.get("later") if problem.type == "date_order" else None
+            if problem.path:
+                yield str(problem.path[0]), explain_at(problem, lang, meta)
+            elif isinstance(later, str):  # two fields out of order: beside the later one
+                yield later, explain(problem, lang, meta)
+            else:
+                yield "", explain(problem, lang, meta)
         return
     text = str(error.detail.get("errors") or "")
     for part in filter(None, (p.strip() for p in text.split("; "))):

@@ -4,6 +4,7 @@ response carries the security headers)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Mapping
 from functools import cache
 from pathlib import Path
@@ -16,19 +17,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment
 from markupsafe import Markup
+from pydantic import ValidationError
 
 from accord.core.errors import AccordError, InvalidInput, validation_problems
 from accord.core.i18n import translations
 from accord.core.labels import Lang
 from accord.core.permissions import Permission
 from accord.core.templating import environment as template_environment
+from accord.web.messages import explain_in_full, refusal
 from accord.web.security import (
     CSRF_FIELD,
     SECURITY_HEADERS,
     LoginRequired,
     Officer,
     language_of,
+    signed_in,
 )
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -72,12 +78,75 @@ def render(
     return HTMLResponse(page, status_code=status)
 
 
+WEB_PATHS_EXCLUDED = ("/api/", "/federation/", "/taxii", "/static/", "/healthz", "/openapi")
+"""Paths whose refusals stay JSON (or plain): the API, the wire, TAXII, files."""
+
+
+def _officer_of(request: Request) -> Officer | None:
+    """The signed-in officer, if any: an error page keeps their navigation and language."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return None
+    try:
+        return signed_in(runtime, request)
+    except (LoginRequired, AccordError):
+        return None
+
+
 def error_page(request: Request, exc: AccordError) -> HTMLResponse:
+    """A refusal as a page in the app's layout and the officer's language: what was wrong and
+    what to do, without permission codes or command lines."""
+    officer = _officer_of(request)
+    lang = officer.lang if officer else language_of(request)
+    if isinstance(exc, InvalidInput) and exc.problems:
+        messages = [explain_in_full(p, lang) for p in exc.problems]
+    else:
+        messages = [refusal(exc, lang)]
     return render(
         request,
         "error.html",
-        {"status": exc.http_status, "message": exc.message},
+        {"status": exc.http_status, "messages": messages},
+        officer=officer,
+        lang=lang,
         status=exc.http_status,
+    )
+
+
+def is_web_path(request: Request) -> bool:
+    """Whether a refusal of this request is a page (a browser asked for a page of the UI)."""
+    path = request.url.path
+    if path.startswith(WEB_PATHS_EXCLUDED) or path in ("/docs", "/redoc"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or (request.method == "POST" and "json" not in accept)
+
+
+def status_page(request: Request, status: int) -> HTMLResponse:
+    """An unknown path (404), a wrong method (405) or a failure (500) of the UI, as a page."""
+    officer = _officer_of(request)
+    lang = officer.lang if officer else language_of(request)
+    _ = tr(lang)
+    if status == 404:
+        message = _(
+            "This page does not exist, or what it shows is not shared with your unit. Check "
+            "the address, or find it from the dashboard."
+        )
+    elif status == 405:
+        message = _("This address is not a page to open: go back to the page you came from.")
+    elif status >= 500:
+        message = _(
+            "The node failed on this request (it is logged). Try again, and tell the "
+            "administrator if it happens again."
+        )
+    else:
+        message = _("This request could not be answered: go back and try again.")
+    return render(
+        request,
+        "error.html",
+        {"status": status, "messages": [message]},
+        officer=officer,
+        lang=lang,
+        status=status,
     )
 
 
@@ -110,6 +179,14 @@ class WebRoute(APIRoute):
                 response = error_page(
                     request, InvalidInput(f"invalid request: {problems.text}", problems=problems)
                 )
+            except ValidationError as exc:  # a model a service built from what was typed
+                problems = validation_problems(exc)
+                response = error_page(
+                    request, InvalidInput(f"invalid input: {problems.text}", problems=problems)
+                )
+            except Exception:  # a page in the layout, never a bare 500
+                log.exception("web request failed: %s %s", request.method, request.url.path)
+                response = status_page(request, 500)
             response.headers.update(SECURITY_HEADERS)
             return response
 

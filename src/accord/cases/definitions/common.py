@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from accord.cases.casetype import FieldMeta
 from accord.cases.enums import HandlingCode, Priority, RefusalGround
@@ -27,6 +30,63 @@ FIELDS = {
     "handling_code": FieldMeta("Handling code", "处理代码"),
 }
 """Form metadata of the fields that several case types' payloads share."""
+
+
+PARTIAL_DATE = r"^(\d{4}(-\d{2}(-\d{2})?)?)?$"
+"""YYYY, YYYY-MM or YYYY-MM-DD (or nothing): a birth date known only in part."""
+COUNTRY = r"^[A-Z]{2}$"
+"""An ISO 3166-1 alpha-2 country code."""
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def real_birth_date(value: str) -> str:
+    """A partial date whose parts exist (no 13th month, no 30 February) and which is not in the
+    future: what the pattern alone lets through is refused before it reaches the peer."""
+    if not value:
+        return value
+    parts = [int(part) for part in value.split("-")]
+    year, month, day = (*parts, 1, 1)[:3]
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        raise PydanticCustomError(
+            "partial_date",
+            "{value} is not a real date: write YYYY, YYYY-MM or YYYY-MM-DD",
+            {"value": value},
+        ) from None
+    if year < EARLIEST_BIRTH_YEAR or born > date.today():
+        raise PydanticCustomError(
+            "birth_date_range",
+            "{value} is not a plausible date of birth (between {earliest} and today)",
+            {"value": value, "earliest": EARLIEST_BIRTH_YEAR},
+        )
+    return value
+
+
+BirthDate = Annotated[str, Field(default="", pattern=PARTIAL_DATE), AfterValidator(real_birth_date)]
+"""A date of birth as far as it is known: YYYY, YYYY-MM or YYYY-MM-DD, a real one."""
+
+
+def country_code(value: str) -> str:
+    """Refuse what is not a country code, naming it (the form offers the countries as a list)."""
+    if not re.fullmatch(COUNTRY, value):
+        raise PydanticCustomError(
+            "country_code", "{value} is not an ISO 3166 alpha-2 country code", {"value": value}
+        )
+    return value
+
+
+def optional_country(value: str) -> str:
+    return value and country_code(value)
+
+
+def in_order(model: Any, earlier: str, later: str) -> None:
+    """Refuse `later` before `earlier` (both optional); the error names both fields."""
+    first, last = getattr(model, earlier), getattr(model, later)
+    if first is not None and last is not None and last < first:
+        raise PydanticCustomError(
+            "date_order", "{later} is before {earlier}", {"earlier": earlier, "later": later}
+        )
 
 
 class Payload(BaseModel):

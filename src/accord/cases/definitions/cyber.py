@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
@@ -17,6 +17,7 @@ from accord.cases.definitions.common import (
     Remark,
     days,
     hours,
+    in_order,
     note_action,
     withdraw_action,
 )
@@ -41,6 +42,11 @@ class CyberRequest(Payload):
     measures_requested: list[CyberMeasure] = Field(min_length=1)
     stix_bundle_id: str = Field(default="", max_length=100, description="bundle sent with it")
 
+    @model_validator(mode="after")
+    def observed_in_order(self) -> CyberRequest:
+        in_order(self, "observed_from", "observed_until")
+        return self
+
 
 class MeasureTaken(Payload):
     measure: CyberMeasure
@@ -56,6 +62,11 @@ class SightedIndicator(Payload):
     first_seen: datetime
     last_seen: datetime
     values: list[str] = Field(default_factory=list, max_length=10, description="values seen")
+
+    @model_validator(mode="after")
+    def seen_in_order(self) -> SightedIndicator:
+        in_order(self, "first_seen", "last_seen")
+        return self
 
 
 class SightingsReport(Payload):

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from accord.cases.casetype import CaseType
 from accord.cases.definitions.common import (
     FIELDS,
+    BirthDate,
     Closure,
     Payload,
     Remark,
     days,
     note_action,
+    optional_country,
     withdraw_action,
 )
 from accord.cases.enums import Area, PersonStatus, Side
@@ -32,9 +34,9 @@ class Person(Payload):
     person_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     name_native: str = Field(default="", max_length=200)
-    birth_date: str = Field(default="", pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")
+    birth_date: BirthDate = ""
     sex: str = Field(default="", pattern=r"^(M|F|U)?$")
-    nationality: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+    nationality: Annotated[str, AfterValidator(optional_country)] = Field(default="", max_length=2)
     id_number: str = Field(default="", max_length=32)
     passport_number: str = Field(default="", max_length=32)
     claimed_origin: str = Field(default="", max_length=500, description="claimed home address")

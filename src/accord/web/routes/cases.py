@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -30,7 +31,7 @@ from accord.cases.models import Case, CaseEvent
 from accord.cases.schemas import CaseCreate, CaseDetail
 from accord.cases.workflow import OPEN_ACTION, Action, Workflow, json_schema
 from accord.core.clock import utcnow
-from accord.core.errors import AccordError, InvalidInput
+from accord.core.errors import AccordError, InvalidInput, Problem, Problems, validation_problems
 from accord.core.labels import Lang, label, pick
 from accord.core.media import download_headers
 from accord.core.permissions import Permission
@@ -47,6 +48,7 @@ from accord.web.forms import (
     parse_form,
     readable,
 )
+from accord.web.messages import refusal
 from accord.web.once import act_once, keyed_form
 from accord.web.pages import WebRoute, render, see_other, svg, tr
 from accord.web.security import CSRF_FIELD, Officer, check_csrf, signed_in
@@ -390,15 +392,45 @@ def _new_case(
     )
 
 
+HEADER_POSTED = ("peer", "area", "priority", "handling_code", "title")
+
+
+def _header_problems(form: FormData, case_type: str) -> Problems:
+    """What is wrong with the header an officer typed, checked against the API's own model
+    (CaseCreate) so that every field's problem shows at once, beside the details'."""
+    typed = {k: str(form.get(k, "")).strip() for k in HEADER_POSTED}
+    data: dict[str, Any] = {k: v for k, v in typed.items() if v}
+    data.setdefault("priority", Priority.ROUTINE.value)
+    data.setdefault("handling_code", HandlingCode.H0.value)
+    try:
+        CaseCreate.model_validate({**data, "case_type": case_type, "details": {}})
+    except ValidationError as exc:
+        return validation_problems(exc)
+    return Problems()
+
+
+def _detail_problems(workflow: Workflow, form: FormData) -> tuple[dict[str, Any], Problems]:
+    """The opening details typed into the form, and what is wrong with them."""
+    try:
+        details = parse_form(workflow.opening.model_json_schema(), form, prefix="d.")
+        workflow.validate_opening(details)
+    except InvalidInput as exc:
+        return {}, exc.problems or Problems((Problem((), "value_error", exc.message),))
+    return details, Problems()
+
+
 @router.post("/cases/new")
 def open_case(
     request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep, type: str = "mla"
 ) -> Response:
     check_csrf(form.get(CSRF_FIELD), me.csrf)
     me.principal.require(Permission.CASE_OPEN)
-    workflow = runtime.case_types.workflow(type)
+    declared = runtime.case_types.get(type)
+    header_problems = _header_problems(form, type)
+    details, detail_problems = _detail_problems(declared.workflow, form)
+    if header_problems or detail_problems:
+        return _refused_opening(request, runtime, me, type, form, header_problems, detail_problems)
     try:
-        details = parse_form(workflow.opening.model_json_schema(), form, prefix="d.")
         keyed = keyed_form(form, request, me.principal)
         with runtime.transaction() as session:
 
@@ -407,12 +439,10 @@ def open_case(
                     session,
                     node=runtime.node,
                     case_type=type,
-                    peer=str(form.get("peer", "")),
-                    area=_enum(Area, form.get("area"), "area"),
-                    priority=_enum(Priority, form.get("priority") or "routine", "priority"),
-                    handling_code=_enum(
-                        HandlingCode, form.get("handling_code") or "H0", "handling_code"
-                    ),
+                    peer=str(form.get("peer", "")).strip(),
+                    area=Area(str(form.get("area", "")).strip()),
+                    priority=Priority(str(form.get("priority") or "routine").strip()),
+                    handling_code=HandlingCode(str(form.get("handling_code") or "H0").strip()),
                     title=str(form.get("title", "")).strip(),
                     details=details,
                     officer=me.principal.officer,
@@ -423,30 +453,47 @@ def open_case(
 
             opened = act_once(session, runtime, request, me.principal, keyed, perform)
     except InvalidInput as exc:
-        by_field, general = field_errors(exc)
-        if not exc.detail.get("errors"):
-            general = [exc.message]
-        with runtime.reading() as session:
-            header, detail_fields = _opening_fields(
-                session, type, me.lang, posted=form, errors=_details_errors(by_field, exc)
-            )
-        return _new_case(
-            request, runtime.case_types, me, type, header, detail_fields, general or [exc.message]
+        if exc.problems:  # the details, as the service checked them against this node's data
+            return _refused_opening(request, runtime, me, type, form, Problems(), exc.problems)
+        return _refused_opening(
+            request, runtime, me, type, form, Problems(), Problems(), [refusal(exc, me.lang)]
+        )
+    except ValidationError as exc:
+        return _refused_opening(
+            request, runtime, me, type, form, validation_problems(exc), Problems()
         )
     except AccordError as exc:
-        with runtime.reading() as session:
-            header, detail_fields = _opening_fields(session, type, me.lang, posted=form)
-        return _new_case(
-            request, runtime.case_types, me, type, header, detail_fields, [exc.message]
+        return _refused_opening(
+            request, runtime, me, type, form, Problems(), Problems(), [refusal(exc, me.lang)]
         )
     return see_other(opened)
 
 
-def _details_errors(by_field: dict[str, str], exc: InvalidInput) -> dict[str, str]:
-    """Errors of the opening details name the detail fields; those of the header, theirs."""
-    if "opening details" in exc.message:
-        return {f"details.{k}": v for k, v in by_field.items()}
-    return by_field
+def _refused_opening(
+    request: Request,
+    runtime: Runtime,
+    me: Officer,
+    case_type: str,
+    form: FormData,
+    header: Problems,
+    details: Problems,
+    general: list[str] | None = None,
+) -> Response:
+    """New case sent back as typed, each problem beside its field, the rest above the form."""
+    meta = runtime.case_types.get(case_type).fields
+    header_errors, header_general = field_errors(InvalidInput("", problems=header), me.lang)
+    detail_errors, detail_general = field_errors(InvalidInput("", problems=details), me.lang, meta)
+    errors = {**header_errors, **{f"details.{k}": v for k, v in detail_errors.items()}}
+    shown = [*(general or []), *header_general, *detail_general]
+    if not shown:
+        shown = [tr(me.lang)("Check the fields marked below.")]
+    with runtime.reading() as session:
+        header_fields, detail_fields = _opening_fields(
+            session, case_type, me.lang, posted=form, errors=errors
+        )
+    return _new_case(
+        request, runtime.case_types, me, case_type, header_fields, detail_fields, shown
+    )
 
 
 _E = Any
@@ -663,12 +710,21 @@ def action_forms(
     return forms, failed_elsewhere
 
 
-def failure(exc: AccordError, action: str, form: FormData, lang: Lang) -> Failed:
-    """A refused action as a form to send back: errors by field where the payload named them."""
-    if isinstance(exc, InvalidInput) and exc.detail.get("errors"):
-        by_field, general = field_errors(exc)
+def failure(
+    exc: AccordError | ValidationError,
+    action: str,
+    form: FormData,
+    lang: Lang,
+    meta: Mapping[str, FieldMeta] | None = None,
+) -> Failed:
+    """A refused action as a form to send back: errors by field where the payload named them,
+    each in the officer's language."""
+    if isinstance(exc, ValidationError):
+        exc = InvalidInput("invalid input", problems=validation_problems(exc))
+    if isinstance(exc, InvalidInput) and (exc.problems or exc.detail.get("errors")):
+        by_field, general = field_errors(exc, lang, meta)
     else:
-        by_field, general = {}, [exc.message]
+        by_field, general = {}, [refusal(exc, lang)]
     if by_field and not general:
         general = [tr(lang)("Check the fields marked below.")]
     return Failed(action, form, by_field, general)
@@ -707,6 +763,7 @@ def case_live(
     return render(request, "cases/_live.html", {**context, "changed": True}, officer=me)
 
 
+@router.post("/cases/{reference}")
 @router.post("/cases/{reference}/act")
 def act(
     reference: str, request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep
@@ -737,13 +794,24 @@ def act(
                 return f"/cases/{reference}#timeline"
 
             acted = act_once(session, runtime, request, me.principal, keyed, perform)
-    except AccordError as exc:
-        failed = failure(exc, action, form, me.lang)
+    except (AccordError, ValidationError) as exc:
+        with runtime.reading() as session:
+            case = service.get_visible_case(session, reference=reference, viewer=me.principal)
+            meta = runtime.case_types.get(case.case_type).fields
+        failed = failure(exc, action, form, me.lang, meta)
         with runtime.transaction() as session:
             context = _case_context(session, runtime, me, reference, failed=failed)
-        status = exc.http_status if exc.http_status != 404 else 422
-        return render(request, "cases/case.html", context, officer=me, status=status)
+        status = exc.http_status if isinstance(exc, AccordError) else 422
+        return render(
+            request, "cases/case.html", context, officer=me, status=422 if status == 404 else status
+        )
     return see_other(acted)
+
+
+@router.get("/cases/{reference}/act")
+def act_reloaded(reference: str) -> Response:
+    """The address of a refused action, opened again (a reload, a bookmark): the case."""
+    return see_other(f"/cases/{reference}")
 
 
 @router.post("/cases/{reference}/attach")

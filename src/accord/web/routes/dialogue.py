@@ -240,6 +240,7 @@ def round_page(reference: str, request: Request, runtime: RuntimeDep, me: Office
     )
 
 
+@router.post("/dialogue/rounds/{reference}")
 @router.post("/dialogue/rounds/{reference}/act")
 def round_act(
     reference: str, request: Request, runtime: RuntimeDep, me: OfficerDep, form: PostedDep
@@ -273,6 +274,12 @@ def round_act(
         status = exc.http_status if exc.http_status != 404 else 422
         return render(request, "dialogue/round.html", context, officer=me, status=status)
     return see_other(f"/dialogue/rounds/{reference}#outcomes")
+
+
+@router.get("/dialogue/rounds/{reference}/act")
+def round_act_reloaded(reference: str) -> Response:
+    """The address of a refused action, opened again (a reload, a bookmark): the round."""
+    return see_other(f"/dialogue/rounds/{reference}")
 
 
 @router.get("/dialogue/rounds/{reference}/brief", response_model=None)
