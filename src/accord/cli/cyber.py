@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -234,3 +237,74 @@ def attach(
             filename=bundle.name,
         )
     console.print(f"{reference}: bundle {bundle.name} attached")
+
+
+@app.command("misp-import")
+def misp_import(
+    ctx: typer.Context,
+    reference: str,
+    event: Path = typer.Argument(..., help='a MISP event as MISP\'s JSON ({"Event": …})'),
+    officer: str = typer.Option("cli"),
+) -> None:
+    """Put a MISP event on a cyber case: its attributes as STIX, and the event as received."""
+    from accord.cyber.misp import service
+
+    try:
+        content = event.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the MISP event {event}: {exc.strerror}") from None
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        imported = service.import_event(
+            session,
+            node=runtime.node,
+            reference=reference,
+            content=content,
+            officer=officer,
+            filename=event.name,
+        )
+    for problem in imported.problems:
+        console.print(f"[yellow]{problem}[/yellow]")
+    console.print(
+        f"{reference}: MISP event {imported.event_uuid} attached: {imported.indicators} "
+        f"indicators, {imported.observables} observables, {len(imported.problems)} problems"
+    )
+
+
+@app.command("misp-export")
+def misp_export(
+    ctx: typer.Context,
+    reference: str,
+    out: Path = typer.Option(None, "--out", "-o", help="where to write it (default: stdout)"),
+    officer: str = typer.Option("cli", help="who exports (for the audit log)"),
+) -> None:
+    """Write a cyber case's indicators as one MISP event (refused for H2 and H3 cases)."""
+    from accord.core.errors import Forbidden
+    from accord.cyber.misp import service
+
+    with node_runtime(ctx) as runtime:
+        try:
+            with runtime.reading() as session:
+                written = service.case_event(session, node=runtime.node, reference=reference)
+        except Forbidden as exc:
+            with runtime.transaction() as session:
+                service.record_refusal(
+                    session,
+                    actor=officer,
+                    action="misp.export",
+                    reference=reference,
+                    reason=exc.message,
+                    remote=None,
+                )
+            raise
+        content = written.event.to_feed()
+        with runtime.transaction() as session:
+            service.record_export(session, actor=officer, reference=reference, written=written)
+    text = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
+    notes = Console(stderr=True, soft_wrap=True) if out is None else console
+    for problem in written.problems:
+        notes.print(f"[yellow]{problem}[/yellow]")
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(f"{reference}: {written.attributes} attributes written to {out}")
