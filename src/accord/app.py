@@ -27,6 +27,7 @@ from accord.config import Settings
 from accord.core.errors import AccordError, validation_problems
 from accord.core.limits import BodySizeLimit
 from accord.core.ratelimit import RateLimit
+from accord.cyber.misp.routes import router as misp_router
 from accord.cyber.taxii.routes import router as taxii_router
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(federation_routes.api, responses=ERRORS)
     app.include_router(federation_routes.wire)
     app.include_router(taxii_router)
+    app.include_router(misp_router)
     app.include_router(ops_routes.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
