@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from accord.audit import service as audit
 from accord.cli.common import console, node_runtime, print_json, read_json
 from accord.core.errors import AccordError, InvalidInput
 from accord.federation import inbox, outbox
-from accord.federation.peers import add_peer, get_peer, list_peers
+from accord.federation.models import Peer
+from accord.federation.peers import add_peer, get_peer, list_peers, set_trust
+from accord.federation.reconcile import waiting_for as reconcile_waiting
 from accord.federation.schemas import NodeCard
 from accord.runtime import Runtime
 
@@ -21,12 +24,39 @@ federation_app = typer.Typer(help="Outbox, inbox and quarantine.", no_args_is_he
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 
 
+_CA_FILE = typer.Option(
+    None,
+    "--ca-file",
+    help="PEM file of the CA (or certificates) that signed the peer's TLS certificate: trusted "
+    "for this peer only, beside the system bundle",
+)
+_PIN = typer.Option(
+    None,
+    "--pin",
+    help="SHA-256 of the peer's TLS certificate or of its public key (64 hex digits, or "
+    "sha256/<base64>): only that certificate is accepted, self-signed or not",
+)
+
+
+def _read_ca(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the CA file {path}: {exc}") from None
+
+
 @peer_app.command("add")
 def peer_add(
-    ctx: typer.Context, card: str = typer.Argument(..., help="the peer's CARD.json")
+    ctx: typer.Context,
+    card: str = typer.Argument(..., help="the peer's CARD.json"),
+    ca_file: Path | None = _CA_FILE,
+    pin: str | None = _PIN,
 ) -> None:
     """Pin a peer from its card (endpoint and public keys, checked against its fingerprint)."""
     parsed = NodeCard.model_validate(read_json(card))
+    ca_pem = _read_ca(ca_file)
     with node_runtime(ctx) as runtime, runtime.transaction() as session:
         peer = add_peer(
             session,
@@ -34,17 +64,56 @@ def peer_add(
             own_name=runtime.node.name,
             own_namespace=runtime.node.reference_namespace,
         )
+        if ca_pem or pin:
+            set_trust(session, name=peer.name, ca_pem=ca_pem, pin=pin)
         console.print(f"[green]pinned {peer.name}[/green] at {peer.endpoint}")
         console.print(f"fingerprint {peer.fingerprint}: confirm it with the peer's operator")
+
+
+@peer_app.command("trust")
+def peer_trust(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the peer"),
+    ca_file: Path | None = _CA_FILE,
+    pin: str | None = _PIN,
+    system: bool = typer.Option(
+        False, "--system", help="trust the system bundle alone again (drop the CA and the pin)"
+    ),
+) -> None:
+    """Set how this node checks the peer's TLS certificate (used for this peer only)."""
+    ca_pem = _read_ca(ca_file)
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        peer = set_trust(session, name=name, ca_pem=ca_pem, pin=pin, system=system)
+        console.print(f"[green]{peer.name}[/green]: TLS {_trust_of(peer)}")
+
+
+def _trust_of(peer: Peer) -> str:
+    if peer.tls_pin:
+        return f"pinned {peer.tls_pin}" + (" and its CA" if peer.tls_ca else "")
+    return "system bundle and its CA" if peer.tls_ca else "system bundle"
 
 
 @peer_app.command("list")
 def peer_list(ctx: typer.Context) -> None:
     """The peers this node exchanges with."""
     with node_runtime(ctx) as runtime, runtime.reading() as session:
-        table = Table("name", "country", "endpoint", "fingerprint", "active")
+        table = Table(
+            "name",
+            "country",
+            Column("endpoint", overflow="fold"),
+            Column("fingerprint (SHA-256)", min_width=64, no_wrap=True),
+            Column("TLS", overflow="fold"),
+            "active",
+        )
         for p in list_peers(session):
-            table.add_row(p.name, p.country, p.endpoint, p.fingerprint[:16] + "…", str(p.active))
+            table.add_row(
+                p.name,
+                p.country,
+                p.endpoint,
+                p.fingerprint,
+                _trust_of(p),
+                str(p.active),
+            )
         console.print(table)
 
 
@@ -224,4 +293,39 @@ def federation_reconcile(
             console.print(state.describe())
             return
         if not reconcile_peers(runtime, peer):
+            raise typer.Exit(1)
+
+
+@federation_app.command("retry")
+def federation_retry(
+    ctx: typer.Context,
+    peer: str | None = typer.Argument(None, help="only the outbox of this peer"),
+) -> None:
+    """Retry the outbox now: every pending item (of PEER) is due at once, and one delivery
+    round is sent from here; the workers go on from there."""
+    import httpx
+
+    from accord.federation.delivery import deliver_once
+
+    with node_runtime(ctx) as runtime:
+        with runtime.transaction() as session:
+            if peer is not None:
+                get_peer(session, peer)
+            due = outbox.retry_now(session, peer=peer)
+        with httpx.Client(timeout=runtime.settings.delivery_timeout_seconds) as client:
+            sent = deliver_once(runtime.factory, runtime.node, runtime.settings, client)
+        with runtime.reading() as session:
+            left = outbox.pending_items(session, peer=peer)
+        console.print(f"{due} items due now; {sent} delivered; {len(left)} still pending")
+        for item in left[:20]:
+            console.print(f"  {item.peer} {item.stream} {item.kind}:", Text(item.last_error or ""))
+        with runtime.reading() as session:
+            waiting = reconcile_waiting(session)
+        if waiting:
+            console.print(
+                "the node delivers nothing until it has reconciled with "
+                + ", ".join(waiting)
+                + ": `accord federation reconcile`"
+            )
+        if left:
             raise typer.Exit(1)

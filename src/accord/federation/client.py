@@ -14,6 +14,7 @@ from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity
 from accord.federation.models import Peer
 from accord.federation.peers import get_peer, peer_keys
+from accord.federation.tls import explain, verify_for
 
 QUERY_PATH = "/federation/v1/query"
 
@@ -28,11 +29,16 @@ def ask(
     )
     try:
         response = httpx.post(
-            peer.endpoint.rstrip("/") + QUERY_PATH, json=envelope, timeout=timeout
+            peer.endpoint.rstrip("/") + QUERY_PATH,
+            json=envelope,
+            timeout=timeout,
+            verify=verify_for(peer.tls_ca, peer.tls_pin),
         )
     except httpx.HTTPError as exc:
+        problem = explain(str(exc), peer.name)
         raise PeerUnreachable(
-            f"cannot reach {peer.name} at {peer.endpoint}: {exc}; is it running?"
+            f"cannot reach {peer.name} at {peer.endpoint}: {problem}"
+            + ("" if problem != str(exc) else "; is it running?")
         ) from exc
     if response.status_code != 200:
         raise PeerUnreachable(

@@ -24,7 +24,7 @@ from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import unit_of_work
 from accord.core.dialects import dialect_of, is_postgresql, skip_locked
-from accord.federation import reconcile
+from accord.federation import reconcile, tls
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
@@ -44,6 +44,8 @@ class Batch:
     items: list[tuple[int, str]]
     """(outbox id, envelope id)"""
     envelopes: list[dict[str, Any]]
+    tls_ca: str | None = None
+    tls_pin: str | None = None
 
 
 def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -121,6 +123,8 @@ class _Round:
                     keys=keys,
                     items=[(i.id, str(i.envelope_id)) for i in items],
                     envelopes=[seal_item(node, keys, i, sent_at=sent_at) for i in items],
+                    tls_ca=peer.tls_ca,
+                    tls_pin=peer.tls_pin,
                 )
             )
         return batches
@@ -351,6 +355,8 @@ def _settle(
 def _post(
     client: httpx.Client, batch: Batch, settings: Settings
 ) -> tuple[httpx.Response | None, str | None]:
+    if batch.tls_ca or batch.tls_pin:  # this peer's own trust, beside the system bundle
+        client = tls.client_for(batch.tls_ca, batch.tls_pin, settings.delivery_timeout_seconds)
     try:
         response = client.post(
             batch.endpoint + ENVELOPES_PATH,
@@ -358,7 +364,8 @@ def _post(
             timeout=settings.delivery_timeout_seconds,
         )
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__} reaching {batch.endpoint}: {exc}"
+        error = f"{type(exc).__name__} reaching {batch.endpoint}: {exc}"
+        return None, tls.explain(error, batch.peer)
     return response, None
 
 

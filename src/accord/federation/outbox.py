@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accord.core.clock import new_id, utcnow
@@ -39,6 +39,16 @@ def pending_items(session: Session, *, peer: str | None = None) -> list[OutboxIt
     if peer:
         query = query.where(OutboxItem.peer == peer)
     return list(session.scalars(query))
+
+
+def retry_now(session: Session, *, peer: str | None = None) -> int:
+    """Make every pending item (of `peer`) due now, whatever its backoff; return how many."""
+    query = update(OutboxItem).where(OutboxItem.status == "pending")
+    if peer:
+        query = query.where(OutboxItem.peer == peer)
+    result = session.execute(query.values(next_attempt_at=utcnow()))
+    session.info[WAKE_KEY] = True
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def counts(session: Session) -> dict[str, int]:

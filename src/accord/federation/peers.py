@@ -7,11 +7,13 @@ from nacl.signing import VerifyKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from accord.audit import service as audit
 from accord.core.clock import new_id, utcnow
 from accord.core.errors import Conflict, InvalidInput, NotFound
 from accord.federation.keys import KeyRing, PeerKeys, fingerprint, unb64
 from accord.federation.models import KeyHistory, Peer
 from accord.federation.schemas import NodeCard
+from accord.federation.tls import check_ca_bundle, normalise_pin
 
 
 def add_peer(
@@ -75,6 +77,36 @@ def _check_namespace(
             f"peer {card.name!r} is pinned with the reference namespace "
             f"{peer_namespace(existing)!r}, not {namespace!r}"
         )
+
+
+def set_trust(
+    session: Session,
+    *,
+    name: str,
+    ca_pem: str | None = None,
+    pin: str | None = None,
+    system: bool = False,
+    actor: str = "operator",
+) -> Peer:
+    """Set how this node trusts `name`'s TLS certificate: its CA (added to the system bundle
+    for this peer only), a pin, or (`system`) the system bundle alone. Audited."""
+    if system and (ca_pem or pin):
+        raise InvalidInput("--system trusts the system bundle alone: give no --ca-file or --pin")
+    if not system and not (ca_pem or pin):
+        raise InvalidInput("give --ca-file, --pin, or --system to trust the system bundle alone")
+    peer = get_peer(session, name)
+    before = {"ca": bool(peer.tls_ca), "pin": peer.tls_pin}
+    peer.tls_ca = check_ca_bundle(ca_pem, "the CA file") if ca_pem else None
+    peer.tls_pin = normalise_pin(pin) if pin else None
+    audit.record(
+        session,
+        actor=actor,
+        action="federation.peer_tls_trust",
+        outcome="ok",
+        subject=name,
+        detail={"before": before, "after": {"ca": bool(peer.tls_ca), "pin": peer.tls_pin}},
+    )
+    return peer
 
 
 def peer_namespace(peer: Peer) -> str:
