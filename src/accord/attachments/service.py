@@ -33,6 +33,7 @@ from accord.core.clock import utcnow
 from accord.core.db import unit_of_work
 from accord.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotInitialised
 from accord.core.media import FALLBACK, media_type_problem
+from accord.cyber import handling
 from accord.federation.keys import NodeIdentity
 from accord.federation.kinds import Deferred, Rejected
 from accord.federation.models import InboxItem
@@ -454,9 +455,10 @@ def open_attachment(
 
 
 def h2_items(session: Session, *, case: Case) -> list[str]:
-    """What in the case carries H2 (no third party without consent): refuses export/forwarding."""
+    """What in the case carries H2 (no third party without consent) or stricter: refuses
+    export/forwarding (the one rule, `accord.cyber.handling`, says which codes may leave)."""
     items: list[str] = []
-    if case.handling_code == HandlingCode.H2.value:
+    if not handling.exportable(case.handling_code):
         items.append(f"the case {case.reference}")
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
     for event in events:
@@ -465,9 +467,13 @@ def h2_items(session: Session, *, case: Case) -> list[str]:
     return items
 
 
+_CODES = {code.value for code in HandlingCode}
+
+
 def _carries_h2(value: Any) -> bool:
     if isinstance(value, dict):
-        if value.get("handling_code") == HandlingCode.H2.value:
+        code = value.get("handling_code")
+        if code in _CODES and not handling.exportable(code):
             return True
         return any(_carries_h2(v) for v in value.values())
     if isinstance(value, list):
@@ -481,7 +487,7 @@ def export_case(session: Session, *, reference: str, viewer: Principal) -> dict[
     restricted = h2_items(session, case=case)
     if restricted:
         raise Forbidden(
-            "H2 (no third party without the sender's consent) forbids exporting "
+            "H2 (no third party without the sender's consent) or H3 forbids exporting "
             + ", ".join(restricted),
             detail={"restricted": restricted},
         )
