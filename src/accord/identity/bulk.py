@@ -16,6 +16,7 @@ from typing import Any
 
 from accord.core.errors import AccordError
 from accord.core.heap import collector_paused
+from accord.identity.aliases import person_id
 from accord.identity.linkage.compare import forget_names
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.linkage.score import Frequencies, Model, Parameters
@@ -53,8 +54,9 @@ def _build_shard(
 ) -> tuple[WatchlistIndex, list[RowProblem]]:
     problems: list[RowProblem] = []
     index = WatchlistIndex()
-    seen: set[str] = set()
-    for row, fields in read_rows(path, keep=lambda text: shard_of(text, shards) == shard):
+    # Dealt out by person, so that the rows of one person (SDN-10001, SDN-10001-AKA1) meet.
+    keep = lambda text: shard_of(person_id(text), shards) == shard  # noqa: E731
+    for row, fields in read_rows(path, keep=keep):
         if isinstance(fields, str):
             if shard == 0:
                 problems.append(RowProblem(row, "", "", fields, "row skipped"))
@@ -63,12 +65,7 @@ def _build_shard(
         problems += found
         if record is None:
             continue
-        if record.id in seen:
-            message = f"id {record.id!r} appears twice in the watchlist; the later row is skipped"
-            problems.append(RowProblem(row, record.id, "id", message, "row skipped"))
-            continue
-        seen.add(record.id)
-        index.add(record)
+        problems += index.add(record, row)
         if len(index) % PROGRESS_EVERY == 0:
             results.put(("progress", shard, len(index)))
     return index, problems

@@ -17,7 +17,8 @@ from accord.core.types import JSONType, UTCDateTime
 class WatchlistEntry(Base):
     """One person on the watchlist, as given (checked, but not normalised: the name layer reads
     it afresh when the index is built). Each unit keeps its own list: the same record id in two
-    units is two entries, and neither unit sees or replaces the other's."""
+    units is two entries, and neither unit sees or replaces the other's. An alias row
+    (`SDN-10001-AKA1`) is an entry of its own, joined to its person when the index is built."""
 
     __tablename__ = "identity_watchlist"
     __table_args__ = (UniqueConstraint("unit", "record_id"),)
@@ -27,11 +28,15 @@ class WatchlistEntry(Base):
     record_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     name_native: Mapped[str | None] = mapped_column(String(300))
-    birth_date: Mapped[str | None] = mapped_column(String(10))
+    # as written: 1970-05-12, 12 May 1970, circa 1970, 1968 to 1970
+    birth_date: Mapped[str | None] = mapped_column(String(40))
     sex: Mapped[str | None] = mapped_column(String(1))
     nationality: Mapped[str | None] = mapped_column(String(3))
     id_number: Mapped[str | None] = mapped_column(String(18))
     passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_country: Mapped[str | None] = mapped_column(String(2))
+    # the person's other names: [{"name", "name_native", "weak"}], in the order given
+    aliases: Mapped[list[Any] | None] = mapped_column(JSONType)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -4,14 +4,23 @@ that one bad value costs only that value (or, without id or name, that row)."""
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from accord.core.errors import InvalidInput
-from accord.identity.documents import ResidentId, normalise_passport, parse_resident_id
+from accord.identity.aliases import Alias, alias_values, is_weak, split_name
+from accord.identity.countries import country_code
+from accord.identity.dates import PartialDate, parse_partial_date
+from accord.identity.documents import (
+    IdentityCard,
+    ResidentId,
+    parse_identity_number,
+    parse_passport,
+)
+
+__all__ = ["Alias", "PartialDate", "PersonRecord", "RowProblem", "parse_partial_date"]
 
 FIELDS = (
     "id",
@@ -22,6 +31,8 @@ FIELDS = (
     "nationality",
     "id_number",
     "passport_number",
+    "aliases",
+    "weak_aliases",
 )
 
 _SEX = {
@@ -29,53 +40,6 @@ _SEX = {
     "f": "F", "female": "F", "woman": "F", "女": "F",
     "u": None, "x": None, "unknown": None, "未知": None,
 }  # fmt: skip
-
-# Alpha-3 codes of the countries most often met, so CHN and CN agree.
-_ALPHA3 = {
-    "CHN": "CN", "HKG": "HK", "MAC": "MO", "TWN": "TW", "USA": "US", "GBR": "GB", "CAN": "CA",
-    "AUS": "AU", "NZL": "NZ", "SGP": "SG", "MYS": "MY", "IDN": "ID", "THA": "TH", "VNM": "VN",
-    "PHL": "PH", "JPN": "JP", "KOR": "KR", "FRA": "FR", "DEU": "DE", "ITA": "IT", "ESP": "ES",
-    "NLD": "NL", "RUS": "RU", "IND": "IN", "KHM": "KH", "MMR": "MM", "LAO": "LA",
-}  # fmt: skip
-
-_DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
-
-
-@dataclass(frozen=True, slots=True)
-class PartialDate:
-    """A date of birth known to the year, the month or the day."""
-
-    year: int
-    month: int | None = None
-    day: int | None = None
-
-    def __str__(self) -> str:
-        parts = [f"{self.year:04d}"]
-        if self.month is not None:
-            parts.append(f"{self.month:02d}")
-            if self.day is not None:
-                parts.append(f"{self.day:02d}")
-        return "-".join(parts)
-
-    @property
-    def is_full(self) -> bool:
-        return self.day is not None
-
-
-def parse_partial_date(text: str) -> PartialDate:
-    """`YYYY`, `YYYY-MM` or `YYYY-MM-DD` (also with / or . between the parts)."""
-    match = _DATE.fullmatch(text.strip())
-    if not match:
-        raise InvalidInput(f"{text!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = (int(g) if g else None for g in match.groups())
-    assert year is not None
-    try:
-        date(year, month or 1, day or 1)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a real date") from None
-    if not 1880 <= year <= date.today().year:
-        raise InvalidInput(f"{text!r}: the year {year} is not a plausible year of birth")
-    return PartialDate(year, month, day)
 
 
 def text_lines(path: Path) -> Iterator[tuple[int, str | None]]:
@@ -101,6 +65,19 @@ class PersonRecord:
     nationality: str | None = None
     resident_id: ResidentId | None = None
     passport: str | None = None
+    aliases: tuple[Alias, ...] = ()  # other names, in the order given
+    passport_country: str | None = None  # the passport's issuer, where the list says it
+    identity_card: IdentityCard | None = None  # a Hong Kong, Macau or Taiwan card
+
+    @property
+    def card_number(self) -> str | None:
+        """The identity number compared between records: the PRC number as it is, the others
+        with their kind (a Taiwan and a Hong Kong number never agree by accident)."""
+        if self.resident_id is not None:
+            return self.resident_id.number
+        if self.identity_card is not None:
+            return f"{self.identity_card.kind}:{self.identity_card.number}"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +92,11 @@ class RowProblem:
 
 
 def field_text(raw: Mapping[str, object], field: str) -> str:
-    """A field of a row as stripped text, "" when it is missing, empty or NaN."""
+    """A field of a row as stripped text, "" when it is missing, empty or NaN. A list (JSON
+    lines, Parquet) gives its first value; `field_values` gives them all."""
     value = raw.get(field)
+    if isinstance(value, (list, tuple)):
+        value = next((v for v in value if field_text({field: v}, field)), None)
     if value is None:
         return ""
     if isinstance(value, float) and value != value:  # NaN from a Parquet writer
@@ -124,14 +104,23 @@ def field_text(raw: Mapping[str, object], field: str) -> str:
     return str(value).strip()
 
 
+def field_values(raw: Mapping[str, object], field: str) -> list[str]:
+    """Every value of a field: one, or each of a list (JSON lines, Parquet)."""
+    value = raw.get(field)
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    return [text for v in values if (text := field_text({field: v}, field))]
+
+
 def person_from_row(
     raw: Mapping[str, object], row: int
 ) -> tuple[PersonRecord | None, list[RowProblem]]:
-    """Check a row's fields one by one. A record is returned unless `id` or `name` is missing;
-    a bad optional value is left out and reported."""
+    """Check a row's fields one by one. A record is returned unless `id` or `name` is missing
+    (or the name cannot be split into names); a bad optional value is left out and reported,
+    and the rest of the row is used."""
     problems: list[RowProblem] = []
-    record_id, name = field_text(raw, "id"), field_text(raw, "name")
-    for field, value in (("id", record_id), ("name", name)):
+    record_id = field_text(raw, "id")
+    names = field_values(raw, "name")
+    for field, value in (("id", record_id), ("name", names)):
         if not value:
             message = f"row {row}: `{field}` is empty; every record needs an id and a name"
             return None, [RowProblem(row, record_id, field, message, "row skipped")]
@@ -139,8 +128,47 @@ def person_from_row(
     def ignore(field: str, message: str) -> None:
         problems.append(RowProblem(row, record_id, field, f"row {row}: {message}", "value ignored"))
 
+    def keep_first(field: str, values: list[str]) -> str:
+        if len(values) > 1:
+            problems.append(
+                RowProblem(
+                    row, record_id, field,
+                    f"row {row}: {field} has {len(values)} values; a record holds one, the "
+                    f"first ({values[0]!r}) is kept",
+                    "value kept",
+                )
+            )  # fmt: skip
+        return values[0] if values else ""
+
+    # The name field may carry aliases ("a.k.a."); a list of names is the name and aliases.
+    aliases: list[Alias] = []
+    try:
+        name, inside = split_name(names[0])
+    except InvalidInput as exc:
+        message = f"row {row}: {exc.message}"
+        return None, [RowProblem(row, record_id, "name", message, "row skipped")]
+    written = [*inside, *names[1:]]
+    for field, weak in (("aliases", False), ("weak_aliases", True)):
+        try:
+            listed = alias_values(raw.get(field))
+        except InvalidInput as exc:
+            ignore(field, exc.message)
+            continue
+        for given in listed:
+            try:
+                primary, more = split_name(given.name)
+            except InvalidInput as exc:
+                ignore(field, exc.message)
+                continue
+            aliases.append(Alias(primary, given.native, weak or given.weak))
+            aliases += [Alias(text, weak=weak or is_weak(text)) for text in more]
+    distinct: dict[str, Alias] = {}
+    for alias in [Alias(text, weak=is_weak(text)) for text in written] + aliases:
+        if alias.name.casefold() != name.casefold():
+            distinct.setdefault(alias.name.casefold(), alias)
+
     birth: PartialDate | None = None
-    if text := field_text(raw, "birth_date"):
+    if text := keep_first("birth_date", field_values(raw, "birth_date")):
         try:
             birth = parse_partial_date(text)
         except InvalidInput as exc:
@@ -152,23 +180,32 @@ def person_from_row(
         else:
             ignore("sex", f"sex {text!r} is not M, F or empty")
     nationality: str | None = None
-    if text := field_text(raw, "nationality").upper():
-        if re.fullmatch(r"[A-Z]{2,3}", text):
-            nationality = _ALPHA3.get(text, text)
-        else:
-            ignore("nationality", f"nationality {text!r} is not an ISO 3166 country code")
-    resident_id: ResidentId | None = None
-    if text := field_text(raw, "id_number"):
+    if text := keep_first("nationality", field_values(raw, "nationality")):
         try:
-            resident_id = parse_resident_id(text)
+            nationality = country_code(text)
+        except InvalidInput as exc:
+            ignore("nationality", exc.message)
+    resident_id: ResidentId | None = None
+    identity_card: IdentityCard | None = None
+    if text := keep_first("id_number", field_values(raw, "id_number")):
+        try:
+            number = parse_identity_number(text)
         except InvalidInput as exc:
             ignore("id_number", exc.message)
+        else:
+            if isinstance(number, ResidentId):
+                resident_id = number
+            else:
+                identity_card = number
     passport: str | None = None
-    if text := field_text(raw, "passport_number"):
+    passport_country: str | None = None
+    if text := keep_first("passport_number", field_values(raw, "passport_number")):
         try:
-            passport = normalise_passport(text)
+            document = parse_passport(text)
         except InvalidInput as exc:
             ignore("passport_number", exc.message)
+        else:
+            passport, passport_country = document.number, document.country
 
     if resident_id is not None:
         encoded = resident_id.birth_date
@@ -202,10 +239,26 @@ def person_from_row(
                 )
             )
             sex = resident_id.sex
+    if identity_card is not None and identity_card.sex is not None:
+        if sex is None:
+            sex = identity_card.sex
+        elif sex != identity_card.sex:
+            problems.append(
+                RowProblem(
+                    row, record_id, "sex",
+                    f"row {row}: sex {sex} disagrees with id_number, which encodes "
+                    f"{identity_card.sex}; the identity card's sex is used",
+                    "value kept",
+                )
+            )  # fmt: skip
+            sex = identity_card.sex
     record = PersonRecord(
         id=record_id,
         name=name,
         name_native=field_text(raw, "name_native"),
+        aliases=tuple(distinct.values()),
+        passport_country=passport_country,
+        identity_card=identity_card,
         birth=birth,
         sex=sex,
         nationality=nationality,
@@ -216,8 +269,55 @@ def person_from_row(
 
 
 def _consistent(birth: PartialDate, encoded: date) -> bool:
+    if birth.is_span:
+        first, last = birth.years
+        return first <= encoded.year <= last
     if birth.year != encoded.year:
         return False
     if birth.month is not None and birth.month != encoded.month:
         return False
     return birth.day is None or birth.day == encoded.day
+
+
+_MERGED = ("birth", "sex", "nationality", "resident_id", "passport", "identity_card")
+_FIELD_OF = {"birth": "birth_date", "resident_id": "id_number", "passport": "passport_number",
+             "identity_card": "id_number"}  # fmt: skip
+
+
+def merge_rows(
+    person: PersonRecord, other: PersonRecord, row: int
+) -> tuple[PersonRecord, list[RowProblem]]:
+    """Another row of the same person (the same id, or an alias row `<id>-AKA1`): its names
+    become aliases of the person and its values fill the person's gaps; a value that
+    disagrees with the person's is reported and the person's kept."""
+    problems: list[RowProblem] = []
+    names = {person.name.casefold(), *(a.name.casefold() for a in person.aliases)}
+    aliases = list(person.aliases)
+    for alias in (Alias(other.name, other.name_native, is_weak(other.name)), *other.aliases):
+        if alias.name.casefold() not in names:
+            names.add(alias.name.casefold())
+            aliases.append(alias)
+    changes: dict[str, object] = {"aliases": tuple(aliases)}
+    if not person.name_native and other.name_native:
+        changes["name_native"] = other.name_native
+    for attribute in _MERGED:
+        mine, theirs = getattr(person, attribute), getattr(other, attribute)
+        if theirs is None or mine == theirs:
+            continue
+        if mine is None:
+            changes[attribute] = theirs
+            if attribute == "passport":
+                changes["passport_country"] = other.passport_country
+            continue
+        field = _FIELD_OF.get(attribute, attribute)
+        shown = getattr(theirs, "number", theirs)
+        kept = getattr(mine, "number", mine)
+        problems.append(
+            RowProblem(
+                row, other.id, field,
+                f"row {row}: {field} {shown} differs from {kept}, given for the same person "
+                f"{person.id!r} in an earlier row; the earlier value is kept",
+                "value kept",
+            )
+        )  # fmt: skip
+    return replace(person, **changes), problems  # type: ignore[arg-type]

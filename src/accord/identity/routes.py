@@ -91,8 +91,7 @@ def watchlist_entry(
         with runtime.transaction() as session:
             entry = service.get_entry(session, record_id=record_id, unit=officer.unit)
             audited(session, officer, "identity.watchlist.read", request, subject=record_id)
-            fields = {f: getattr(entry, f) for f in PersonIn.model_fields if f != "id"}
-            return PersonIn.model_validate({**fields, "id": entry.record_id})
+            return PersonIn.model_validate(service.entry_person(entry))
     except NotFound:
         _not_found(runtime, officer, "identity.watchlist.read", request, record_id)
         raise

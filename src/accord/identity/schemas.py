@@ -16,13 +16,29 @@ class PersonIn(BaseModel):
     """A person as screened or listed; every field but id and name may be left out."""
 
     id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(
+        min_length=1, max_length=300, description="may carry aliases: `LI Xiaoming (a.k.a. …)`"
+    )
     name_native: str | None = Field(default=None, max_length=300)
-    birth_date: str | None = Field(default=None, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    aliases: list[str] = Field(default_factory=list, max_length=50, description="other names")
+    weak_aliases: list[str] = Field(
+        default_factory=list, max_length=50, description="nicknames, single names: weigh less"
+    )
+    birth_date: str | None = Field(
+        default=None,
+        max_length=40,
+        description="1970-05-12, 1970-05, 1970, 12 May 1970, circa 1970, 1968 to 1970",
+    )
     sex: str | None = None
-    nationality: str | None = Field(default=None, description="ISO 3166 alpha-2 or alpha-3")
-    id_number: str | None = Field(default=None, description="Chinese resident identity card")
-    passport_number: str | None = None
+    nationality: str | None = Field(
+        default=None, description="ISO 3166 alpha-2 or alpha-3, or the country's name"
+    )
+    id_number: str | None = Field(
+        default=None, description="PRC resident identity card, Hong Kong, Macau or Taiwan card"
+    )
+    passport_number: str | None = Field(
+        default=None, description="the number, optionally with its issuer: E12345678 (China)"
+    )
 
 
 class ProblemOut(Schema):

@@ -17,7 +17,7 @@ from accord.core import jsontext
 from accord.core.errors import InvalidInput
 from accord.core.heap import collector_paused
 from accord.identity import ftm
-from accord.identity.linkage.compare import compare, profile
+from accord.identity.linkage.compare import Profile, compare, name_profiles
 from accord.identity.linkage.explain import explanation
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.linkage.score import Model, Parameters, posteriors
@@ -99,30 +99,50 @@ class Screener:
 
     def shard_candidates(self, record: PersonRecord) -> ShardCandidates:
         """The query scored against this index alone. With the watchlist split over several
-        indexes (one per process, sharing one set of frequencies), `decide` merges them."""
-        q = profile(record, remember=False)
-        found = self.index.candidates(q)
+        indexes (one per process, sharing one set of frequencies), `decide` merges them.
+        A person is scored once, on the pair of names (one of the query's, one of theirs)
+        that agrees best."""
+        queries = name_profiles(record, remember=False)
+        found = self.index.candidates(*queries)
         if not found:
             return ShardCandidates(None, [])
-        profiles = self.index.profiles
-        table = self.model.table(q)
-        scored = list(
-            zip(table.candidate_bits(q, (profiles[i] for i in found)), found, strict=True)
-        )
-        top = max(bits for bits, _ in scored)
-        log2_total = top + math.log2(sum(2.0 ** (bits - top) for bits, _ in scored))
+        index = self.index
+        tables = [self.model.table(q) for q in queries]
+        if len(queries) == 1 and not index.aliases:
+            # One name on either side (most screenings): each person is one profile.
+            q, table = queries[0], tables[0]
+            profiles = index.profiles
+            pairs = [
+                (bits, i, 0, profiles[i])
+                for bits, i in zip(
+                    table.candidate_bits(q, (profiles[i] for i in found)), found, strict=True
+                )
+            ]
+        else:
+            names = [(i, c) for i in found for c in index.names(i)]
+            best: dict[int, tuple[float, int, int, Profile]] = {}
+            for n, (q, table) in enumerate(zip(queries, tables, strict=True)):
+                every = table.candidate_bits(q, (c for _, c in names))
+                for bits, (i, c) in zip(every, names, strict=True):
+                    held = best.get(i)
+                    if held is None or bits > held[0]:
+                        best[i] = (bits, i, n, c)
+            pairs = [best[i] for i in found]
+        top = max(bits for bits, *_ in pairs)
+        log2_total = top + math.log2(sum(2.0 ** (bits - top) for bits, *_ in pairs))
         # Scores against this shard alone are upper bounds of the final ones (other shards only
         # add competitors), so what cannot reach `possible` here never will.
-        scores = posteriors(self._prior, [bits for bits, _ in scored])
-        ranked = sorted(zip(scored, scores, strict=True), key=lambda pair: -pair[1])
-        best: list[tuple[float, str, str]] = []
-        for (bits, i), score in ranked[: self.thresholds.per_query]:
+        scores = posteriors(self._prior, [bits for bits, *_ in pairs])
+        ranked = sorted(zip(pairs, scores, strict=True), key=lambda pair: -pair[1])
+        kept: list[tuple[float, str, str]] = []
+        for (bits, _, n, c), score in ranked[: self.thresholds.per_query]:
             if score < self.thresholds.possible:
                 break
-            c = profiles[i]
-            weights = table.weights(compare(q, c))
-            best.append((bits, c.record.id, explanation(weights, q, c, prior_bits=self._prior)))
-        return ShardCandidates(log2_total, best)
+            q = queries[n]
+            weights = tables[n].weights(compare(q, c), weak=q.weak or c.weak)
+            text = explanation(weights, q, c, prior_bits=self._prior)
+            kept.append((bits, c.record.id, text))
+        return ShardCandidates(log2_total, kept)
 
     def decide(self, query_id: str, shards: list[ShardCandidates]) -> list[CandidateMatch]:
         return decide(query_id, shards, prior_bits=self._prior, thresholds=self.thresholds)
@@ -337,19 +357,10 @@ def load_watchlist(
 ) -> WatchlistIndex:
     total = count_rows(path) if progress else None
     index = WatchlistIndex()
-    seen: set[str] = set()
     with collector_paused():
         for done, record in enumerate(read_records(path, "watchlist", problems), start=1):
-            if record.id in seen:
-                message = (
-                    f"id {record.id!r} appears twice in the watchlist; the later row is skipped"
-                )
-                problems.append(
-                    ("watchlist", RowProblem(done, record.id, "id", message, "row skipped"))
-                )
-                continue
-            seen.add(record.id)
-            index.add(record)
+            # Rows of one person (the same id, or an alias row <id>-AKA1) are merged.
+            problems += [("watchlist", p) for p in index.add(record, done)]
             if progress and done % 1000 == 0:
                 progress("watchlist", done, total)
     if progress:

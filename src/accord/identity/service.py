@@ -52,15 +52,22 @@ def add_to_watchlist(
         problems += found
         if record is None:
             continue
-        ignored = {p.field for p in found if p.action == "value ignored"}
         values = {
             "name": record.name,
             "name_native": record.name_native or None,
-            "birth_date": None if "birth_date" in ignored else _text(fields.get("birth_date")),
+            # as read: 1970-05-12, 1970-05, circa 1970, 1968 to 1970 (what the list said)
+            "birth_date": str(record.birth) if record.birth is not None else None,
             "sex": record.sex,
             "nationality": record.nationality,
-            "id_number": record.resident_id.number if record.resident_id else None,
             "passport_number": record.passport,
+            "passport_country": record.passport_country,
+            "id_number": record.resident_id.number
+            if record.resident_id
+            else (record.identity_card.number if record.identity_card else None),
+            "aliases": [
+                {"name": a.name, "name_native": a.native, "weak": a.weak} for a in record.aliases
+            ]
+            or None,
         }
         entry = _entry(session, record_id=record.id, unit=unit)
         if entry is None:
@@ -165,15 +172,40 @@ def export_records(session: Session, *, out: TextIO, kind: str, unit: str) -> in
     count = 0
     entries = select(WatchlistEntry).where(WatchlistEntry.unit == unit)
     for entry in session.scalars(entries.order_by(WatchlistEntry.record_id)):
-        fields = {f: getattr(entry, f) or "" for f in FIELDS if f != "id"}
-        fields = {"id": entry.record_id, **fields}
+        fields = entry_fields(entry)
         if writer is not None:
-            writer.writerow(fields)
+            aliases = [a["name"] for a in entry.aliases or () if not a.get("weak")]
+            weak = [a["name"] for a in entry.aliases or () if a.get("weak")]
+            writer.writerow(
+                {**fields, "aliases": "; ".join(aliases), "weak_aliases": "; ".join(weak)}
+            )
         else:
             value = ftm.entity_of(fields) if kind == "ftm" else fields
             out.write(json.dumps(value, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def entry_fields(entry: WatchlistEntry) -> dict[str, object]:
+    """An entry as the fields of a row, read again by `person_from_row`: the passport with its
+    issuer (`E12345678 (CN)`), the aliases as stored (objects with name, native and weak)."""
+    fields: dict[str, object] = {"id": entry.record_id}
+    for name in FIELDS:
+        if name not in ("id", "aliases", "weak_aliases"):
+            fields[name] = getattr(entry, name) or ""
+    if entry.passport_number and entry.passport_country:
+        fields["passport_number"] = f"{entry.passport_number} ({entry.passport_country})"
+    fields["aliases"] = list(entry.aliases or [])
+    return fields
+
+
+def entry_person(entry: WatchlistEntry) -> dict[str, object]:
+    """An entry as the API shows a person: the passport with its issuer, aliases as names."""
+    fields = entry_fields(entry)
+    listed = entry.aliases or []
+    fields["aliases"] = [a["name"] for a in listed if not a.get("weak")]
+    fields["weak_aliases"] = [a["name"] for a in listed if a.get("weak")]
+    return {key: value if value != "" else None for key, value in fields.items()}
 
 
 def watchlist_size(session: Session, *, unit: str | None) -> int:
@@ -206,10 +238,9 @@ def screener(session: Session, *, unit: str | None = None) -> Screener:
     with collector_paused():
         entries = select(WatchlistEntry).where(*held).order_by(WatchlistEntry.id)
         for entry in session.scalars(entries):
-            fields = {f: getattr(entry, f) for f in FIELDS if f != "id"}
-            record, _ = person_from_row({**fields, "id": entry.record_id}, entry.id)
+            record, _ = person_from_row(entry_fields(entry), entry.id)
             if record is not None:
-                index.add(record)
+                index.add(record, entry.id)  # an alias row joins its person
     built = Screener(index)
     with _cache_lock:
         _cache[key] = (stamp, built)

@@ -11,7 +11,7 @@ from sys import intern
 from rapidfuzz.fuzz import ratio
 
 from accord.identity.names.keys import ParsedName, parse_name
-from accord.identity.records import PartialDate, PersonRecord
+from accord.identity.records import Alias, PartialDate, PersonRecord
 
 SIMILAR_GIVEN = 85.0  # rapidfuzz ratio (0–100) of the joined given names
 
@@ -39,6 +39,7 @@ class Level(StrEnum):
     SWAPPED = "swapped"  # day and month exchanged
     NEAR = "near"  # one year apart, the same day and month
     NEAR_YEAR = "near_year"  # one year apart, one date known to the year or month only
+    WITHIN = "within"  # within a span of years (circa 1970, 1968 to 1970)
     DIFFERENT = "different"
     MISSING = "missing"  # one side does not say: no evidence either way
 
@@ -56,6 +57,11 @@ class Profile:
     surnames: tuple[str, ...]
     # surname → joined given names of the cheapest readings with it, for fuzzy comparison
     givens: dict[str, tuple[str, ...]]
+    alias: Alias | None = None  # the other name this profile reads (None: the record's name)
+
+    @property
+    def weak(self) -> bool:
+        return self.alias is not None and self.alias.weak
 
 
 def profile(record: PersonRecord, *, remember: bool = True) -> Profile:
@@ -64,6 +70,16 @@ def profile(record: PersonRecord, *, remember: bool = True) -> Profile:
     name as written, and a cache filled with them only grows)."""
     parts = _name_parts if remember else _name_parts.__wrapped__
     return Profile(record, *parts(record.name, record.name_native))
+
+
+def name_profiles(record: PersonRecord, *, remember: bool = True) -> tuple[Profile, ...]:
+    """A profile for each of the record's names: its name (with its characters) first, then
+    each alias, read on its own (an alias's spelling is not pooled with the name's)."""
+    first = profile(record, remember=remember)
+    if not record.aliases:
+        return (first,)
+    parts = _name_parts if remember else _name_parts.__wrapped__
+    return (first, *(Profile(record, *parts(a.name, a.native), alias=a) for a in record.aliases))
 
 
 NameParts = tuple[
@@ -164,6 +180,12 @@ def compare_native(q: Profile, c: Profile, name_level: Level) -> Level:
 def compare_birth(a: PartialDate | None, b: PartialDate | None) -> Level:
     if a is None or b is None:
         return Level.MISSING
+    if a.is_span or b.is_span:
+        (first_a, last_a), (first_b, last_b) = a.years, b.years
+        if first_a <= last_b and first_b <= last_a:
+            return Level.WITHIN
+        gap = max(first_a, first_b) - min(last_a, last_b)
+        return Level.NEAR_YEAR if gap == 1 else Level.DIFFERENT
     if a.year == b.year:
         if a.month is None or b.month is None:
             return Level.YEAR
@@ -201,9 +223,6 @@ def compare(q: Profile, c: Profile) -> Levels:
         compare_birth(qr.birth, cr.birth),
         compare_value(qr.sex, cr.sex),
         compare_value(qr.nationality, cr.nationality),
-        compare_value(
-            qr.resident_id.number if qr.resident_id else None,
-            cr.resident_id.number if cr.resident_id else None,
-        ),
+        compare_value(qr.card_number, cr.card_number),
         compare_value(qr.passport, cr.passport),
     )

@@ -20,6 +20,7 @@ _DATE = {
     Level.SWAPPED: "day and month swapped",
     Level.NEAR: "one year apart",
     Level.NEAR_YEAR: "one year apart (one date is partial)",
+    Level.WITHIN: "within the span of years given",
     Level.DIFFERENT: "different dates of birth",
 }
 
@@ -36,10 +37,24 @@ def _reading(p: Profile) -> str:
     return " ".join((*first.surname, *first.given))
 
 
-def _name_text(p: PersonRecord) -> str:
-    if p.name_native and p.name_native != p.name:
-        return f"{p.name} / {p.name_native}"
-    return p.name
+def _written(name: str, native: str) -> str:
+    return f"{name} / {native}" if native and native != name else name
+
+
+def _name_text(p: Profile) -> str:
+    """The name compared, in both scripts where the record has both: an alias with the
+    person's name it stands for (`CHANG, Wei (alias of ZHANG, Wei / 张伟)`)."""
+    record = p.record
+    own = _written(record.name, record.name_native)
+    if p.alias is None:
+        return own
+    kind = "weak alias" if p.alias.weak else "alias"
+    return f"{_written(p.alias.name, p.alias.native)} ({kind} of {own})"
+
+
+def _passport(record: PersonRecord) -> str:
+    issuer = f" ({record.passport_country})" if record.passport_country else ""
+    return f"{record.passport}{issuer}"
 
 
 def describe(weight: Weight, q: Profile, c: Profile) -> str:
@@ -48,11 +63,13 @@ def describe(weight: Weight, q: Profile, c: Profile) -> str:
     qr, cr = q.record, c.record
     feature, level = weight.feature, weight.level
     if feature is Feature.NAME:
-        text = f"name: {_name_text(qr)} ~ {_name_text(cr)} ({_reading(c)}): {_NAME[level]}"
+        text = f"name: {_name_text(q)} ~ {_name_text(c)} ({_reading(c)}): {_NAME[level]}"
         if level is Level.EXACT:
             text += f", shared by {_percent(weight.u)} of the watchlist"
         elif level is not Level.DIFFERENT:
             text += f" (surname common: u={weight.u:.2g})"
+        if q.weak or c.weak:
+            text += ", a weak alias: weighs less"
     elif feature is Feature.NATIVE:
         verdict = "same characters" if level is Level.EXACT else "same sound, other characters"
         text = f"characters: {q.name.han} ~ {c.name.han}: {verdict}"
@@ -65,11 +82,11 @@ def describe(weight: Weight, q: Profile, c: Profile) -> str:
         if level is Level.EXACT:
             text += f" ({_percent(weight.u)} of the watchlist)"
     elif feature is Feature.RESIDENT_ID:
-        a = qr.resident_id.number if qr.resident_id else ""
-        b = cr.resident_id.number if cr.resident_id else ""
-        text = f"identity card: {a} {'=' if level is Level.EXACT else '≠'} {b}"
+        sign = "=" if level is Level.EXACT else "≠"
+        text = f"identity card: {qr.card_number} {sign} {cr.card_number}"
     else:
-        text = f"passport: {qr.passport} {'=' if level is Level.EXACT else '≠'} {cr.passport}"
+        sign = "=" if level is Level.EXACT else "≠"
+        text = f"passport: {_passport(qr)} {sign} {_passport(cr)}"
     return f"{text} [{weight.bits:+.1f}]"
 
 

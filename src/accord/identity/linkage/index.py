@@ -9,10 +9,12 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from dataclasses import replace
 
-from accord.identity.linkage.compare import Profile, profile
+from accord.identity.aliases import person_id
+from accord.identity.linkage.compare import Profile, name_profiles
 from accord.identity.linkage.score import Frequencies
-from accord.identity.records import PartialDate, PersonRecord
+from accord.identity.records import PartialDate, PersonRecord, RowProblem, merge_rows
 
 # A block larger than this (a very common name with no year to narrow it) is read only this far:
 # such a query cannot single anyone out by name anyway.
@@ -26,9 +28,18 @@ def _surname_date_keys(p: Profile, birth: PartialDate) -> list[str]:
     return [f"{s}|{birth}" for s in p.surnames]
 
 
+def _year(birth: PartialDate | None) -> int:
+    """The year a record is filed under for blocking: none for a span of years (circa, a
+    range), which any query's year may fall in."""
+    return birth.year if birth is not None and not birth.is_span else _NO_YEAR
+
+
 # Most blocks hold one record (a rare name, a document number): those are stored as the bare
 # record number; an array of 4-byte numbers costs 80 bytes before its first element.
 Postings = dict[str, "int | array[int]"]
+# A person's keys by kind: full name, loose name, surname and date, identity number, passport.
+_Keys = tuple[set[str], set[str], set[str], set[str], set[str]]
+_NO_KEYS: _Keys = (set(), set(), set(), set(), set())
 
 
 def _post(postings: Postings, key: str, i: int) -> None:
@@ -47,11 +58,16 @@ def _block(postings: Postings, key: str) -> array[int] | tuple[int, ...]:
 
 
 class WatchlistIndex:
-    """Profiles of the watchlist, their frequencies and the blocking index over them."""
+    """Profiles of the watchlist's persons, their frequencies and the blocking index over them.
+    A person is one number: the profile of their name in `profiles`, those of their aliases
+    in `aliases`; every block holds person numbers."""
 
     def __init__(self) -> None:
         self.profiles: list[Profile] = []
+        # Only the persons with other names have an entry: most records have one name.
+        self.aliases: dict[int, tuple[Profile, ...]] = {}
         self.frequencies = Frequencies()
+        self._numbers: dict[str, int] = {}  # person id -> number
         self._years = array("h")  # birth year of each record, 0 when unknown
         # Full name keys, and the "loose" keys of names with three or more tokens (one token
         # left out). A query's full keys meet both; its loose keys meet full keys only: two
@@ -70,17 +86,52 @@ class WatchlistIndex:
     def __len__(self) -> int:
         return len(self.profiles)
 
-    def add(self, record: PersonRecord) -> None:
-        self.add_profile(profile(record))
+    def names(self, i: int) -> tuple[Profile, ...]:
+        """The profiles of person `i`'s names, their name first."""
+        first = self.profiles[i]
+        more = self.aliases.get(i)
+        return (first, *more) if more else (first,)
 
-    def add_profile(self, p: Profile) -> None:
-        record = p.record
+    def add(self, record: PersonRecord, row: int = 0) -> list[RowProblem]:
+        """Add a person; a row of a person already added (the same id, or an alias row
+        `<id>-AKA1`) is merged into them (`records.merge_rows`): what disagrees is returned."""
+        key = person_id(record.id)
+        if key != record.id:
+            record = replace(record, id=key)
+        i = self._numbers.get(key)
+        if i is None:
+            self._numbers[key] = len(self.profiles)
+            self._add_person(name_profiles(record))
+            return []
+        merged, problems = merge_rows(self.profiles[i].record, record, row)
+        before = self.names(i)
+        self.frequencies.remove(*before)
+        names = name_profiles(merged)
+        self.profiles[i] = names[0]
+        if len(names) > 1:
+            self.aliases[i] = names[1:]
+        self.frequencies.add(*names)
+        self._years[i] = _year(merged.birth)
+        self._by_year.clear()
+        self._post(i, names, already=self._keys(before))
+        return problems
+
+    def _add_person(self, names: tuple[Profile, ...]) -> None:
         i = len(self.profiles)
-        self.profiles.append(p)
+        self.profiles.append(names[0])
+        if len(names) > 1:
+            self.aliases[i] = names[1:]
         if self._by_year:
             self._by_year.clear()  # a block may have grown
-        self.frequencies.add(p)
-        self._years.append(record.birth.year if record.birth else _NO_YEAR)
+        self.frequencies.add(*names)
+        self._years.append(_year(names[0].record.birth))
+        if len(names) == 1:
+            self._post_one(i, names[0])
+        else:
+            self._post(i, names, already=_NO_KEYS)
+
+    def _post_one(self, i: int, p: Profile) -> None:
+        record = p.record
         for key in p.name.keys:
             _post(self._by_name, key, i)
         for key in p.name.loose_keys:
@@ -88,10 +139,31 @@ class WatchlistIndex:
         if record.birth is not None and record.birth.is_full:
             for key in _surname_date_keys(p, record.birth):
                 _post(self._by_surname_date, key, i)
-        if record.resident_id is not None:
-            _post(self._by_resident_id, record.resident_id.number, i)
+        if record.card_number is not None:
+            _post(self._by_resident_id, record.card_number, i)
         if record.passport is not None:
             _post(self._by_passport, record.passport, i)
+
+    def _keys(self, names: tuple[Profile, ...]) -> _Keys:
+        """Every block key of a person's names, once each."""
+        record = names[0].record
+        full = {k for p in names for k in p.name.keys}
+        loose = {k for p in names for k in p.name.loose_keys}
+        dated = (
+            {k for p in names for k in _surname_date_keys(p, record.birth)}
+            if record.birth is not None and record.birth.is_full
+            else set()
+        )
+        cards = {record.card_number} if record.card_number is not None else set()
+        passports = {record.passport} if record.passport is not None else set()
+        return full, loose, dated, cards, passports
+
+    def _post(self, i: int, names: tuple[Profile, ...], *, already: _Keys) -> None:
+        postings = (self._by_name, self._by_loose_name, self._by_surname_date,
+                    self._by_resident_id, self._by_passport)  # fmt: skip
+        for blocks, keys, old in zip(postings, self._keys(names), already, strict=True):
+            for key in sorted(keys - old):
+                _post(blocks, key, i)
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord]) -> WatchlistIndex:
@@ -120,27 +192,30 @@ class WatchlistIndex:
         end = bisect_right(years, birth.year + 1, lo=start)
         return records[:unknown].tolist() + records[start:end].tolist()
 
-    def candidates(self, q: Profile) -> list[int]:
-        """Records sharing a block with the query: a name key and a birth year within one year
-        (or no year on either side), a surname and the full date of birth (also with day and
-        month swapped), or a document number."""
+    def candidates(self, q: Profile, *aliases: Profile) -> list[int]:
+        """Persons sharing a block with the query (any of its names, `aliases` the profiles
+        of its other names): a name key and a birth year within one year (or no year on either
+        side), a surname and the full date of birth (also with day and month swapped), or a
+        document number."""
         found: set[int] = set()
-        birth = q.record.birth
-        for key in q.name.keys:
-            found.update(self._name_block(False, key, birth))
-            found.update(self._name_block(True, key, birth))
-        for key in q.name.loose_keys:
-            found.update(self._name_block(False, key, birth))
-        if birth is not None and birth.is_full:
-            dates = [birth]
-            if birth.day is not None and birth.month is not None and birth.day <= 12:
-                dates.append(PartialDate(birth.year, birth.day, birth.month))
-            for date in dates:
-                for key in _surname_date_keys(q, date):
-                    found.update(_block(self._by_surname_date, key)[:MAX_BLOCK])
         record = q.record
-        if record.resident_id is not None:
-            found.update(_block(self._by_resident_id, record.resident_id.number))
+        birth = record.birth
+        year_of = None if birth is not None and birth.is_span else birth
+        for name in (q, *aliases):
+            for key in name.name.keys:
+                found.update(self._name_block(False, key, year_of))
+                found.update(self._name_block(True, key, year_of))
+            for key in name.name.loose_keys:
+                found.update(self._name_block(False, key, year_of))
+            if birth is not None and birth.is_full:
+                dates = [birth]
+                if birth.day is not None and birth.month is not None and birth.day <= 12:
+                    dates.append(PartialDate(birth.year, birth.day, birth.month))
+                for date in dates:
+                    for key in _surname_date_keys(name, date):
+                        found.update(_block(self._by_surname_date, key)[:MAX_BLOCK])
+        if record.card_number is not None:
+            found.update(_block(self._by_resident_id, record.card_number))
         if record.passport is not None:
             found.update(_block(self._by_passport, record.passport))
         return sorted(found)

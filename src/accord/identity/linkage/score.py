@@ -48,6 +48,7 @@ class Parameters:
                 Level.SWAPPED: 0.03,
                 Level.NEAR: 0.03,
                 Level.NEAR_YEAR: 0.03,
+                Level.WITHIN: 0.90,
                 Level.DIFFERENT: 0.04,
             },
             Feature.SEX: {Level.EXACT: 0.98, Level.DIFFERENT: 0.02},
@@ -75,6 +76,7 @@ class Parameters:
                 Level.SWAPPED: 1 / 22_000,
                 Level.NEAR: 1 / 11_000,
                 Level.NEAR_YEAR: 1 / 30,
+                Level.WITHIN: 1 / 15,  # a span of about four years in sixty
                 Level.DIFFERENT: 0.998,
             },
             Feature.SEX: {Level.EXACT: 0.5, Level.DIFFERENT: 0.5},
@@ -90,6 +92,10 @@ class Parameters:
     # surname than among all records; SURNAME_ONLY is as common as the surname.
     similar_given_share: float = 0.01
     reordered_given_share: float = 0.002
+    # A weak alias (a nickname, a single name) that agrees weighs this share of the bits the
+    # same agreement of a full name would: lists give them because they are used, not because
+    # they single anyone out.
+    weak_alias_factor: float = 0.5
 
 
 class Frequencies:
@@ -101,12 +107,26 @@ class Frequencies:
         self.surnames: Counter[str] = Counter()
         self.nationalities: Counter[str] = Counter()
 
-    def add(self, profile: Profile) -> None:
+    def add(self, profile: Profile, *aliases: Profile) -> None:
+        """Count a person once, with every name they carry (`aliases`: the profiles of their
+        other names): a reading shared by two of one person's names is one record's."""
         self.records += 1
-        self.pairs.update(profile.pairs)
-        self.surnames.update(profile.surnames)
+        if aliases:
+            self.pairs.update({p for name in (profile, *aliases) for p in name.pairs})
+            self.surnames.update({s for name in (profile, *aliases) for s in name.surnames})
+        else:
+            self.pairs.update(profile.pairs)
+            self.surnames.update(profile.surnames)
         if profile.record.nationality:
             self.nationalities[profile.record.nationality] += 1
+
+    def remove(self, profile: Profile, *aliases: Profile) -> None:
+        """Take back what `add` counted of a person (whose rows are being merged)."""
+        self.records -= 1
+        self.pairs.subtract({p for name in (profile, *aliases) for p in name.pairs})
+        self.surnames.subtract({s for name in (profile, *aliases) for s in name.surnames})
+        if profile.record.nationality:
+            self.nationalities[profile.record.nationality] -= 1
 
     def merge(self, other: Frequencies) -> None:
         """Add the counts of another part of the watchlist (a shard held by another process)."""
@@ -193,6 +213,9 @@ class Model:
         return feature, us, bits
 
     def table(self, q: Profile) -> QueryTable:
+        return QueryTable(self._rows_of(q), self.parameters.weak_alias_factor)
+
+    def _rows_of(self, q: Profile) -> list[Row]:
         """Every (feature, level) weight for one query: u values that depend on the query's
         name or nationality are looked up once, not once per candidate; the others once for
         every query."""
@@ -205,7 +228,7 @@ class Model:
                 else:
                     row = self._row(feature, self._u_of(feature, q))
             rows.append(row)
-        return QueryTable(rows)
+        return rows
 
     def prior_bits(self) -> float:
         """log2 of the prior odds that the query is one given record."""
@@ -217,9 +240,13 @@ class Model:
 class QueryTable:
     """The weights of one query's comparisons, by feature and level."""
 
-    def __init__(self, rows: list[Row]) -> None:
+    def __init__(self, rows: list[Row], weak_alias_factor: float = 1.0) -> None:
         self._rows = rows
         self._bits = [bits for _, _, bits in rows]
+        self.weak_alias_factor = weak_alias_factor
+
+    def _weak(self, bits: float) -> float:
+        return bits * self.weak_alias_factor if bits > 0 else bits
 
     @property
     def rows(self) -> list[dict[Level, Weight]]:
@@ -240,24 +267,28 @@ class QueryTable:
         """`bits(compare(q, c))` of each candidate, the names compared once per distinct name:
         a common name's namesakes share one parsed name, and a query meets dozens of them."""
         names, natives, births, sexes, nationalities, resident_ids, passports = self._bits
-        by_name: dict[int, float] = {}
+        by_name: dict[tuple[int, bool], float] = {}
         matcher = NameMatcher(q)
+        query_weak = q.weak
         record = q.record
         birth, sex, nationality = record.birth, record.sex, record.nationality
-        resident_id = record.resident_id.number if record.resident_id else None
+        resident_id = record.card_number
         passport = record.passport
         found = []
         for c in candidates:
             # Keyed by identity: records with one (name, native) share one parsed name, and every
             # candidate stays alive (and its id unique) while the query is scored.
-            total = by_name.get(id(c.name))
+            weak = query_weak or c.weak
+            total = by_name.get((id(c.name), weak))
             if total is None:
                 level = matcher.level(c)
                 total = names[level]
                 native = compare_native(q, c, level)
-                if native is not Level.MISSING:
-                    total += natives[native]
-                by_name[id(c.name)] = total
+                native_bits = natives[native] if native is not Level.MISSING else 0.0
+                if weak:
+                    total, native_bits = self._weak(total), self._weak(native_bits)
+                total += native_bits
+                by_name[(id(c.name), weak)] = total
             other = c.record
             if birth is not None and other.birth is not None:
                 total += births[compare_birth(birth, other.birth)]
@@ -267,17 +298,24 @@ class QueryTable:
                 total += nationalities[
                     Level.EXACT if nationality == other.nationality else Level.DIFFERENT
                 ]
-            if resident_id is not None and other.resident_id is not None:
-                same = resident_id == other.resident_id.number
-                total += resident_ids[Level.EXACT if same else Level.DIFFERENT]
+            if resident_id is not None and (theirs := other.card_number) is not None:
+                total += resident_ids[Level.EXACT if resident_id == theirs else Level.DIFFERENT]
             if passport is not None and other.passport is not None:
                 total += passports[Level.EXACT if passport == other.passport else Level.DIFFERENT]
             found.append(total)
         return found
 
-    def weights(self, levels: Levels) -> list[Weight]:
+    def weights(self, levels: Levels, *, weak: bool = False) -> list[Weight]:
+        """Each feature's weight; `weak`: the names that agree include a weak alias."""
         return [
-            Weight(feature, level, bits[level], us[level])
+            Weight(
+                feature,
+                level,
+                self._weak(bits[level])
+                if weak and feature in (Feature.NAME, Feature.NATIVE)
+                else bits[level],
+                us[level],
+            )
             for (feature, us, bits), level in zip(self._rows, levels, strict=True)
             if level is not Level.MISSING
         ]
