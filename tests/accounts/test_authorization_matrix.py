@@ -72,6 +72,13 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/audit"): {U},
     ("GET", "/api/v1/audit/verify"): {U},
     ("GET", "/api/v1/users"): {M},
+    ("POST", "/api/v1/users"): {M},
+    ("PUT", "/api/v1/users/{username}/role"): {M},
+    ("PUT", "/api/v1/users/{username}/unit"): {M},
+    # the auditor sees the changes to accounts; only administrators decide them
+    ("GET", "/api/v1/users/requests"): {U, M},
+    ("POST", "/api/v1/users/requests/{request_id}/approve"): {M},
+    ("POST", "/api/v1/users/requests/{request_id}/reject"): {M},
     # every officer lists and revokes their own tokens; an administrator anyone's
     ("GET", "/api/v1/tokens"): set(Role),
     ("DELETE", "/api/v1/tokens/{token_id}"): set(Role),
@@ -132,6 +139,8 @@ def test_every_route_as_every_role(
         .replace("{person_id}", "P1")
         .replace("{record_id}", "W0")
         .replace("{token_id}", "00000000-0000-7000-8000-000000000000")
+        .replace("{request_id}", "00000000-0000-7000-8000-000000000000")
+        .replace("{username}", "u-analyst")
     )
     anonymous = test_client.request(method, url)
     assert anonymous.status_code == 401, (method, path)

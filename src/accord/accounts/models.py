@@ -63,3 +63,27 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     remote_addr: Mapped[str | None] = mapped_column(String(100))
+
+
+class AccountRequest(Base):
+    """A change to an account that one administrator asked for and a second one must approve
+    (the two-person rule, accounts/approvals.py): a new account, another unit, another role,
+    an auditor disabled."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    change: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, doc="what the change sets (role, unit, name, language) and what it replaces"
+    )
+    password_hash: Mapped[str | None] = mapped_column(
+        String(200), doc="a new account's first password (argon2id); cleared once decided"
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -104,18 +104,53 @@ def create_user(
     password: str,
     language: str = "en",
 ) -> User:
-    if not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+    """An account made at once, outside the two-person rule: for `accord init`, the demo and
+    tests. Administrators' changes to accounts go through `accounts.approvals`."""
+    check_new_account(session, username=username, unit=unit)
+    check_password(password, username=username, display_name=display_name)
+    return add_account(
+        session,
+        username=username,
+        display_name=display_name,
+        role=role,
+        unit=unit,
+        password_hash=hash_password(password),
+        language=language,
+    )
+
+
+def check_new_account(session: Session, *, username: str, unit: str) -> None:
+    """A new account's username is well formed and free, and it names a unit."""
+    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise InvalidInput("a username uses letters, digits, '.', '-' and '_' only")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} exists already")
-    check_password(password, username=username, display_name=display_name)
+    if not unit.strip():
+        raise InvalidInput("an account belongs to a unit: name it")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def add_account(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    unit: str,
+    password_hash: str,
+    language: str = "en",
+) -> User:
+    """The account itself, its checks already passed (create_user, or an approved request)."""
     user = User(
         id=new_id(),
         username=username,
         display_name=display_name or username,
         role=role.value,
         unit=unit,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
         totp_enabled=False,
         language=language if language in ("en", "zh") else "en",
         active=True,
