@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         default="central-authority", description="the unit that receives cases opened by peers"
     )
     session_hours: float = Field(default=8.0, gt=0, description="web session lifetime")
+    account_request_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="a change to an account awaiting a second administrator's approval "
+        "expires after this long, and then does nothing",
+    )
     run_workers: bool = Field(default=True, description="run delivery and inbox workers in serve")
     idempotency_key_hours: float = Field(
         default=24.0,
@@ -137,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def idempotency_lifetime(self) -> timedelta:
         return timedelta(hours=self.idempotency_key_hours)
+
+    @property
+    def account_request_lifetime(self) -> timedelta:
+        return timedelta(hours=self.account_request_hours)
 
     @property
     def keys_dir(self) -> Path:
