@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit browser bench faults clean
+.PHONY: install install-prod demo test lint typecheck unit browser deploy-tools bench faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# A production install: Accord and its runtime dependencies with the PostgreSQL driver, no test
+# tools, in PREFIX (default /opt/accord, where deploy/systemd/*.service look for it).
+PREFIX ?= /opt/accord
+install-prod:
+	$(PYTHON) -m venv $(PREFIX)/.venv
+	$(PREFIX)/.venv/bin/pip install --quiet --upgrade pip
+	$(PREFIX)/.venv/bin/pip install --quiet '.[postgres]'
 
 demo: $(STAMP) browser
 	$(BIN)/accord demo
@@ -40,7 +48,19 @@ browser:
 	    echo "  apt-get install chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0   -- the browser tests fail in CI without it"; \
 	  fi; }
 
-test: lint typecheck browser unit
+# nginx (the reverse proxy of tests/ops/test_deploy.py) and systemd-analyze (which checks the
+# units in deploy/systemd): installed like chromium above; in CI those tests fail without them.
+deploy-tools:
+	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v systemd-analyze >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq nginx systemd openssl; } || echo "could not install nginx and systemd"; \
+	  else \
+	    echo "nginx or systemd-analyze is missing and cannot be installed here (needs root and apt-get):"; \
+	    echo "  apt-get install nginx systemd openssl   -- the deployment tests fail in CI without them"; \
+	  fi; }
+
+test: lint typecheck browser deploy-tools unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/exchange.py
