@@ -80,8 +80,3 @@ def looser_than(tag: str, code: HandlingCode) -> bool:
     level = tlp_of_tag(tag)
     target = TLP_BY_HANDLING_CODE[code]
     return level is not None and _TLP_ORDER.index(level) < _TLP_ORDER.index(target)
-
-
-EXPORTABLE = (HandlingCode.H0, HandlingCode.H1)
-"""What may leave Accord as MISP: H2 forbids passing to a third party, and H3's restrictions,
-in words, cannot travel in a MISP event nor be enforced by the MISP instance that reads it."""

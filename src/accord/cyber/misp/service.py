@@ -19,16 +19,14 @@ from accord.cases.definitions.cyber import CYBER
 from accord.cases.enums import HandlingCode
 from accord.cases.models import Case, CaseEvent
 from accord.core.errors import Forbidden, InvalidInput
-from accord.cyber import sightings
-from accord.cyber.misp import policy
+from accord.cyber import handling, sightings
 from accord.cyber.misp.reader import read_event
 from accord.cyber.misp.writer import CaseEvent as CaseSummary
 from accord.cyber.misp.writer import Feed, OpeningIndicator, Written, feed_of, write_event
-from accord.cyber.stix import handling_code_of, strictest
+from accord.cyber.stix import required_handling_code, strictest
 from accord.federation.keys import NodeIdentity
 
 MISP_MEDIA_TYPE = "application/json"
-_STRICTNESS = list(HandlingCode)
 
 
 @dataclass
@@ -54,10 +52,6 @@ def _cyber_case(session: Session, reference: str, viewer: Principal | None) -> C
     return case
 
 
-def _stricter(needed: HandlingCode, than: HandlingCode) -> bool:
-    return _STRICTNESS.index(needed) > _STRICTNESS.index(than)
-
-
 def import_event(
     session: Session,
     *,
@@ -73,7 +67,7 @@ def import_event(
     case = _cyber_case(session, reference, None)
     parsed = read_event(content)
     case_code = HandlingCode(case.handling_code)
-    if parsed.handling_code is not None and _stricter(parsed.handling_code, case_code):
+    if handling.too_strict(parsed.handling_code, case_code):
         raise Forbidden(
             f"MISP event {parsed.event_uuid} needs handling code {parsed.handling_code} but the "
             f"case is {case_code} ({'; '.join(parsed.reasons[:5])}); raise the case's handling "
@@ -113,9 +107,10 @@ def import_event(
 def _restrictions(
     session: Session, case: Case, stix: list[tuple[dict[str, Any], list[Any]]]
 ) -> list[str]:
-    """What on the case may not leave Accord as MISP (an empty list: nothing)."""
+    """What on the case may not leave Accord (an empty list: nothing), by the one rule of
+    `accord.cyber.handling`: the case, its events and files, and each STIX object's markings."""
     found: list[str] = []
-    if HandlingCode(case.handling_code) not in policy.EXPORTABLE:
+    if not handling.exportable(case.handling_code):
         found.append(f"the case {case.reference} ({case.handling_code})")
     found += [
         item
@@ -123,14 +118,15 @@ def _restrictions(
         if not item.startswith("the case ")
     ]
     for record, objects in stix:
-        code = HandlingCode(record.get("handling_code") or case.handling_code)
-        marked = handling_code_of(
-            ref for obj in objects for ref in obj.get("object_marking_refs", ())
-        )
-        for needed in (code, marked):
-            if needed is not None and needed not in policy.EXPORTABLE:
-                found.append(f"the bundle {record['filename']} ({needed})")
-                break
+        if not handling.exportable(record.get("handling_code")):
+            found.append(f"the bundle {record['filename']} ({record['handling_code']})")
+            continue
+        marked = [obj for obj in objects if handling.refusal(obj, handling.EXPORT) is not None]
+        if marked:
+            found.append(
+                f"the bundle {record['filename']} ({len(marked)} objects marked "
+                f"{required_handling_code(marked[0])} or stricter, e.g. {marked[0].get('id')})"
+            )
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
 from accord.cases.enums import HandlingCode
+from accord.cyber import handling
 from accord.cyber.misp import attributes as types
 from accord.cyber.misp import policy
 
@@ -186,7 +187,7 @@ def write_event(
 ) -> Written:
     """The case's MISP event: one attribute per indicator (to_ids) or observed data, MISP
     objects from the groupings read from MISP, the tags of the MISP events it came from."""
-    if case.handling_code not in policy.EXPORTABLE:
+    if not handling.exportable(case.handling_code):
         raise ValueError(f"a {case.handling_code} case leaves Accord as no MISP event")
     writing = _Writing(case)
     by_id = _latest(objects)
