@@ -414,17 +414,16 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 def unknown(path: str, request: Request) -> Response:
     """TAXII 2.1 §3.6: a path or method this server does not serve, as a TAXII error message
     (404, or 405 with Allow when the path is served with other methods)."""
-    scope = dict(request.scope)
+    full = request.url.path
     allowed: set[str] = set()
-    for route in request.app.router.routes:
+    for route in router.routes:
         if not isinstance(route, APIRoute) or route.endpoint is unknown:
             continue
-        if not path.endswith("/"):
-            slashed = {**scope, "path": request.url.path + "/"}
+        scope = {"type": "http", "path": full, "method": request.method, "root_path": ""}
+        if not full.endswith("/"):
+            slashed = {**scope, "path": full + "/"}
             if route.matches(slashed)[0] is not Match.NONE:
-                return RedirectResponse(
-                    str(request.url.replace(path=request.url.path + "/")), status_code=308
-                )
+                return RedirectResponse(str(request.url.replace(path=full + "/")), status_code=308)
         if route.matches(scope)[0] is Match.PARTIAL:
             allowed |= route.methods or set()
     if allowed:
