@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ from accord.cyber import sightings
 from accord.cyber.misp import policy
 from accord.cyber.misp.reader import read_event
 from accord.cyber.misp.service import case_event, case_feed, import_event
-from accord.cyber.stix import TlpLevel, parse_bundle, tlp_level_of
+from accord.cyber.misp.writer import CaseEvent as CaseSummary
+from accord.cyber.misp.writer import write_event
+from accord.cyber.stix import TlpLevel, observables_of, parse_bundle, tlp_level_of
 from tests.helpers import Node, open_from, pump
 
 EVENT_UUID = "5e6b7c2a-3f1d-4e8a-9b0c-1d2e3f4a5b6c"
@@ -285,6 +288,8 @@ def test_a_value_that_does_not_fit_its_type_is_reported_not_imported() -> None:
         _attribute(1, "ip-dst", "203.0.113.999"),
         _attribute(2, "sha256", "abc", category="Payload delivery"),
         _attribute(3, "domain", "fine.example", category="Financial fraud"),
+        {**_attribute(4, "domain", "two.example"), "uuid": "not-a-uuid"},
+        _attribute(5, "domain", "three.example", to_ids="maybe"),
     ]
     event["Event"]["Object"] = []
     parsed = read_event(event)
@@ -293,6 +298,64 @@ def test_a_value_that_does_not_fit_its_type_is_reported_not_imported() -> None:
     assert "'abc' is not a SHA-256 hash (64 hex digits)" in parsed.problems[1]
     # a category MISP does not give the type is kept, and said
     assert parsed.problems[2].endswith("type domain is not of category Financial fraud; kept")
+    # a field of one attribute that cannot be read leaves that attribute out, not the event
+    assert "field 'uuid': 'not-a-uuid' is not a UUID; not imported" in parsed.problems[3]
+    assert "field 'to_ids': 'maybe' is not true or false; not imported" in parsed.problems[4]
+
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "stix"
+SUMMARY = CaseSummary(
+    node="US-DOJ",
+    reference="CYB-US-2026-000001",
+    title="published samples",
+    opened=datetime(2026, 11, 1, tzinfo=UTC),
+    updated=datetime(2026, 11, 2, tzinfo=UTC),
+    closed=False,
+    handling_code=HandlingCode.H1,
+)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_every_published_stix_sample_leaves_as_misp_and_reads_back_the_same(path: Path) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    objects = document.get("objects", [document])  # one sample is a single object
+    written = write_event(SUMMARY, objects)
+    event = written.event.to_feed()
+    attributes = _attributes(event)
+    problems = " ".join(written.problems)
+    # each indicator and observed data is an attribute of the same uuid, or named as left out
+    for obj in objects:
+        ident = obj["id"].split("--", 1)[1]
+        if obj["type"] in ("indicator", "observed-data"):
+            assert ident in attributes or obj["id"] in problems, obj["id"]
+        elif obj["type"] not in ("identity", "marking-definition", "report", "grouping"):
+            assert obj["type"] in problems or obj["type"] in _OBSERVABLE_TYPES, obj["type"]
+    # MISP's own model reads it, and reading it back gives patterns that look for the same
+    loaded = MISPEvent()
+    loaded.load(json.dumps(event))
+    assert len(loaded.attributes) == len(attributes)
+    if not attributes:
+        return
+    again = {i.id: i for i in parse_bundle(read_event(event).bundle).indicators}
+    for obj in objects:
+        if obj["type"] == "indicator" and obj["id"] in again:
+            before = set(observables_of(obj["pattern"])[0])
+            assert set(again[obj["id"]].observables) == before, obj["pattern"]
+    assert {i for i, a in attributes.items() if a["to_ids"]} == {i.split("--", 1)[1] for i in again}
+
+
+_OBSERVABLE_TYPES = {
+    "ipv4-addr",
+    "ipv6-addr",
+    "domain-name",
+    "url",
+    "file",
+    "email-addr",
+    "windows-registry-key",
+    "network-traffic",
+    "mutex",
+    "autonomous-system",
+}
 
 
 # -- TLP and handling codes, both ways ---------------------------------------------------------

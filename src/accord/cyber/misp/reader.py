@@ -243,7 +243,22 @@ class _Reading:
         inherited: TlpLevel | None,
         relation: bool = False,
     ) -> str | None:
-        """Read one attribute into STIX objects; the id of the indicator or observed data."""
+        """Read one attribute into STIX objects; the id of the indicator or observed data.
+        An attribute that cannot be read is listed in `problems`, and the others still are."""
+        try:
+            return self._attribute(item, where, inherited=inherited, relation=relation)
+        except InvalidInput as exc:
+            self.problems.append(f"{exc.message}; not imported")
+            return None
+
+    def _attribute(
+        self,
+        item: Any,
+        where: str,
+        *,
+        inherited: TlpLevel | None,
+        relation: bool,
+    ) -> str | None:
         if not isinstance(item, dict):
             self.problems.append(f"{where}: not a JSON object; not imported")
             return None

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal
 from accord.api import ERRORS, RuntimeDep, audited, remote, require
@@ -26,13 +25,11 @@ def _feed(
     runtime: Runtime, analyst: Principal, request: Request, reference: str, action: str
 ) -> Feed:
     """The case's feed, or the refusal its handling code makes, audited in either case."""
-
-    def build(session: Session) -> Feed:
-        return service.case_feed(session, node=runtime.node, reference=reference, viewer=analyst)
-
     try:
         with runtime.reading() as session:
-            feed = build(session)
+            return service.case_feed(
+                session, node=runtime.node, reference=reference, viewer=analyst
+            )
     except Forbidden as exc:
         with runtime.transaction() as session:
             service.record_refusal(
@@ -44,7 +41,6 @@ def _feed(
                 remote=remote(request),
             )
         raise
-    return feed
 
 
 def _served(
