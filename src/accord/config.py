@@ -17,24 +17,51 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/accord.db"
     )
-    replay_window_seconds: int = Field(default=300, ge=1)
-    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
-    max_envelopes_per_request: int = Field(default=200, ge=1)
+    replay_window_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="accepted clock difference for an envelope's `sent_at` (keep clocks on NTP)",
+    )
+    max_request_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="largest request body, API or federation (413 beyond); attachments have "
+        "their own limit",
+    )
+    max_envelopes_per_request: int = Field(
+        default=200, ge=1, description="largest batch of envelopes accepted from a peer"
+    )
     rate_limit_per_second: float = Field(
         default=100.0,
         ge=0,
         description="requests a second per token, web session or address; 0: none",
     )
     rate_limit_burst: int = Field(default=1000, ge=1, description="requests at once before that")
-    delivery_batch: int = Field(default=100, ge=1)
+    delivery_batch: int = Field(default=100, ge=1, description="largest batch of envelopes sent")
     delivery_max_bytes: int = Field(
         default=3 * 1024 * 1024, ge=64 * 1024, description="keep under the peer's request limit"
     )
-    delivery_poll_seconds: float = Field(default=0.25, gt=0)
-    delivery_backoff_base_seconds: float = Field(default=0.5, gt=0)
-    delivery_backoff_max_seconds: float = Field(default=300.0, gt=0)
-    delivery_alert_after_seconds: float = Field(default=3600.0, gt=0)
-    delivery_timeout_seconds: float = Field(default=30.0, gt=0)
+    delivery_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="how often idle workers look for work written by other processes",
+    )
+    delivery_backoff_base_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="first wait before an envelope the peer did not take is sent again",
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=300.0, gt=0, description="longest wait between two attempts of one envelope"
+    )
+    delivery_alert_after_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="age after which an undelivered envelope raises an alert (never dropped)",
+    )
+    delivery_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="longest wait for a peer's answer to one request"
+    )
     quarantine_window_seconds: int = Field(
         default=3600,
         ge=60,
@@ -80,12 +107,6 @@ class Settings(BaseSettings):
         gt=0,
         description="how long the answer to a request sent with an Idempotency-Key is replayed",
     )
-
-    @property
-    def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
 
     database_pool_size: int = Field(
         default=10,
@@ -139,6 +160,12 @@ class Settings(BaseSettings):
         description="its longest wait: each failure in a row doubles the wait up to this, with "
         "jitter",
     )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
 
     @property
     def idempotency_lifetime(self) -> timedelta:

@@ -149,21 +149,50 @@ def show_quarantine(ctx: typer.Context, limit: int = typer.Option(50)) -> None:
 
 
 @federation_app.command("outbox")
-def show_outbox(ctx: typer.Context) -> None:
+def show_outbox(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, min=1, help="pending items listed"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object instead of tables"),
+) -> None:
     """Counts of outbox items by status, and the pending ones with their last error."""
     with node_runtime(ctx) as runtime, runtime.reading() as session:
-        console.print(outbox.counts(session) or "outbox is empty")
-        table = Table("id", "peer", "stream", "kind", "attempts", "last error")
-        for item in outbox.pending_items(session)[:50]:
-            table.add_row(
-                str(item.id),
-                item.peer,
-                item.stream,
-                item.kind,
-                str(item.attempts),
-                item.last_error or "",
-            )
-        console.print(table)
+        counts = outbox.counts(session)
+        pending = outbox.pending_items(session)[:limit]
+        rows = [
+            {
+                "id": item.id,
+                "peer": item.peer,
+                "stream": item.stream,
+                "kind": item.kind,
+                "attempts": item.attempts,
+                "created_at": item.created_at.isoformat(),
+                "next_attempt_at": item.next_attempt_at.isoformat(),
+                "last_error": item.last_error,
+            }
+            for item in pending
+        ]
+    if as_json:
+        print_json({"counts": counts, "pending": rows})
+        return
+    if not counts:
+        console.print("outbox is empty")
+        return
+    totals = Table("status", "items")
+    for status, count in sorted(counts.items()):
+        totals.add_row(status, str(count))
+    console.print(totals)
+    table = Table("id", "peer", "stream", "kind", "attempts", "waiting since", "last error")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            Text(str(row["peer"])),
+            Text(str(row["stream"])),
+            Text(str(row["kind"])),
+            str(row["attempts"]),
+            str(row["created_at"])[:19],
+            Text(str(row["last_error"] or "")),
+        )
+    console.print(table if rows else "nothing pending")
 
 
 @audit_app.command("verify")
