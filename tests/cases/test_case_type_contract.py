@@ -51,15 +51,16 @@ NEXT_STEPS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     },
     "fugitive": {
         "notice": ([], ["begin_review", "refuse"]),
-        "under_review": ([], ["record_review", "refuse"]),
+        "under_review": ([], ["record_review", "record_missing_person_review", "refuse"]),
         "accepted": (["request_location"], []),
-        "location_requested": ([], ["report_located", "report_not_found"]),
+        "location_requested": ([], ["report_located", "report_found", "report_not_found"]),
         "located": ([], ["arrange_return", "prosecute_in_place"]),
         "not_found": (["request_location", "close"], []),
         "return_arranged": ([], ["hand_over"]),
         "prosecution_in_place": ([], ["report_judgment"]),
         "handed_over": (["close"], []),
         "judged": (["close"], []),
+        "found": (["close"], []),
     },
     "asset": {
         "tracing": ([], ["report_assets", "report_none_found", "refuse"]),

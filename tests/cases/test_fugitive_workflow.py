@@ -1,5 +1,6 @@
-"""The fugitive declaration, exhaustively: every action from every state, for each side, against
-a table written by hand from the design text (not derived from the declaration it checks)."""
+"""The fugitive declaration, exhaustively: every action from every state, for each side and for
+each kind of notice (red: a wanted person; yellow: a missing person), against a table written by
+hand from the design text (not derived from the declaration it checks)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ BEFORE_HANDOVER_OR_JUDGMENT = [
     "return_arranged",
     "prosecution_in_place",
 ]
-OPEN = [*BEFORE_HANDOVER_OR_JUDGMENT, "handed_over", "judged"]
+OPEN = [*BEFORE_HANDOVER_OR_JUDGMENT, "handed_over", "judged", "found"]
 FINAL = ["refused", "closed", "withdrawn"]
 
 # (state, action) -> (sides allowed, target state; None = state unchanged)
@@ -32,12 +33,14 @@ EXPECTED: dict[tuple[str, str], tuple[set[Side], str | None]] = {
     # review on receipt, by the requested side; refusal with grounds during the review
     ("notice", "begin_review"): ({D}, "under_review"),
     ("under_review", "record_review"): ({D}, "accepted"),
+    ("under_review", "record_missing_person_review"): ({D}, "accepted"),
     **{(s, "refuse"): ({D}, "refused") for s in REVIEW_STATES},
     # the requesting side asks for the location, again after "not found"
     ("accepted", "request_location"): ({R}, "location_requested"),
     ("not_found", "request_location"): ({R}, "location_requested"),
     ("location_requested", "report_located"): ({D}, "located"),
     ("location_requested", "report_not_found"): ({D}, "not_found"),
+    ("location_requested", "report_found"): ({D}, "found"),
     # return (deportation, extradition, voluntary return) or prosecution in place
     ("located", "arrange_return"): ({D}, "return_arranged"),
     ("located", "prosecute_in_place"): ({D}, "prosecution_in_place"),
@@ -47,8 +50,29 @@ EXPECTED: dict[tuple[str, str], tuple[set[Side], str | None]] = {
     ("handed_over", "close"): ({R}, "closed"),
     ("judged", "close"): ({R}, "closed"),
     ("not_found", "close"): ({R}, "closed"),
+    ("found", "close"): ({R}, "closed"),
     **{(s, "withdraw"): ({R}, "withdrawn") for s in BEFORE_HANDOVER_OR_JUDGMENT},
     **{(s, "note"): ({R, D}, None) for s in OPEN},
+    # a newer publication of the same notice, imported on either side
+    **{(s, "update_notice"): ({R, D}, None) for s in OPEN},
+}
+ONLY = {
+    # red notices: reviewed with dual criminality and the human-rights hold, located and
+    # returned; yellow notices: reviewed for the person's safety, found, then closed
+    "red": {"record_review", "report_located"},
+    "yellow": {"record_missing_person_review", "report_found"},
+}
+FACTS = {
+    "red": {"notice_kind": "red", "notice_id": "2022/23535"},
+    "yellow": {"notice_kind": "yellow", "notice_id": "2021/5590"},
+}
+NOTICES = {
+    "red": {
+        "notice_id": "2022/23535",
+        "name": "GARCIA",
+        "arrest_warrants": [{"issuing_country": "CO", "charge": "drug trafficking"}],
+    },
+    "yellow": {"notice_kind": "yellow", "notice_id": "2021/5590", "name": "LIU"},
 }
 
 REVIEW = {
@@ -77,6 +101,15 @@ VALID: dict[str, dict[str, Any]] = {
     "close": {"satisfied": True},
     "withdraw": {"reason": "warrant cancelled"},
     "note": {"text": "hello"},
+    "record_missing_person_review": {
+        "reviewer": "R",
+        "legal_basis": "domestic law on missing persons",
+        "neutrality_confirmed": True,
+        "protective_purpose_confirmed": True,
+        "reasons": "a minor; no sign she fled anyone",
+    },
+    "report_found": {"found_on": "2026-03-01", "whereabouts_disclosed": True},
+    "update_notice": {},  # per kind, below
 }
 
 STATES = [s.name for s in FUGITIVE.states]
@@ -93,11 +126,36 @@ def test_states_are_those_of_the_design() -> None:
     assert FUGITIVE.initial == "notice"
 
 
+@pytest.mark.parametrize("kind", ["red", "yellow"])
 @pytest.mark.parametrize("side", [R, D], ids=["requesting", "requested"])
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("state", STATES)
-def test_every_action_from_every_state_for_each_side(state: str, action: str, side: Side) -> None:
-    check_cell(FUGITIVE, EXPECTED, VALID[action], state=state, action=action, side=side)
+def test_every_action_from_every_state_for_each_side(
+    state: str, action: str, side: Side, kind: str
+) -> None:
+    payload = {"notice": NOTICES[kind]} if action == "update_notice" else VALID[action]
+    other = "yellow" if kind == "red" else "red"
+    cell = EXPECTED.get((state, action))
+    if action in ONLY[other] and cell is not None and side in cell[0]:
+        with pytest.raises(WorkflowViolation, match=f"this case holds a {kind} notice"):
+            FUGITIVE.decide(
+                state=state, action=action, side=side, payload=payload, facts=FACTS[kind]
+            )
+        return
+    check_cell(
+        FUGITIVE, EXPECTED, payload, state=state, action=action, side=side, facts=FACTS[kind]
+    )
+
+
+def test_an_update_must_be_of_the_notice_the_case_holds() -> None:
+    with pytest.raises(WorkflowViolation, match="the update is yellow notice 2021/5590, but"):
+        FUGITIVE.decide(
+            state="accepted",
+            action="update_notice",
+            side=R,
+            payload={"notice": NOTICES["yellow"]},
+            facts=FACTS["red"],
+        )
 
 
 def test_final_states_are_refused_closed_and_withdrawn() -> None:
@@ -122,7 +180,8 @@ def test_no_withdrawal_once_handed_over_or_judged(state: str) -> None:
 def test_after_not_found_the_requesting_side_may_ask_again_or_close() -> None:
     names = {a.name for a in FUGITIVE.available("not_found", R)}
     assert {"request_location", "close"} <= names
-    assert {a.name for a in FUGITIVE.available("not_found", D)} == {"note"}
+    # the requested side has only bookkeeping left: a note, a newer notice imported
+    assert {a.name for a in FUGITIVE.available("not_found", D)} == {"note", "update_notice"}
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal
 from accord.api import RuntimeDep, audited, require
-from accord.cases import service
-from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
+from accord.cases import notices, service
+from accord.cases.definitions.notices import Shape as NoticeShape
 from accord.cases.diagram import render_svg
-from accord.cases.enums import Area
 from accord.cases.schemas import (
     ActionRequest,
     ActOutcome,
@@ -27,6 +26,9 @@ from accord.cases.schemas import (
     CaseOut,
     EventOut,
     NoticeImport,
+    NoticeImported,
+    NoticePageImported,
+    NoticeResult,
     PendingOut,
     VerifyOut,
 )
@@ -97,7 +99,24 @@ def create_case(
     return _open(runtime, officer, request, body, idempotency_key, body)
 
 
-@router.post("/notices", status_code=201, response_model=CaseDetail)
+def _notice_result(outcome: notices.NoticeOutcome) -> NoticeResult:
+    return NoticeResult(
+        position=outcome.position,
+        notice_id=outcome.notice_id,
+        kind=outcome.kind,
+        outcome=outcome.outcome,
+        explanation=outcome.explanation,
+        reference=outcome.case.reference if outcome.case is not None else None,
+        event_seq=outcome.event.seq if outcome.event is not None else None,
+    )
+
+
+@router.post(
+    "/notices",
+    status_code=201,
+    response_model=NoticeImported | NoticePageImported,
+    responses={200: {"description": "linked to or updated the case that holds the notice"}},
+)
 def import_notice(
     body: NoticeImport,
     runtime: RuntimeDep,
@@ -105,18 +124,55 @@ def import_notice(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    """Open a fugitive case from a notice (INTERPOL public notice JSON fields)."""
-    details = notice_from_interpol(body.notice)
-    opening = CaseCreate(
-        case_type="fugitive",
-        peer=body.peer,
-        area=Area.FUGITIVES,
-        priority=body.priority,
-        handling_code=body.handling_code,
-        title=notice_title(details),
-        details=details,
+    """Import a file of INTERPOL's public notices API: a red or yellow notice opens a fugitive
+    case (201), or links to the case that already holds it, or updates that case from a newer
+    notice (200, `notice.outcome` says which); a search page is answered notice by notice. An
+    images listing or any other file is refused with what it is."""
+
+    def perform(session: Session) -> Answer:
+        node = runtime.node
+        imported = notices.import_notices(
+            session,
+            node=node,
+            peer=body.peer,
+            raw=notices.notice_bytes(body.notice),
+            priority=body.priority,
+            handling_code=body.handling_code,
+            officer=officer.officer,
+            unit=officer.unit,
+        )
+        results = [_notice_result(o) for o in imported.outcomes]
+        opened = any(o.outcome == notices.OPENED for o in imported.outcomes)
+        for outcome in imported.outcomes:
+            if outcome.case is not None:
+                action = "case.open" if outcome.outcome == notices.OPENED else "case.read"
+                audited(session, officer, action, request, subject=outcome.case.reference)
+        if imported.file.shape is NoticeShape.SEARCH_PAGE:
+            page = NoticePageImported(
+                file_shape=imported.file.shape.value,
+                file_sha256=imported.file.sha256,
+                notices=results,
+            )
+            return Answer(201 if opened else 200, page.model_dump(mode="json"))
+        (outcome,) = imported.outcomes
+        assert outcome.case is not None, "a single notice that is not read is refused"
+        detail = service.describe(session, case=outcome.case, node_name=node.name)
+        answer = NoticeImported(
+            **detail.model_dump(),
+            notice=results[0],
+            file_shape=imported.file.shape.value,
+            file_sha256=imported.file.sha256,
+        )
+        return Answer(201 if opened else 200, answer.model_dump(mode="json"))
+
+    return answer_once(
+        runtime,
+        request,
+        officer=officer,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        perform=perform,
     )
-    return _open(runtime, officer, request, opening, idempotency_key, body)
 
 
 @router.get("")

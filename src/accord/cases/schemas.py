@@ -116,14 +116,31 @@ class CaseCreate(BaseModel):
 
 
 class NoticeImport(BaseModel):
-    """A wanted-person notice in INTERPOL's public notice fields, to open a fugitive case."""
+    """A file of INTERPOL's public notices API (a red or yellow notice, or a search page), to
+    open a fugitive case per notice."""
 
     model_config = ConfigDict(extra="forbid")
 
     peer: str = Field(pattern=NAME_PATTERN, description="the node asked to locate the person")
-    notice: dict[str, Any]
+    notice: dict[str, Any] | str = Field(
+        description="the file's JSON text exactly as received (kept byte for byte, a byte-order "
+        "mark allowed), or its JSON object (kept as re-serialised)"
+    )
     priority: Priority = Priority.URGENT
     handling_code: HandlingCode = HandlingCode.H2
+
+
+class NoticeResult(BaseModel):
+    """What importing one notice did: opened a case, linked to the case that holds it, updated
+    that case from a newer notice, or refused it (with the field at fault)."""
+
+    position: str = Field(description="where the notice is in the file (a search page's entry)")
+    notice_id: str
+    kind: str = Field(description="red (wanted person) or yellow (missing person)")
+    outcome: str = Field(description="opened, linked, updated or refused")
+    explanation: str
+    reference: str | None = None
+    event_seq: int | None = Field(default=None, description="the update's event in the log")
 
 
 class ActionRequest(BaseModel):
@@ -221,3 +238,19 @@ class VerifyOut(BaseModel):
     peer_count: int | None
     peer_head: str | None
     explanation: str
+
+
+class NoticeImported(CaseDetail):
+    """The case a notice file opened, links to or updated, and which of the three."""
+
+    notice: NoticeResult
+    file_shape: str = Field(description="red notice or yellow notice")
+    file_sha256: str = Field(description="SHA-256 of the file as received, attached to the case")
+
+
+class NoticePageImported(BaseModel):
+    """A search page: one answer per notice in it."""
+
+    file_shape: str
+    file_sha256: str
+    notices: list[NoticeResult]

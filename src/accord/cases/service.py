@@ -913,7 +913,8 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
     pending: list[PendingOut] = []
     details: dict[str, Any] = {}
     if detailed:
-        details = header_of(session, case).details
+        # a type's fold may keep the details as amended since the opening (a newer notice)
+        details = (case.facts or {}).get("details") or header_of(session, case).details
         pending = [PendingOut.model_validate(p) for p in pending_actions(session, case=case)]
         if case.sequencer == node_name or case.shared:
             available = [

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from accord.cases import service
-from accord.cases.definitions.fugitive import notice_from_interpol, notice_title
+from accord.cases import notices, service
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
@@ -88,31 +96,88 @@ def new(
         _replayed(idempotency_key)
 
 
+def _notice_file(source: str) -> bytes:
+    """The notice file's bytes as received (a path, or - for standard input)."""
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {source}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{source} is a folder, not a notice file") from None
+
+
+_OUTCOME_STYLE = {
+    notices.OPENED: "green",
+    notices.LINKED: "cyan",
+    notices.UPDATED: "yellow",
+    notices.REFUSED: "red",
+}
+
+
 @app.command("import-notice")
 def import_notice(
     ctx: typer.Context,
-    notice: str = typer.Argument(..., help="INTERPOL-style notice JSON file (or - )"),
+    notice: str = typer.Argument(
+        ...,
+        help="a file of INTERPOL's public notices API: a red or yellow notice, or a search page",
+    ),
     peer: str = typer.Option(..., help="the node asked to locate the person"),
     priority: Priority = typer.Option(Priority.URGENT),
     handling_code: HandlingCode = typer.Option(HandlingCode.H2),
     officer: str = typer.Option("cli"),
 ) -> None:
-    """Open a fugitive case from a wanted-person notice (INTERPOL public notice fields)."""
-    details = notice_from_interpol(read_json(notice))
-    with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        case = service.open_case(
+    """Open a fugitive case per notice of the file (red: wanted; yellow: missing), or link to
+    the case that already holds the notice, or update it from a newer one. The file is kept on
+    the case byte for byte, with its SHA-256."""
+    raw = _notice_file(notice)
+    with (
+        node_runtime(ctx) as runtime,
+        runtime.transaction() as session,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
+        task: list[TaskID] = []
+
+        def progress(done: int, total: int) -> None:
+            if not task:
+                task.append(bar.add_task("Importing notices", total=total))
+            bar.update(task[0], completed=done, total=total)
+
+        imported = notices.import_notices(
             session,
             node=runtime.node,
-            case_type="fugitive",
             peer=peer,
-            area=Area.FUGITIVES,
+            raw=raw,
             priority=priority,
             handling_code=handling_code,
-            title=notice_title(details),
-            details=details,
             officer=officer,
+            progress=progress,
         )
-        console.print(f"[green]{case.reference}[/green] opened from notice ({case.state})")
+        lines = [
+            (o.outcome, o.case.reference if o.case else "", o.case.state if o.case else "", o)
+            for o in imported.outcomes
+        ]
+    console.print(f"{imported.file.shape.value}, SHA-256 {imported.file.sha256}")
+    for outcome, reference, state, item in lines:
+        style = _OUTCOME_STYLE[outcome]
+        where = f"{item.position}: " if item.position else ""
+        if reference:
+            what = f"[{style}]{reference}[/{style}] {outcome} ({state})"
+        else:
+            what = f"[{style}]{outcome}[/{style}]"
+        console.print(f"{where}{what}: {item.explanation}")
+    refused = sum(1 for o in imported.outcomes if o.outcome == notices.REFUSED)
+    if refused:
+        console.print(f"[red]{refused} of {len(imported.outcomes)} notices refused[/red]")
+        raise typer.Exit(2)
 
 
 @app.command("act")

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from accord.cases.casetype import CaseType
+from accord.cases.casetype import CaseType, FieldMeta
+from accord.cases.definitions import notices
 from accord.cases.definitions.common import (
     FIELDS,
+    PARTIAL_DATE,
     TEXT,
+    BirthDate,
     Closure,
     LegalReview,
     Payload,
     Refusal,
     Remark,
+    country_code,
     days,
     note_action,
     withdraw_action,
 )
 from accord.cases.enums import Area, ReturnRoute, Side
 from accord.cases.metrics import CaseRecord, Figure, Figures, Period
-from accord.cases.workflow import Action, DeadlineRule, State, Who, Workflow
+from accord.cases.workflow import OPEN_ACTION, Action, DeadlineRule, State, Who, Workflow
 from accord.core.errors import InvalidInput
 from accord.identity.integration import screen_on_receipt
 
 COUNTRY = r"^[A-Z]{2}$"
+MAYBE_COUNTRY = r"^([A-Z]{2})?$"
+UPDATE_NOTICE = "update_notice"
+"""The action that replaces a case's notice by a newer one of the same entity_id."""
 
 
 class ArrestWarrant(Payload):
@@ -37,31 +43,139 @@ class ArrestWarrant(Payload):
     charge_translation: str = Field(default="", max_length=TEXT)
 
 
-class Notice(Payload):
-    """A wanted-person notice, in the fields of INTERPOL's public notice data."""
+# The notice's own links in the public API (`_links`): where it was published. (Comments, not
+# docstrings, on the models nested in payloads: a docstring would be a label of the forms.)
+class NoticeLinks(Payload):
+    self: str = Field(default="", max_length=2000, description="the notice's own URL")
+    images: str = Field(default="", max_length=2000, description="its images listing")
+    thumbnail: str = Field(default="", max_length=2000, description="its thumbnail picture")
 
+
+# Where the notice came from: the file as received (by its SHA-256; the file itself is attached
+# to the case) and the notice's own links.
+class NoticeSource(Payload):
+    api: str = Field(default="", max_length=100, description="the publisher's API")
+    shape: str = Field(
+        default="", max_length=32, description="red notice, yellow notice or search page"
+    )
+    sha256: str = Field(
+        default="", pattern=r"^([0-9a-f]{64})?$", description="SHA-256 of the file as received"
+    )
+    size: int = Field(default=0, ge=0, description="bytes of the file as received")
+    position: str = Field(default="", max_length=64, description="where in the file the notice is")
+    summary: bool = Field(
+        default=False, description="a search page's summary, not the whole notice"
+    )
+    content_sha256: str = Field(
+        default="", pattern=r"^([0-9a-f]{64})?$", description="SHA-256 of the notice's content"
+    )
+    links: NoticeLinks = Field(default_factory=NoticeLinks)
+    unmapped: list[str] = Field(
+        default_factory=list, max_length=100, description="fields kept only in the file"
+    )
+
+
+# A wanted-person (red) or missing-person (yellow) notice, in the fields of INTERPOL's public
+# notice data (docs/workflows.md maps them field by field).
+class Notice(Payload):
+    notice_kind: Literal["red", "yellow"] = Field(
+        default="red", description="red: a wanted person; yellow: a missing person"
+    )
     notice_id: str = Field(default="", max_length=64, description="the issuer's id (entity_id)")
     name: str = Field(min_length=1, max_length=200, description="family name")
     forename: str = Field(default="", max_length=200)
     name_native: str = Field(default="", max_length=200, description="name in its own script")
-    date_of_birth: str = Field(
-        default="", pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$", description="YYYY, YYYY-MM or full"
-    )
+    date_of_birth: BirthDate = Field(default="", description="YYYY, YYYY-MM or full")
     place_of_birth: str = Field(default="", max_length=200)
+    country_of_birth: str = Field(default="", pattern=MAYBE_COUNTRY)
     nationalities: list[str] = Field(default_factory=list)
     sex: str = Field(default="", pattern=r"^(M|F|U)?$")
-    arrest_warrants: list[ArrestWarrant] = Field(min_length=1)
+    height: float | None = Field(default=None, gt=0, le=3, description="in metres")
+    weight: float | None = Field(default=None, gt=0, le=500, description="in kilograms")
+    eyes_colors: list[str] = Field(default_factory=list)
+    hairs: list[str] = Field(default_factory=list)
+    arrest_warrants: list[ArrestWarrant] = Field(default_factory=list)
     distinguishing_marks: str = Field(default="", max_length=2000)
     languages_spoken: list[str] = Field(default_factory=list)
     last_known_location: str = Field(default="", max_length=2000)
+    birth_name: str = Field(default="", max_length=200)
+    father_name: str = Field(default="", max_length=200)
+    father_forename: str = Field(default="", max_length=200)
+    mother_name: str = Field(default="", max_length=200)
+    mother_forename: str = Field(default="", max_length=200)
+    disappeared_on: str = Field(default="", pattern=PARTIAL_DATE)
+    disappearance_place: str = Field(default="", max_length=200)
+    disappearance_country: str = Field(default="", pattern=MAYBE_COUNTRY)
+    countries_likely_to_be_visited: list[str] = Field(default_factory=list)
+    source: NoticeSource | None = None
 
-    @field_validator("nationalities")
+    @field_validator("nationalities", "countries_likely_to_be_visited")
     @classmethod
     def countries(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not re.match(COUNTRY, code):
-                raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code")
+            country_code(code)
         return value
+
+    @model_validator(mode="after")
+    def warrants_of_a_red_notice(self) -> Notice:
+        summary = self.source is not None and self.source.summary
+        if self.notice_kind == "red" and not self.arrest_warrants and not summary:
+            raise ValueError(
+                "arrest_warrants: a red notice carries at least one arrest warrant "
+                "(a missing person's notice is a yellow notice: notice_kind yellow)"
+            )
+        if self.notice_kind == "red" and self.disappeared_on:
+            raise ValueError("disappeared_on: a red notice has no date of disappearance")
+        return self
+
+
+class NoticeUpdate(Payload):
+    """A newer publication of the case's notice (same entity_id): its details replace the
+    case's, the older ones stay in the log."""
+
+    notice: Notice
+    previous_content_sha256: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
+    reason: str = Field(default="", max_length=2000)
+
+
+class MissingPersonReview(Payload):
+    """The requested side's review of a yellow notice on receipt: no warrant, so no dual
+    criminality; the question is whether searching for the person serves their safety."""
+
+    reviewer: str = Field(min_length=1, max_length=200)
+    legal_basis: str = Field(min_length=1, max_length=2000)
+    neutrality_confirmed: bool = Field(
+        description="not a search for someone of political, military, religious or racial interest"
+    )
+    protective_purpose_confirmed: bool = Field(
+        description="the search serves the person's safety, not a pursuit of someone who fled"
+    )
+    reasons: str = Field(min_length=1, max_length=TEXT)
+
+    @model_validator(mode="after")
+    def safeguards_hold(self) -> MissingPersonReview:
+        if not self.neutrality_confirmed:
+            raise ValueError(
+                "neutrality not confirmed: a missing-person notice must not trace a person "
+                "of political, military, religious or racial interest; refuse it instead"
+            )
+        if not self.protective_purpose_confirmed:
+            raise ValueError(
+                "protective purpose not confirmed: if the person may have fled persecution or "
+                "abuse, refuse the notice or ask the issuer"
+            )
+        return self
+
+
+class FoundSafe(Payload):
+    """A missing person found: whether the person (an adult) agreed that the issuer be told
+    where they are."""
+
+    found_on: date
+    whereabouts_disclosed: bool = Field(
+        description="the person agreed (or, a minor, it is in their interest) to tell the issuer"
+    )
+    note: str = Field(default="", max_length=TEXT)
 
 
 class FugitiveReview(LegalReview):
@@ -128,8 +242,63 @@ _OPEN = frozenset(
         "prosecution_in_place",
         "handed_over",
         "judged",
+        "found",
     }
 )
+
+
+def _kind(facts: Mapping[str, Any]) -> str:
+    return str(facts.get("notice_kind") or "red")
+
+
+def _red_only(facts: Mapping[str, Any], payload: Mapping[str, Any]) -> str | None:
+    if _kind(facts) == "yellow":
+        return (
+            "this case holds a yellow notice (a missing person): review it with "
+            "record_missing_person_review and report the person with report_found"
+        )
+    return None
+
+
+def _yellow_only(facts: Mapping[str, Any], payload: Mapping[str, Any]) -> str | None:
+    if _kind(facts) != "yellow":
+        return (
+            "this case holds a red notice (a wanted person): review it with record_review "
+            "and report the person with report_located"
+        )
+    return None
+
+
+def _same_notice(facts: Mapping[str, Any], payload: Mapping[str, Any]) -> str | None:
+    notice = payload["notice"]
+    held = (str(facts.get("notice_id") or ""), _kind(facts))
+    given = (str(notice.get("notice_id") or ""), str(notice.get("notice_kind") or "red"))
+    if not held[0]:
+        return "this case was opened without a notice id (entity_id): it cannot be updated"
+    if given != held:
+        return (
+            f"the update is {given[1]} notice {given[0] or '(no entity_id)'}, but this case "
+            f"holds {held[1]} notice {held[0]}"
+        )
+    return None
+
+
+def _reduce(facts: dict[str, Any], action: str, payload: Mapping[str, Any]) -> None:
+    """The notice the case holds now: its entity id, kind and content hash (the duplicate
+    check reads them), and after an update its newer details."""
+    if action == OPEN_ACTION:
+        details = payload.get("details") or {}
+    elif action == UPDATE_NOTICE:
+        details = payload["notice"]
+        facts["details"] = dict(details)
+    else:
+        return
+    source = details.get("source") or {}
+    facts["notice_id"] = str(details.get("notice_id") or "")
+    facts["notice_kind"] = str(details.get("notice_kind") or "red")
+    facts["notice_content"] = str(source.get("content_sha256") or "")
+    facts["notice_summary"] = bool(source.get("summary"))
+
 
 FUGITIVE = Workflow(
     case_type="fugitive",
@@ -139,6 +308,7 @@ FUGITIVE = Workflow(
     initial="notice",
     opening_starts=("review",),
     opening=Notice,
+    reduce=_reduce,
     states=(
         State("notice", "Notice sent", "通报已发送"),
         State("under_review", "Under review on receipt", "接收方审查中"),
@@ -151,6 +321,7 @@ FUGITIVE = Workflow(
         State("prosecution_in_place", "Prosecuted in place", "异地追诉"),
         State("handed_over", "Handed over", "已移交"),
         State("judged", "Judged in place", "已异地判决"),
+        State("found", "Missing person found", "失踪人员已找到"),
         State("closed", "Closed", "已结案", final=True),
         State("withdrawn", "Withdrawn", "已撤回", final=True),
     ),
@@ -178,6 +349,19 @@ FUGITIVE = Workflow(
             Who.REQUESTED,
             FugitiveReview,
             stops=("review",),
+            guard=_red_only,
+            review=True,
+        ),
+        Action(
+            "record_missing_person_review",
+            "Record the review of a missing-person notice",
+            "记录失踪人员通报审查",
+            frozenset({"under_review"}),
+            "accepted",
+            Who.REQUESTED,
+            MissingPersonReview,
+            stops=("review",),
+            guard=_yellow_only,
             review=True,
         ),
         Action(
@@ -210,6 +394,18 @@ FUGITIVE = Workflow(
             Who.REQUESTED,
             Located,
             stops=("locate",),
+            guard=_red_only,
+        ),
+        Action(
+            "report_found",
+            "Report the missing person found",
+            "报告已找到失踪人员",
+            frozenset({"location_requested"}),
+            "found",
+            Who.REQUESTED,
+            FoundSafe,
+            stops=("locate",),
+            guard=_yellow_only,
         ),
         Action(
             "report_not_found",
@@ -263,61 +459,54 @@ FUGITIVE = Workflow(
             "close",
             "Close",
             "结案",
-            frozenset({"handed_over", "judged", "not_found"}),
+            frozenset({"handed_over", "judged", "not_found", "found"}),
             "closed",
             Who.REQUESTING,
             Closure,
         ),
-        withdraw_action(_OPEN - {"handed_over", "judged"}),
+        Action(
+            UPDATE_NOTICE,
+            "Update from a newer notice",
+            "依据更新的通报更新",
+            frozenset(_OPEN),
+            None,
+            Who.EITHER,
+            NoticeUpdate,
+            guard=_same_notice,
+            bookkeeping=True,
+        ),
+        withdraw_action(_OPEN - {"handed_over", "judged", "found"}),
         note_action(_OPEN),
     ),
 )
 
 
-def _listed(data: dict[str, Any], field: str) -> list[Any]:
-    value = data.get(field) or []
-    if not isinstance(value, list):
-        raise InvalidInput(f"{field} must be a list, not {type(value).__name__}")
-    return value
+def notice_from_interpol(data: Any, *, source: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Opening details from one notice in INTERPOL's public notice JSON (its field names); a
+    red or a yellow notice, told apart by its own link or its fields. Errors name the notice's
+    field."""
+    shape = notices.recognise(data)
+    if shape is notices.Shape.SEARCH_PAGE:
+        raise InvalidInput(
+            "this is a search page of notices, not one notice: import the page as a file "
+            "(accord case import-notice, or the API's notice_text), which opens a case per notice"
+        )
+    kind = notices.YELLOW if shape is notices.Shape.YELLOW else notices.RED
+    return FUGITIVE.validate_opening(notices.notice_details(data, kind, source=source))
 
 
-def notice_from_interpol(data: dict[str, Any]) -> dict[str, Any]:
-    """Opening details from a notice in INTERPOL's public notice JSON (its field names)."""
-    if not isinstance(data, dict):
-        raise InvalidInput("a notice must be a JSON object")
-    missing = [f for f in ("name", "arrest_warrants") if not data.get(f)]
-    if missing:
-        raise InvalidInput(f"notice lacks {', '.join(missing)}")
-    warrants = _listed(data, "arrest_warrants")
-    birth = str(data.get("date_of_birth") or "").replace("/", "-")
-    sex = str(data.get("sex_id") or "").upper()
-    details: dict[str, Any] = {
-        "notice_id": str(data.get("entity_id") or ""),
-        "name": str(data["name"]),
-        "forename": str(data.get("forename") or ""),
-        "date_of_birth": birth,
-        "place_of_birth": str(data.get("place_of_birth") or ""),
-        "nationalities": [str(c).upper() for c in _listed(data, "nationalities")],
-        "sex": sex if sex in ("M", "F") else ("U" if sex else ""),
-        "arrest_warrants": [
-            {
-                "issuing_country": str(w.get("issuing_country_id") or "").upper(),
-                "charge": str(w.get("charge") or ""),
-                "charge_translation": str(w.get("charge_translation") or ""),
-            }
-            for w in warrants
-            if isinstance(w, dict)
-        ],
-        "distinguishing_marks": str(data.get("distinguishing_marks") or ""),
-        "languages_spoken": [str(c) for c in _listed(data, "languages_spoken_ids")],
-    }
-    return FUGITIVE.validate_opening(details)
-
-
-def notice_title(details: dict[str, Any]) -> str:
-    """A case title from a notice: the name and the charges."""
-    charges = "; ".join(w["charge_translation"] or w["charge"] for w in details["arrest_warrants"])
-    return (f"{details['name']} {details['forename']}".strip() + f" — {charges}")[:500]
+def notice_title(details: Mapping[str, Any]) -> str:
+    """A case title from a notice: the name and the charges, or that the person is missing."""
+    person = f"{details['name']} {details.get('forename', '')}".strip()
+    if details.get("notice_kind") == "yellow":
+        where = details.get("disappearance_place") or details.get("disappearance_country") or ""
+        since = details.get("disappeared_on") or ""
+        what = "missing" + (f" in {where}" if where else "") + (f" since {since}" if since else "")
+    else:
+        warrants = details.get("arrest_warrants") or []
+        what = "; ".join(w["charge_translation"] or w["charge"] for w in warrants)
+        what = what or "red notice (summary from a search page)"
+    return (f"{person} — {what}")[:500]
 
 
 def person_sought(details: Mapping[str, Any]) -> list[dict[str, object]]:
@@ -335,6 +524,51 @@ def person_sought(details: Mapping[str, Any]) -> list[dict[str, object]]:
             "nationality": nationalities[0] if len(nationalities) == 1 else "",
         }
     ]
+
+
+NOTICE_FIELDS: dict[str, FieldMeta] = {
+    "notice_kind": FieldMeta(
+        "Kind of notice",
+        "通报种类",
+        hint_en="red: a wanted person; yellow: a missing person",
+        hint_zh="红色：被通缉人员；黄色：失踪人员",
+    ),
+    "notice_id": FieldMeta("Notice number (entity_id)", "通报编号（entity_id）"),
+    "name": FieldMeta("Family name", "姓"),
+    "forename": FieldMeta("Forename", "名"),
+    "date_of_birth": FieldMeta(
+        "Date of birth",
+        "出生日期",
+        hint_en="YYYY, YYYY-MM or YYYY-MM-DD",
+        hint_zh="年、年-月或年-月-日",
+    ),
+    "place_of_birth": FieldMeta("Place of birth", "出生地"),
+    "country_of_birth": FieldMeta("Country of birth", "出生国", kind="country"),
+    "nationalities": FieldMeta("Nationalities", "国籍"),
+    "sex": FieldMeta("Sex", "性别", kind="sex"),
+    "height": FieldMeta("Height (metres)", "身高（米）"),
+    "weight": FieldMeta("Weight (kilograms)", "体重（公斤）"),
+    "eyes_colors": FieldMeta("Eye colour", "眼睛颜色"),
+    "hairs": FieldMeta("Hair", "头发"),
+    "distinguishing_marks": FieldMeta("Distinguishing marks", "显著特征"),
+    "languages_spoken": FieldMeta("Languages spoken", "所讲语言"),
+    "last_known_location": FieldMeta("Last known location", "最后已知位置"),
+    "arrest_warrants": FieldMeta("Arrest warrants", "逮捕令"),
+    "issuing_country": FieldMeta("Issuing country", "签发国", kind="country"),
+    "charge": FieldMeta("Charge", "指控罪名"),
+    "charge_translation": FieldMeta("Charge (translation)", "指控罪名（译文）"),
+    "birth_name": FieldMeta("Name at birth", "出生时姓名"),
+    "father_name": FieldMeta("Father's family name", "父亲的姓"),
+    "father_forename": FieldMeta("Father's forename", "父亲的名"),
+    "mother_name": FieldMeta("Mother's family name", "母亲的姓"),
+    "mother_forename": FieldMeta("Mother's forename", "母亲的名"),
+    "disappeared_on": FieldMeta("Date of disappearance", "失踪日期"),
+    "disappearance_place": FieldMeta("Place of disappearance", "失踪地点"),
+    "disappearance_country": FieldMeta("Country of disappearance", "失踪国家", kind="country"),
+    "countries_likely_to_be_visited": FieldMeta("Countries likely to be visited", "可能前往的国家"),
+    "source": FieldMeta("Provenance", "来源"),
+}
+"""Labels of the notice's fields in both languages: the forms, the case page's notice panel."""
 
 
 def fugitive_figures(records: Sequence[CaseRecord], period: Period) -> Figures:
@@ -357,5 +591,5 @@ FUGITIVE_TYPE = CaseType(
     metrics=fugitive_figures,
     on_receipt=(screen_on_receipt,),
     screened=person_sought,
-    fields=FIELDS,
+    fields={**FIELDS, **NOTICE_FIELDS},
 )

@@ -24,7 +24,7 @@ from accord.api import RuntimeDep, audited
 from accord.attachments import service as attachments
 from accord.attachments.enums import FileStatus
 from accord.cases import service
-from accord.cases.casetype import CaseTypes, FieldMeta, case_types
+from accord.cases.casetype import CaseType, CaseTypes, FieldMeta, case_types
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority, Side
 from accord.cases.models import Case, CaseEvent
@@ -48,6 +48,7 @@ from accord.web.forms import (
     parse_form,
     readable,
 )
+from accord.web.i18n import field_label
 from accord.web.messages import refusal
 from accord.web.once import act_once, keyed_form
 from accord.web.pages import WebRoute, render, see_other, svg, tr
@@ -520,6 +521,11 @@ class ActionForm:
     fields: list[FormField]
     allowed: bool
     errors: list[str]
+    confirm: bool = False
+    """a step that cannot be undone (a withdrawal, a refusal): the form asks to confirm it"""
+    confirm_error: str = ""
+    opened: bool = False
+    """shown open: the one sent back with errors, else the first next step"""
 
 
 @dataclass(frozen=True)
@@ -579,6 +585,7 @@ def _case_context(
     detail = service.describe(session, case=case, node_name=node_name)
     workflow = runtime.case_types.workflow(case.case_type)
     events = service.case_log(session, reference=reference)
+    meta = runtime.case_types.get(case.case_type).fields
     schemas: dict[str, dict[str, Any]] = {OPEN_ACTION: header_schema(json_schema(workflow.opening))}
     timeline = []
     for event in events:
@@ -599,17 +606,19 @@ def _case_context(
                 "action": event.action,
                 "action_label": _action_label(workflow, event.action, lang),
                 "state_label": pick(lang, state.en, state.zh),
-                "payload": readable(schemas[event.action], payload, lang, gettext),
+                "payload": readable(schemas[event.action], payload, lang, gettext, meta),
                 "hash": event.hash,
             }
         )
+    declared_type = runtime.case_types.get(case.case_type)
     forms, failed_elsewhere = action_forms(
         detail,
         workflow,
         lang,
         failed,
         allowed=lambda name: me.principal.may_take(review=workflow.action(name).review),
-        meta=runtime.case_types.get(case.case_type).fields,
+        meta=declared_type.fields,
+        final_for_good=final_for_good(declared_type),
     )
     return {
         "case": detail,
@@ -652,6 +661,32 @@ def _case_context(
         "page_errors": failed_elsewhere,
         "version": _version(detail),
         "cyber": _cyber_panel(session, runtime, case) if case.case_type == "cyber" else None,
+        "notice": _notice_panel(runtime.case_types, detail, lang),
+    }
+
+
+def _notice_panel(types: CaseTypes, detail: CaseDetail, lang: Lang) -> dict[str, Any] | None:
+    """A case's notice as it stands (after any newer notice), every field labelled by its
+    type, and where it was published; None for a case that holds no notice."""
+    details = detail.details
+    if "notice_kind" not in details:
+        return None
+    meta = types.get(detail.case_type).fields
+
+    def named(name: str) -> str:
+        found = meta.get(name)
+        return pick(lang, found.en, found.zh) if found else field_label(name)
+
+    fields = [
+        (named(name), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+        for name, value in details.items()
+        if name not in ("source", "arrest_warrants") and value not in (None, "", [])
+    ]
+    return {
+        "fields": fields,
+        "warrants": details.get("arrest_warrants") or [],
+        "labels": {n: named(n) for n in ("issuing_country", "charge", "charge_translation")},
+        "source": details.get("source") or {},
     }
 
 
@@ -679,9 +714,11 @@ def action_forms(
     *,
     allowed: Callable[[str], bool],
     meta: Mapping[str, FieldMeta] | None = None,
+    final_for_good: frozenset[str] = frozenset(),
 ) -> tuple[list[ActionForm], list[str]]:
     """The forms of the actions this side may take now (one sent back with its errors), and
-    the errors of a failed action that is no longer available."""
+    the errors of a failed action that is no longer available. An action into one of the
+    `final_for_good` states (withdrawn, refused) asks the officer to confirm it."""
     forms = []
     for available in detail.available_actions:
         mine = failed is not None and failed.action == available.name
@@ -700,14 +737,43 @@ def action_forms(
                 ),
                 allowed=allowed(available.name),
                 errors=failed.general if failed and mine else [],
+                confirm=available.target in final_for_good,
+                confirm_error=failed.by_field.get(CONFIRM, "") if failed and mine else "",
+                opened=mine,
             )
         )
+    if not any(f.opened for f in forms):  # the first next step, never a withdrawal or a note
+        for form, available in zip(forms, detail.available_actions, strict=True):
+            declared = workflow.action(available.name)
+            if form.allowed and not form.confirm and not declared.bookkeeping:
+                form.opened = True
+                break
     failed_elsewhere = (
         failed.general
         if failed and failed.action not in {a.name for a in detail.available_actions}
         else []
     )
     return forms, failed_elsewhere
+
+
+CONFIRM = "_confirm"
+"""The checkbox that confirms a step that cannot be undone (`withdraw._confirm`)."""
+
+
+def final_for_good(declared: CaseType) -> frozenset[str]:
+    """The states that end a case of this type without its work done: a withdrawal, a refusal."""
+    return declared.withdrawn_states | declared.refused_states
+
+
+def require_confirmation(
+    form: FormData, action: str, target: str | None, final: frozenset[str]
+) -> None:
+    """Refuse a step into a withdrawn or refused state that the officer did not confirm."""
+    if target in final and not form.get(f"{action}.{CONFIRM}"):
+        problem = Problem((CONFIRM,), "confirm_required", "confirm that this cannot be undone")
+        raise InvalidInput(
+            f"{CONFIRM}: confirm that this cannot be undone", problems=Problems((problem,))
+        )
 
 
 def failure(
@@ -780,6 +846,8 @@ def act(
                 case = service.get_visible_case(session, reference=reference, viewer=me.principal)
                 declared = runtime.case_types.workflow(case.case_type).action(action)
                 me.principal.require_action(review=declared.review)
+                final = final_for_good(runtime.case_types.get(case.case_type))
+                require_confirmation(form, action, declared.target, final)
                 schema = declared.payload.model_json_schema()
                 payload = parse_form(schema, form, prefix=f"{action}.")
                 service.act(
