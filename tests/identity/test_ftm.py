@@ -61,9 +61,11 @@ def test_the_identity_card_in_the_sample_is_valid() -> None:
         "name_native": "张伟",
         "birth_date": "1980-05-01",
         "sex": "M",
-        "nationality": "CN",
-        "id_number": "110105198005010013",
-        "passport_number": "E12345678",
+        "aliases": [],
+        "weak_aliases": [],
+        "nationality": ["cn"],  # every value kept; person_from_row reads each
+        "id_number": ["110105198005010013"],
+        "passport_number": ["E12345678"],
     }
 
 
@@ -191,3 +193,47 @@ def test_the_import_and_export_commands(tmp_path: Path) -> None:
     ]
     as_csv = runner.invoke(app, ["--data", str(data), "identity", "export", "-", "--format", "csv"])
     assert as_csv.exit_code == 0 and as_csv.output.startswith("id,name,name_native")
+
+
+def test_every_property_a_person_carries_survives_import_and_export(tmp_path: Path) -> None:
+    # issue 18, item 5: non-native aliases, weakAlias, a second nationality and passport, a
+    # second identity number, birthPlace and address were lost.
+    entity = {
+        "id": "os-li-xiaoming",
+        "schema": "Person",
+        "properties": {
+            "name": ["LI Xiaoming", "LEE Siu Ming", "李小明"],
+            "alias": ["LI Hsiao-ming"],
+            "weakAlias": ["Ah Ming"],
+            "previousName": ["LI Ming"],
+            "birthDate": ["1980-05-01"],
+            "gender": ["male"],
+            "nationality": ["cn", "hk"],
+            "passportNumber": ["K98765432", "H12345678"],
+            "idNumber": ["110105198005010013", "A123456(3)"],
+            "birthPlace": ["Guangzhou, Guangdong"],
+            "address": ["12 Nathan Road, Kowloon, Hong Kong"],
+        },
+    }
+    path = entities_file(tmp_path / "in.ftm.json", [entity])
+    node = make_node(tmp_path, f"sqlite:///{tmp_path / 'cn.db'}", "CN-MPS", "CN")
+    try:
+        with node.runtime.transaction() as session:
+            added, _, problems = service.import_records(session, path=path, kind="ftm", unit=UNIT)
+        assert (added, problems) == (1, [])
+        out = tmp_path / "out.ftm.json"
+        with node.runtime.reading() as session, out.open("w", encoding="utf-8") as f:
+            service.export_records(session, out=f, kind="ftm", unit=UNIT)
+    finally:
+        node.runtime.close()
+    (exported,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    got = exported["properties"]
+    assert got["name"] == ["LI Xiaoming"]
+    assert set(got["alias"]) == {"李小明", "LEE Siu Ming", "LI Hsiao-ming", "LI Ming"}
+    assert got["weakAlias"] == ["Ah Ming"]
+    assert got["nationality"] == ["cn", "hk"]
+    assert got["passportNumber"] == ["K98765432", "H12345678"]
+    assert got["idNumber"] == ["110105198005010013", "A1234563"]
+    assert got["birthPlace"] == ["Guangzhou, Guangdong"]
+    assert got["address"] == ["12 Nathan Road, Kowloon, Hong Kong"]
+    assert (got["birthDate"], got["gender"]) == (["1980-05-01"], ["male"])

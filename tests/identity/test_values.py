@@ -123,3 +123,28 @@ def test_a_taiwan_number_is_no_longer_refused_as_a_bad_prc_card() -> None:
     assert found is not None and found.identity_card == IdentityCard("TW", "A123456789", "M")
     assert found.card_number == "TW:A123456789"
     assert found.sex == "M"
+
+
+def test_a_second_passport_and_nationality_are_kept_and_compared() -> None:
+    from accord.identity.linkage.index import WatchlistIndex
+    from accord.identity.screening import Screener
+
+    listed, problems = person_from_row(
+        {"id": "W1", "name": "LEE Siu Ming", "nationality": "CN; HK",
+         "passport_number": ["K98765432 (China)", "H12345678 (Hong Kong)"]}, 1
+    )  # fmt: skip
+    assert problems == [] and listed is not None
+    assert listed.all_nationalities == {"CN", "HK"}
+    assert listed.all_passports == {"K98765432", "H12345678"}
+    index = WatchlistIndex()
+    index.add(listed)
+    for name in ("WANG Fang", "LI Na", "CHEN Jie"):
+        index.add(person_from_row({"id": name, "name": name, "nationality": "HK"}, 2)[0])  # type: ignore[arg-type]
+    query, _ = person_from_row(
+        {"id": "q", "name": "Michael Lee", "passport_number": "H12345678", "nationality": "HK"}, 1
+    )
+    assert query is not None
+    (best, *_) = Screener(index).screen(query)
+    assert best.candidate_id == "W1"
+    assert "passport: H12345678 = K98765432 (CN)/H12345678 (HK)" in best.explanation
+    assert "nationality: HK ~ CN/HK" in best.explanation

@@ -20,19 +20,25 @@ from accord.identity.records import PersonRecord, RowProblem, person_from_row, t
 
 SCHEMA = "Person"
 
-# FtM property -> record field, for the properties that carry one value in a record.
+# FtM property -> record field. Every value is kept: the first is the record's, the others
+# (a second nationality, passport or identity number) are held beside it.
 SINGLE = {
     "birthDate": "birth_date",
     "gender": "sex",
     "nationality": "nationality",
     "idNumber": "id_number",
     "passportNumber": "passport_number",
+    "birthPlace": "birth_place",
+    "address": "address",
 }
-_NAMES = ("name", "alias", "firstName", "middleName", "lastName")
-_FALLBACK = {"nationality": "citizenship"}  # read when the first is absent
+MANY = ("nationality", "idNumber", "passportNumber")  # a record holds several of these
+_NAMES = ("name", "alias", "weakAlias", "previousName", "firstName", "middleName", "lastName")
+_FALLBACK = {"nationality": "citizenship"}  # read with the first
 _PROPERTY_OF = {field: f"properties.{prop}" for prop, field in SINGLE.items()}
 _PROPERTY_OF["name"] = "properties.name"
 _PROPERTY_OF["name_native"] = "properties.name"
+_PROPERTY_OF["aliases"] = "properties.alias"
+_PROPERTY_OF["weak_aliases"] = "properties.weakAlias"
 
 _GENDER_IN = {"male": "M", "female": "F", "other": ""}
 _GENDER_OUT = {"M": "male", "F": "female"}
@@ -86,6 +92,7 @@ def entity_fields(entity: object, line: int) -> tuple[dict[str, object] | None, 
         return [v.strip() for v in value if v.strip()]
 
     names, aliases = values("name"), values("alias")
+    weak, previous = values("weakAlias"), values("previousName")
     if not names:
         last, first = values("lastName"), values("firstName")
         middle = values("middleName")
@@ -97,25 +104,37 @@ def entity_fields(entity: object, line: int) -> tuple[dict[str, object] | None, 
     latin = [n for n in names if not has_han(n)]
     primary = latin[0] if latin else names[0]
     native = next((n for n in (*names, *aliases) if has_han(n) and n != primary), "")
-    fields: dict[str, object] = {"id": record_id, "name": primary, "name_native": native}
+    # Every other name is an alias (other spellings of `name`, `alias`, `previousName`, the
+    # other values in characters); `weakAlias` a weak one.
+    others = [n for n in (*names, *aliases, *previous) if n not in (primary, native)]
+    fields: dict[str, object] = {
+        "id": record_id,
+        "name": primary,
+        "name_native": native,
+        "aliases": list(dict.fromkeys(others)),
+        "weak_aliases": [n for n in dict.fromkeys(weak) if n not in (primary, native)],
+    }
     for prop, field in SINGLE.items():
         found = values(prop)
-        if not found and prop in _FALLBACK:
-            found = values(_FALLBACK[prop])
+        if prop in _FALLBACK:
+            found += [v for v in values(_FALLBACK[prop]) if v not in found]
         if not found:
             continue
-        if len(set(found)) > 1:
+        distinct = list(dict.fromkeys(found))
+        if prop not in MANY and len(distinct) > 1:
             problems.append(
                 RowProblem(
                     line,
                     record_id,
                     f"properties.{prop}",
-                    f"line {line}: properties.{prop} has {len(set(found))} values; a record "
-                    f"holds one, the first ({found[0]}) is kept",
+                    f"line {line}: properties.{prop} has {len(distinct)} values; a record "
+                    f"holds one, the first ({distinct[0]}) is kept",
                     "value kept",
                 )
             )
-        fields[field] = _value_in(prop, found[0], line, record_id, problems)
+            distinct = distinct[:1]
+        checked = [_value_in(prop, v, line, record_id, problems) for v in distinct]
+        fields[field] = checked if prop in MANY else checked[0]
     return fields, problems
 
 
@@ -136,8 +155,6 @@ def _value_in(prop: str, value: str, line: int, record_id: str, problems: list[R
     if prop == "birthDate":
         stamp = _DATE_TIME.fullmatch(value)
         return stamp.group(1) if stamp else value
-    if prop == "nationality":
-        return value.upper()
     return value
 
 
@@ -192,22 +209,47 @@ def read_records(
 
 
 def entity_of(fields: Mapping[str, object]) -> dict[str, object]:
-    """An FtM Person entity from a record's fields (empty fields left out)."""
+    """An FtM Person entity from a record's fields (empty fields left out; a list field, or
+    aliases as stored, gives each of its values)."""
 
-    def text(field: str) -> str:
+    def texts(field: str) -> list[str]:
         value = fields.get(field)
-        return str(value).strip() if value is not None else ""
+        items = value if isinstance(value, list) else [value]
+        found = []
+        for item in items:
+            if isinstance(item, dict):  # an alias as the node stores it
+                item = item.get("name")
+            if item is not None and str(item).strip():
+                found.append(str(item).strip())
+        return found
 
-    properties: dict[str, list[str]] = {"name": [text("name")]}
-    native = text("name_native")
-    if native and native != text("name"):
-        properties["alias"] = [native]
+    name = (texts("name") or [""])[0]
+    properties: dict[str, list[str]] = {"name": [name]}
+    stored = fields.get("aliases")
+    listed = [a for a in stored if isinstance(a, dict)] if isinstance(stored, list) else []
+    strong = [a["name"] for a in listed if not a.get("weak")] + [
+        a for a in texts("aliases") if a not in {x["name"] for x in listed}
+    ]
+    weak = [a["name"] for a in listed if a.get("weak")] + texts("weak_aliases")
+    native = (texts("name_native") or [""])[0]
+    alias = ([native] if native and native != name else []) + strong
+    alias += [a.get("name_native") for a in listed if a.get("name_native")]
+    if alias:
+        properties["alias"] = list(dict.fromkeys(str(a) for a in alias))
+    if weak:
+        properties["weakAlias"] = list(dict.fromkeys(weak))
     for prop, field in SINGLE.items():
-        value = text(field)
+        values = texts(field)
         if prop == "gender":
-            value = _GENDER_OUT.get(value, "")
+            values = [v for v in (_GENDER_OUT.get(v, "") for v in values) if v]
         elif prop == "nationality":
-            value = value.lower()
-        if value:
-            properties[prop] = [value]
-    return {"id": text("id"), "schema": SCHEMA, "properties": properties}
+            values = [v.lower() for v in values]
+        elif prop == "passportNumber":
+            # FtM's passportNumber is the number; the issuer written with it is left out
+            values = [_PASSPORT_ISSUER.sub("", v) for v in values]
+        if values:
+            properties[prop] = values
+    return {"id": (texts("id") or [""])[0], "schema": SCHEMA, "properties": properties}
+
+
+_PASSPORT_ISSUER = re.compile(r"\s*\([A-Z]{2}\)$")

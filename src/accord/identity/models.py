@@ -37,6 +37,11 @@ class WatchlistEntry(Base):
     passport_country: Mapped[str | None] = mapped_column(String(2))
     # the person's other names: [{"name", "name_native", "weak"}], in the order given
     aliases: Mapped[list[Any] | None] = mapped_column(JSONType)
+    # values beyond the first of a field: {"nationality": ["HK"], "passport_number":
+    # ["K98765432 (CN)"], "id_number": ["A1234563"]}
+    more_values: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    birth_place: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

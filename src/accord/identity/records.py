@@ -15,6 +15,7 @@ from accord.identity.countries import country_code
 from accord.identity.dates import PartialDate, parse_partial_date
 from accord.identity.documents import (
     IdentityCard,
+    Passport,
     ResidentId,
     parse_identity_number,
     parse_passport,
@@ -33,6 +34,8 @@ FIELDS = (
     "passport_number",
     "aliases",
     "weak_aliases",
+    "birth_place",
+    "address",
 )
 
 _SEX = {
@@ -68,6 +71,27 @@ class PersonRecord:
     aliases: tuple[Alias, ...] = ()  # other names, in the order given
     passport_country: str | None = None  # the passport's issuer, where the list says it
     identity_card: IdentityCard | None = None  # a Hong Kong, Macau or Taiwan card
+    # more of each, beyond the first (a second nationality, passport or identity number)
+    nationalities: tuple[str, ...] = ()
+    passports: tuple[Passport, ...] = ()
+    other_ids: tuple[ResidentId | IdentityCard, ...] = ()
+    birth_place: str = ""
+    address: str = ""
+
+    @property
+    def all_nationalities(self) -> frozenset[str]:
+        first = (self.nationality,) if self.nationality else ()
+        return frozenset((*first, *self.nationalities))
+
+    @property
+    def all_passports(self) -> frozenset[str]:
+        first = (self.passport,) if self.passport else ()
+        return frozenset((*first, *(p.number for p in self.passports)))
+
+    @property
+    def all_card_numbers(self) -> frozenset[str]:
+        first = (self.card_number,) if self.card_number else ()
+        return frozenset((*first, *(_card_key(n) for n in self.other_ids)))
 
     @property
     def card_number(self) -> str | None:
@@ -174,38 +198,49 @@ def person_from_row(
         except InvalidInput as exc:
             ignore("birth_date", exc.message)
     sex: str | None = None
-    if text := field_text(raw, "sex"):
+    if text := keep_first("sex", field_values(raw, "sex")):
         if text.casefold() in _SEX:
             sex = _SEX[text.casefold()]
         else:
             ignore("sex", f"sex {text!r} is not M, F or empty")
-    nationality: str | None = None
-    if text := keep_first("nationality", field_values(raw, "nationality")):
+    # Several nationalities, passports and identity numbers are all kept: a list, or `;`
+    # between them in text. The first of each is the record's; the others are compared too.
+    countries: list[str] = []
+    for text in _several(raw, "nationality"):
         try:
-            nationality = country_code(text)
+            code = country_code(text)
         except InvalidInput as exc:
             ignore("nationality", exc.message)
+        else:
+            if code not in countries:
+                countries.append(code)
+    nationality = countries[0] if countries else None
     resident_id: ResidentId | None = None
     identity_card: IdentityCard | None = None
-    if text := keep_first("id_number", field_values(raw, "id_number")):
+    other_ids: list[ResidentId | IdentityCard] = []
+    for text in _several(raw, "id_number"):
         try:
             number = parse_identity_number(text)
         except InvalidInput as exc:
             ignore("id_number", exc.message)
-        else:
-            if isinstance(number, ResidentId):
-                resident_id = number
-            else:
-                identity_card = number
-    passport: str | None = None
-    passport_country: str | None = None
-    if text := keep_first("passport_number", field_values(raw, "passport_number")):
+            continue
+        if isinstance(number, ResidentId) and resident_id is None and identity_card is None:
+            resident_id = number
+        elif isinstance(number, IdentityCard) and resident_id is None and identity_card is None:
+            identity_card = number
+        elif number not in other_ids and number not in (resident_id, identity_card):
+            other_ids.append(number)
+    passports: list[Passport] = []
+    for text in _several(raw, "passport_number"):
         try:
             document = parse_passport(text)
         except InvalidInput as exc:
             ignore("passport_number", exc.message)
         else:
-            passport, passport_country = document.number, document.country
+            if all(document.number != known.number for known in passports):
+                passports.append(document)
+    passport = passports[0].number if passports else None
+    passport_country = passports[0].country if passports else None
 
     if resident_id is not None:
         encoded = resident_id.birth_date
@@ -264,8 +299,17 @@ def person_from_row(
         nationality=nationality,
         resident_id=resident_id,
         passport=passport,
+        nationalities=tuple(countries[1:]),
+        passports=tuple(passports[1:]),
+        other_ids=tuple(other_ids),
+        birth_place=field_text(raw, "birth_place"),
+        address=field_text(raw, "address"),
     )
     return record, problems
+
+
+def _several(raw: Mapping[str, object], field: str) -> list[str]:
+    return [part.strip() for v in field_values(raw, field) for part in v.split(";") if part.strip()]
 
 
 def _consistent(birth: PartialDate, encoded: date) -> bool:
@@ -279,9 +323,12 @@ def _consistent(birth: PartialDate, encoded: date) -> bool:
     return birth.day is None or birth.day == encoded.day
 
 
-_MERGED = ("birth", "sex", "nationality", "resident_id", "passport", "identity_card")
-_FIELD_OF = {"birth": "birth_date", "resident_id": "id_number", "passport": "passport_number",
-             "identity_card": "id_number"}  # fmt: skip
+def _card_key(number: ResidentId | IdentityCard) -> str:
+    return number.number if isinstance(number, ResidentId) else f"{number.kind}:{number.number}"
+
+
+_MERGED = ("birth", "sex")
+_FIELD_OF = {"birth": "birth_date"}
 
 
 def merge_rows(
@@ -300,24 +347,53 @@ def merge_rows(
     changes: dict[str, object] = {"aliases": tuple(aliases)}
     if not person.name_native and other.name_native:
         changes["name_native"] = other.name_native
+    # more nationalities, passports and identity numbers are kept beside the first
+    countries = [c for c in other.all_nationalities if c not in person.all_nationalities]
+    if countries:
+        if person.nationality is None:
+            changes["nationality"], countries = countries[0], countries[1:]
+        changes["nationalities"] = (*person.nationalities, *sorted(countries))
+    known = person.all_passports
+    documents = [p for p in _passports_of(other) if p.number not in known]
+    if documents:
+        if person.passport is None:
+            changes["passport"] = documents[0].number
+            changes["passport_country"] = documents[0].country
+            documents = documents[1:]
+        changes["passports"] = (*person.passports, *documents)
+    cards = [n for n in _cards_of(other) if _card_key(n) not in person.all_card_numbers]
+    if cards:
+        if person.card_number is None:
+            first, cards = cards[0], cards[1:]
+            changes["resident_id" if isinstance(first, ResidentId) else "identity_card"] = first
+        changes["other_ids"] = (*person.other_ids, *cards)
+    for text in ("birth_place", "address"):
+        if not getattr(person, text) and getattr(other, text):
+            changes[text] = getattr(other, text)
     for attribute in _MERGED:
         mine, theirs = getattr(person, attribute), getattr(other, attribute)
         if theirs is None or mine == theirs:
             continue
         if mine is None:
             changes[attribute] = theirs
-            if attribute == "passport":
-                changes["passport_country"] = other.passport_country
             continue
         field = _FIELD_OF.get(attribute, attribute)
-        shown = getattr(theirs, "number", theirs)
-        kept = getattr(mine, "number", mine)
         problems.append(
             RowProblem(
                 row, other.id, field,
-                f"row {row}: {field} {shown} differs from {kept}, given for the same person "
+                f"row {row}: {field} {theirs} differs from {mine}, given for the same person "
                 f"{person.id!r} in an earlier row; the earlier value is kept",
                 "value kept",
             )
         )  # fmt: skip
     return replace(person, **changes), problems  # type: ignore[arg-type]
+
+
+def _passports_of(record: PersonRecord) -> list[Passport]:
+    first = [Passport(record.passport, record.passport_country)] if record.passport else []
+    return [*first, *record.passports]
+
+
+def _cards_of(record: PersonRecord) -> list[ResidentId | IdentityCard]:
+    first = record.resident_id or record.identity_card
+    return [*((first,) if first is not None else ()), *record.other_ids]

@@ -30,15 +30,17 @@ class PersonIn(BaseModel):
         description="1970-05-12, 1970-05, 1970, 12 May 1970, circa 1970, 1968 to 1970",
     )
     sex: str | None = None
-    nationality: str | None = Field(
-        default=None, description="ISO 3166 alpha-2 or alpha-3, or the country's name"
+    nationality: str | list[str] | None = Field(
+        default=None, description="ISO 3166 alpha-2 or alpha-3, or the country's name; or several"
     )
-    id_number: str | None = Field(
+    id_number: str | list[str] | None = Field(
         default=None, description="PRC resident identity card, Hong Kong, Macau or Taiwan card"
     )
-    passport_number: str | None = Field(
+    passport_number: str | list[str] | None = Field(
         default=None, description="the number, optionally with its issuer: E12345678 (China)"
     )
+    birth_place: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=500)
 
 
 class ProblemOut(Schema):

@@ -23,7 +23,7 @@ from accord.core.heap import collector_paused
 from accord.identity import ftm
 from accord.identity.linkage.index import WatchlistIndex
 from accord.identity.models import ScreeningJob, WatchlistEntry
-from accord.identity.records import FIELDS, RowProblem, person_from_row
+from accord.identity.records import FIELDS, PersonRecord, RowProblem, person_from_row
 from accord.identity.screening import CandidateMatch, Decision, Screener, file_format, read_rows
 
 PROGRESS_EVERY = 100  # persons screened between two progress writes
@@ -68,6 +68,9 @@ def add_to_watchlist(
                 {"name": a.name, "name_native": a.native, "weak": a.weak} for a in record.aliases
             ]
             or None,
+            "more_values": _more_values(record),
+            "birth_place": record.birth_place[:300] or None,
+            "address": record.address[:500] or None,
         }
         entry = _entry(session, record_id=record.id, unit=unit)
         if entry is None:
@@ -176,8 +179,9 @@ def export_records(session: Session, *, out: TextIO, kind: str, unit: str) -> in
         if writer is not None:
             aliases = [a["name"] for a in entry.aliases or () if not a.get("weak")]
             weak = [a["name"] for a in entry.aliases or () if a.get("weak")]
+            flat = {k: "; ".join(v) if isinstance(v, list) else v for k, v in fields.items()}
             writer.writerow(
-                {**fields, "aliases": "; ".join(aliases), "weak_aliases": "; ".join(weak)}
+                {**flat, "aliases": "; ".join(aliases), "weak_aliases": "; ".join(weak)}
             )
         else:
             value = ftm.entity_of(fields) if kind == "ftm" else fields
@@ -196,7 +200,25 @@ def entry_fields(entry: WatchlistEntry) -> dict[str, object]:
     if entry.passport_number and entry.passport_country:
         fields["passport_number"] = f"{entry.passport_number} ({entry.passport_country})"
     fields["aliases"] = list(entry.aliases or [])
+    for name, more in (entry.more_values or {}).items():
+        if name in fields and isinstance(more, list):
+            first = fields[name]
+            fields[name] = [*([first] if first else []), *more]
     return fields
+
+
+def _more_values(record: PersonRecord) -> dict[str, list[str]] | None:
+    """The values of a record beyond the first of each field, as `entry_fields` reads them."""
+    more: dict[str, list[str]] = {}
+    if record.nationalities:
+        more["nationality"] = list(record.nationalities)
+    if record.passports:
+        more["passport_number"] = [
+            f"{p.number} ({p.country})" if p.country else p.number for p in record.passports
+        ]
+    if record.other_ids:
+        more["id_number"] = [n.number for n in record.other_ids]
+    return more or None
 
 
 def entry_person(entry: WatchlistEntry) -> dict[str, object]:

@@ -222,7 +222,17 @@ def compare(q: Profile, c: Profile) -> Levels:
         compare_native(q, c, name),
         compare_birth(qr.birth, cr.birth),
         compare_value(qr.sex, cr.sex),
-        compare_value(qr.nationality, cr.nationality),
-        compare_value(qr.card_number, cr.card_number),
-        compare_value(qr.passport, cr.passport),
+        compare_any(qr.nationality, cr.nationality, qr.all_nationalities, cr.all_nationalities),
+        compare_any(qr.card_number, cr.card_number, qr.all_card_numbers, cr.all_card_numbers),
+        compare_any(qr.passport, cr.passport, qr.all_passports, cr.all_passports),
     )
+
+
+def compare_any(
+    a: str | None, b: str | None, every_a: frozenset[str], every_b: frozenset[str]
+) -> Level:
+    """Two records' values where each may hold several (nationalities, passports): they
+    agree when any value is shared."""
+    if a is None or b is None:
+        return Level.MISSING
+    return Level.EXACT if a == b or not every_a.isdisjoint(every_b) else Level.DIFFERENT

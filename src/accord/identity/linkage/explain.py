@@ -52,9 +52,16 @@ def _name_text(p: Profile) -> str:
     return f"{_written(p.alias.name, p.alias.native)} ({kind} of {own})"
 
 
+def _several(first: str | None, more: tuple[str, ...]) -> str:
+    return "/".join((first or "", *more))
+
+
 def _passport(record: PersonRecord) -> str:
     issuer = f" ({record.passport_country})" if record.passport_country else ""
-    return f"{record.passport}{issuer}"
+    more = "".join(
+        f"/{p.number}" + (f" ({p.country})" if p.country else "") for p in record.passports
+    )
+    return f"{record.passport}{issuer}{more}"
 
 
 def describe(weight: Weight, q: Profile, c: Profile) -> str:
@@ -78,12 +85,14 @@ def describe(weight: Weight, q: Profile, c: Profile) -> str:
     elif feature is Feature.SEX:
         text = f"sex: {qr.sex} ~ {cr.sex}"
     elif feature is Feature.NATIONALITY:
-        text = f"nationality: {qr.nationality} ~ {cr.nationality}"
+        text = f"nationality: {_several(qr.nationality, qr.nationalities)} ~ "
+        text += _several(cr.nationality, cr.nationalities)
         if level is Level.EXACT:
             text += f" ({_percent(weight.u)} of the watchlist)"
     elif feature is Feature.RESIDENT_ID:
         sign = "=" if level is Level.EXACT else "≠"
-        text = f"identity card: {qr.card_number} {sign} {cr.card_number}"
+        text = f"identity card: {'/'.join(sorted(qr.all_card_numbers))} {sign} "
+        text += "/".join(sorted(cr.all_card_numbers))
     else:
         sign = "=" if level is Level.EXACT else "≠"
         text = f"passport: {_passport(qr)} {sign} {_passport(cr)}"

@@ -140,9 +140,11 @@ class WatchlistIndex:
             for key in _surname_date_keys(p, record.birth):
                 _post(self._by_surname_date, key, i)
         if record.card_number is not None:
-            _post(self._by_resident_id, record.card_number, i)
+            for number in record.all_card_numbers if record.other_ids else (record.card_number,):
+                _post(self._by_resident_id, number, i)
         if record.passport is not None:
-            _post(self._by_passport, record.passport, i)
+            for number in record.all_passports if record.passports else (record.passport,):
+                _post(self._by_passport, number, i)
 
     def _keys(self, names: tuple[Profile, ...]) -> _Keys:
         """Every block key of a person's names, once each."""
@@ -154,8 +156,8 @@ class WatchlistIndex:
             if record.birth is not None and record.birth.is_full
             else set()
         )
-        cards = {record.card_number} if record.card_number is not None else set()
-        passports = {record.passport} if record.passport is not None else set()
+        cards = set(record.all_card_numbers)
+        passports = set(record.all_passports)
         return full, loose, dated, cards, passports
 
     def _post(self, i: int, names: tuple[Profile, ...], *, already: _Keys) -> None:
@@ -214,8 +216,8 @@ class WatchlistIndex:
                 for date in dates:
                     for key in _surname_date_keys(name, date):
                         found.update(_block(self._by_surname_date, key)[:MAX_BLOCK])
-        if record.card_number is not None:
-            found.update(_block(self._by_resident_id, record.card_number))
-        if record.passport is not None:
-            found.update(_block(self._by_passport, record.passport))
+        for number in record.all_card_numbers:
+            found.update(_block(self._by_resident_id, number))
+        for number in record.all_passports:
+            found.update(_block(self._by_passport, number))
         return sorted(found)

@@ -20,6 +20,7 @@ from accord.identity.linkage.compare import (
     Levels,
     NameMatcher,
     Profile,
+    compare,
     compare_birth,
     compare_native,
 )
@@ -274,6 +275,8 @@ class QueryTable:
         birth, sex, nationality = record.birth, record.sex, record.nationality
         resident_id = record.card_number
         passport = record.passport
+        # a second nationality, passport or identity number on either side: any shared agrees
+        several = bool(record.nationalities or record.passports or record.other_ids)
         found = []
         for c in candidates:
             # Keyed by identity: records with one (name, native) share one parsed name, and every
@@ -294,6 +297,14 @@ class QueryTable:
                 total += births[compare_birth(birth, other.birth)]
             if sex is not None and other.sex is not None:
                 total += sexes[Level.EXACT if sex == other.sex else Level.DIFFERENT]
+            if several or other.nationalities or other.passports or other.other_ids:
+                _, _, _, _, by_nationality, by_card, by_passport = compare(q, c)
+                for row, level in ((nationalities, by_nationality), (resident_ids, by_card),
+                                   (passports, by_passport)):  # fmt: skip
+                    if level is not Level.MISSING:
+                        total += row[level]
+                found.append(total)
+                continue
             if nationality is not None and other.nationality is not None:
                 total += nationalities[
                     Level.EXACT if nationality == other.nationality else Level.DIFFERENT
