@@ -53,7 +53,7 @@ def operations() -> list[tuple[str, str]]:
 def role_for(method: str, path: str) -> Role | None:
     """A role that may call the operation, so that generated requests get past the permission
     check; None for the peer-facing and public endpoints."""
-    if path.startswith("/taxii2/"):
+    if path.startswith(("/taxii2/", "/misp/")):
         return Role.ANALYST
     allowed = EXPECTED.get((method, path))
     if allowed is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -69,7 +69,15 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@router.get("/{reference}/manifest.json")
+_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"schema": {"type": "object"}}}}
+}
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@router.get("/{reference}/manifest.json", response_class=Response, responses=_JSON)
 def manifest(reference: str, request: Request, runtime: RuntimeDep, analyst: Analyst) -> Response:
     """The feed's manifest: each event's uuid to its info, date, tags, organisation and
     timestamp (MISP re-fetches an event when its timestamp changes)."""
@@ -83,7 +91,7 @@ def manifest(reference: str, request: Request, runtime: RuntimeDep, analyst: Ana
     )
 
 
-@router.get("/{reference}/hashes.csv")
+@router.get("/{reference}/hashes.csv", response_class=Response, responses=_CSV)
 def hashes(reference: str, request: Request, runtime: RuntimeDep, analyst: Analyst) -> Response:
     """One line per attribute value (each part of a composite one): its MD5, the event uuid."""
     return _served(
@@ -96,7 +104,7 @@ def hashes(reference: str, request: Request, runtime: RuntimeDep, analyst: Analy
     )
 
 
-@router.get("/{reference}/{event_uuid}.json")
+@router.get("/{reference}/{event_uuid}.json", response_class=Response, responses=_JSON)
 def event(
     reference: str, event_uuid: str, request: Request, runtime: RuntimeDep, analyst: Analyst
 ) -> Response:
