@@ -41,6 +41,7 @@ from accord.cli.demo import free_port, pin, prepare_node, start_node
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
 from accord.cyber.taxii.models import TaxiiObject
+from accord.cyber.taxii.service import collection_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, or imported
 from benchmarks.exchange import machine
@@ -307,13 +308,14 @@ def main() -> None:
         pin(settings, peer_card, card.name)
         token = analyst_token(db)
         started = time.perf_counter()
-        timed("seeding Accord", lambda: seed_accord(db, "from-CN-MOJ", args.objects))
+        inbound_id = collection_id("from-CN-MOJ")
+        timed("seeding Accord", lambda: seed_accord(db, inbound_id, args.objects))
         seed_s = time.perf_counter() - started
         node = start_node(settings, card, staff, root)
         try:
             base = f"{node.url}/taxii2/cyber/collections"
-            inbound = Collection(f"{base}/from-CN-MOJ/", auth=Bearer(token))
-            outbound = Collection(f"{base}/to-CN-MOJ/", auth=Bearer(token))
+            inbound = Collection(f"{base}/{inbound_id}/", auth=Bearer(token))
+            outbound = Collection(f"{base}/{collection_id('to-CN-MOJ')}/", auth=Bearer(token))
             accord_pull = timed("Accord pull", lambda: pull(inbound, args.page))
             accord_add = timed(
                 "Accord add",

@@ -17,6 +17,7 @@ from accord.cases import service as cases
 from accord.cli import scenarios
 from accord.cli.root import app
 from accord.core.errors import InvalidInput
+from accord.cyber import stix
 from accord.cyber.stix import parse_bundle, validate_object
 from accord.cyber.taxii import service
 from tests.cases.test_case_types import open_scenario
@@ -127,3 +128,67 @@ def test_attack_for_ics_reaches_the_peer_whole(pair: tuple[Node, Node]) -> None:
             limit=100,
         )
     assert [json.loads(row.body) for row in page.rows] == objects
+
+
+def _indicators_of_the_samples() -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(SAMPLES.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        objects = data["objects"] if data.get("type") == "bundle" else [data]
+        found += [o for o in objects if o["type"] == "indicator"]
+    return found
+
+
+_BAD_VALUES: dict[str, list[Any]] = {
+    "id": ["indicator--1", "malware--00000000-0000-4000-8000-000000000001", 7,
+           "indicator--00000000-0000-4000-0000-000000000001"],
+    "created": ["2024-13-01T00:00:00.000Z", "2024-05-01", 1, "2024-05-01T00:00:00.0000000Z"],
+    "modified": ["2000-01-01T00:00:00.000Z", "later"],
+    "valid_from": ["2024-05-01T25:00:00Z", None],
+    "valid_until": ["2000-01-01T00:00:00Z", "2024-05-01T00:00:00Z"],
+    "pattern": ["[ipv4-addr:value = '1.2.3.4'", "[file:hashes.MD5 = 'abc']",
+                "[file:hashes.'SHA-256' = '" + "g" * 64 + "']", r"[url:value = 'a\nb']",
+                "[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']", 5],
+    "pattern_type": ["", 3],
+    "spec_version": ["2.0", "2.2"],
+    "labels": [[], "one", [1], [""]],
+    "indicator_types": [[], [None]],
+    "name": [1, None],
+    "confidence": [101, -1, "50", True, 5.5],
+    "revoked": ["yes", 1],
+    "created_by_ref": ["identity--x", "malware--00000000-0000-4000-8000-000000000001"],
+    "object_marking_refs": [[], ["identity--00000000-0000-4000-8000-000000000001"], "x"],
+}  # fmt: skip
+
+
+def _stix2_accepts(obj: dict[str, Any]) -> bool:
+    try:
+        stix2.parse(dict(obj), allow_custom=True, version="2.1")
+    except Exception:  # whatever stix2 raises is a refusal
+        return False
+    return True
+
+
+def _accepted(obj: dict[str, Any]) -> bool:
+    try:
+        validate_object(obj, where="o")
+    except InvalidInput:
+        return False
+    return True
+
+
+def test_the_fast_check_decides_as_stix2_does_on_samples_and_their_mutations() -> None:
+    until = "2030-01-01T00:00:00Z"
+    common = [
+        stix_indicator(1, "[ipv4-addr:value = '198.51.100.7']", labels=["c2"], confidence=80),
+        stix_indicator(2, "[file:hashes.'SHA-256' = '" + "A" * 64 + "']", name="kit"),
+        stix_indicator(3, "[domain-name:value = 'a\\'b.example']", valid_until=until),
+    ]
+    assert all(stix._fast_indicator(obj) for obj in common)
+    bases = [*_indicators_of_the_samples(), *common]
+    cases = list(bases)
+    for base in bases:
+        for name, values in _BAD_VALUES.items():
+            cases += [{**base, name: value} for value in values]
+    for obj in cases:
+        assert _accepted(obj) == _stix2_accepts(obj), obj
