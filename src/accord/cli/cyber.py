@@ -217,10 +217,11 @@ def _report_on_case(
 def attach(
     ctx: typer.Context,
     reference: str,
-    bundle: Path = typer.Argument(..., help="STIX 2.1 bundle of indicators (JSON)"),
+    bundle: Path = typer.Argument(..., help="STIX 2.1 bundle (JSON): indicators, or context only"),
     officer: str = typer.Option("cli"),
 ) -> None:
-    """Attach a STIX bundle of indicators to a cyber case; it travels to the peer with it."""
+    """Attach a STIX bundle to a cyber case (indicators to match, or context: threat actors,
+    campaigns, attack patterns…); it travels to the peer with it."""
     from accord.cyber import sightings
 
     try:
