@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pymisp import MISPEvent
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -356,6 +358,69 @@ _OBSERVABLE_TYPES = {
     "mutex",
     "autonomous-system",
 }
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_FIELDS = st.sampled_from(
+    [
+        "uuid",
+        "type",
+        "value",
+        "to_ids",
+        "category",
+        "comment",
+        "timestamp",
+        "first_seen",
+        "last_seen",
+        "distribution",
+        "Tag",
+        "deleted",
+        "object_relation",
+        "name",
+        "Attribute",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=2000, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    event=st.dictionaries(
+        st.sampled_from(
+            [
+                "uuid",
+                "info",
+                "timestamp",
+                "date",
+                "distribution",
+                "Tag",
+                "Orgc",
+                "publish_timestamp",
+            ]
+        ),
+        _JSON,
+    ),
+    attributes=st.lists(st.dictionaries(_FIELDS, _JSON, max_size=8), max_size=3),
+    objects=st.lists(st.dictionaries(_FIELDS, _JSON, max_size=8), max_size=2),
+)
+def test_any_event_is_read_or_refused_naming_why(
+    event: dict[str, Any], attributes: list[Any], objects: list[Any]
+) -> None:
+    """Fuzzed: over the real event, fields replaced by any JSON; read or InvalidInput only."""
+    body = {**misp_event()["Event"], **event}
+    body["Attribute"] = [{**_attribute(1, "domain", "a.example"), **a} for a in attributes]
+    body["Object"] = [{**misp_event()["Event"]["Object"][0], **o} for o in objects]
+    try:
+        parsed = read_event(json.dumps({"Event": body}).encode())
+    except InvalidInput as exc:
+        assert exc.message
+        return
+    parse_bundle(parsed.bundle)  # what is read is valid STIX
 
 
 # -- TLP and handling codes, both ways ---------------------------------------------------------

@@ -270,7 +270,11 @@ class _Reading:
         if not isinstance(misp_type, str) or (
             misp_type not in types.TYPES and misp_type != types.STIX_PATTERN_TYPE
         ):
-            known = "a MISP type" if misp_type in _KNOWN_TYPES else "no MISP type"
+            known = (
+                "a MISP type"
+                if isinstance(misp_type, str) and misp_type in _KNOWN_TYPES
+                else "no MISP type"
+            )
             self.problems.append(
                 f"{where}: type {misp_type!r} is {known} Accord maps to STIX; not imported "
                 "(the event as received is kept on the case)"
@@ -286,6 +290,8 @@ class _Reading:
         category = (
             item.get("category") or describe_types["sane_defaults"][misp_type]["default_category"]
         )
+        if not isinstance(category, str):
+            raise InvalidInput(f"{where} field 'category': expected a string")
         if category not in _CATEGORIES:
             self.problems.append(f"{where}: category {category!r} is no MISP category; kept")
         elif misp_type not in _CATEGORIES[category]:
