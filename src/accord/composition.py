@@ -21,6 +21,7 @@ from accord.cases.definitions.mla import MLA_TYPE
 from accord.cases.definitions.removal import REMOVAL_TYPE
 from accord.cyber.taxii import replication as taxii
 from accord.dialogue.casetype import ROUND_TYPE
+from accord.federation import announce
 from accord.federation.kinds import Kind, Kinds
 from accord.runtime import Registry
 
@@ -35,7 +36,13 @@ CASE_TYPES: tuple[CaseType, ...] = (
 )
 """In the order officers see them."""
 
-KINDS: tuple[Kind, ...] = (*cases.KINDS, *recovery.KINDS, *attachments.KINDS, *taxii.KINDS)
+KINDS: tuple[Kind, ...] = (
+    *cases.KINDS,
+    *recovery.KINDS,
+    *announce.KINDS,
+    *attachments.KINDS,
+    *taxii.KINDS,
+)
 
 
 def assemble() -> Registry:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from accord.core.errors import InvalidInput
 from accord.federation import reconcile
 from accord.federation.delivery import deliver_once
 from accord.federation.models import OutboxItem, QuarantineItem
+from accord.federation.peers import add_peer
 from accord.ops.backup import MANIFEST, create_backup, restore_backup
 from accord.runtime import Runtime
 from tests.helpers import (
@@ -202,3 +206,63 @@ def test_an_unsigned_archive_is_restored_only_with_accept_unsigned(tmp_path: Pat
     with pytest.raises(InvalidInput, match=r"unsigned backup .*--accept-unsigned"):
         restore_backup(settings, unsigned, force=True)
     restore_backup(settings, unsigned, force=True, accept_unsigned=True)
+
+
+def test_reconcile_commands_with_a_peer_that_does_not_answer(tmp_path: Path) -> None:
+    settings = sqlite_node(tmp_path)
+    peer = sqlite_node(tmp_path, "peer")  # never started: its endpoint does not answer
+    other, ours = Runtime.open(peer, assemble()), Runtime.open(settings, assemble())
+    try:
+        card = other.node.card().model_copy(
+            update={"name": "CN-MOJ", "country": "CN", "namespace": "CN"}
+        )
+        card = card.model_copy(update={"endpoint": "http://127.0.0.1:9"})
+        with ours.transaction() as session:
+            add_peer(session, card=card, own_name=ours.node.name, own_namespace="US")
+    finally:
+        other.close()
+        ours.close()
+    archive = tmp_path / "node.bak"
+    create_backup(settings, archive, passphrase=PASSPHRASE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["BACKUP_PASSPHRASE"] = PASSPHRASE
+
+    def accord(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "accord",
+                "--data",
+                str(settings.data_dir),
+                "--database-url",
+                settings.resolved_database_url,
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+
+    restored = accord(
+        "restore", "--from", str(archive), "--force", "--passphrase-env", "BACKUP_PASSPHRASE"
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert "sequences and delivers nothing until it has reconciled with CN-MOJ" in restored.stdout
+    assert "cannot reach CN-MOJ" in restored.stdout
+    status = accord("federation", "reconcile", "--status")
+    assert "waiting to reconcile with CN-MOJ" in status.stdout
+    assert accord("federation", "reconcile").returncode == 1
+    skipped = accord("federation", "reconcile", "--skip", "CN-MOJ")
+    assert skipped.returncode == 0 and "reconciled with every peer" in skipped.stdout
+    ours = Runtime.open(settings, assemble())
+    try:
+        with ours.reading() as session:
+            assert reconcile.waiting_for(session) == []
+            assert session.scalar(
+                select(AuditEntry.id).where(AuditEntry.action == "federation.reconcile_skipped")
+            )
+    finally:
+        ours.close()

@@ -358,3 +358,94 @@ def federation_retry(
             )
         if left:
             raise typer.Exit(1)
+
+
+keys_app = typer.Typer(help="This node's keys.", no_args_is_help=True)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    ctx: typer.Context,
+    overlap: str = typer.Option(
+        "7d", "--overlap", help="how long peers still accept what the old keys signed (e.g. 2d)"
+    ),
+) -> None:
+    """Make new signing and encryption keys and announce them to every peer, in a message
+    signed with the old keys and the new; the old keys are kept as history."""
+    from accord.core.clock import parse_duration
+    from accord.federation.announce import rotate_keys
+
+    try:
+        window = parse_duration(overlap)
+    except ValueError as exc:
+        raise InvalidInput(f"--overlap {overlap!r}: {exc}") from None
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        new, peers = rotate_keys(session, node=runtime.node, overlap=window)
+    console.print(f"[green]new keys[/green], fingerprint {new}")
+    console.print(
+        "announced to "
+        + (", ".join(peers) or "no peer")
+        + f"; peers accept the old keys for {overlap}. Restart every `accord serve` and "
+        "`accord worker` of this node now, so that they sign with the new keys; "
+        "`accord node card` prints the new card"
+    )
+
+
+@peer_app.command("keys")
+def peer_keys_list(ctx: typer.Context, name: str = typer.Argument(..., help="the peer")) -> None:
+    """The peer's current key and those it held before, with their validity."""
+    from accord.federation.peers import key_history
+
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        peer = get_peer(session, name)
+        table = Table(
+            Column("fingerprint (SHA-256)", min_width=64, no_wrap=True),
+            "valid from",
+            "valid until",
+            "revoked",
+        )
+        table.add_row(peer.fingerprint, peer.added_at.strftime("%Y-%m-%d"), "(current)", "")
+        for row in key_history(session, name):
+            table.add_row(
+                row.fingerprint,
+                row.valid_from.strftime("%Y-%m-%d %H:%M") if row.valid_from else "",
+                row.valid_until.strftime("%Y-%m-%d %H:%M"),
+                Text(
+                    f"{row.revoked_at:%Y-%m-%d %H:%M} {row.revoked_reason or ''}"
+                    if row.revoked_at
+                    else ""
+                ),
+            )
+        console.print(table)
+
+
+@peer_app.command("revoke-key")
+def peer_revoke_key(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the peer"),
+    fingerprint: str = typer.Argument(..., help="the full 64-character fingerprint to revoke"),
+    reason: str = typer.Option(..., "--reason", help="why, as confirmed with the peer's operator"),
+) -> None:
+    """After a compromise confirmed with the peer's operator out of band: accept nothing signed
+    with that key any more. Revoking its current key disables the peer until its new card is
+    pinned with `accord peer add NEW-CARD.json`."""
+    from accord.federation.announce import revoke_key
+
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        what = revoke_key(session, peer=name, fingerprint_=fingerprint.lower(), reason=reason)
+    console.print(f"[yellow]revoked {fingerprint} of {name}[/yellow]: {what}")
+
+
+def node_endpoint(
+    ctx: typer.Context, endpoint: str = typer.Argument(..., help="the new URL peers reach us at")
+) -> None:
+    """Change the URL where peers reach this node, and announce it to every peer."""
+    from accord.federation.announce import change_endpoint
+
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        peers = change_endpoint(session, node=runtime.node, endpoint=endpoint)
+    console.print(
+        f"[green]endpoint {endpoint}[/green] announced to "
+        + (", ".join(peers) or "no peer")
+        + "; restart `accord serve` so that it listens there"
+    )

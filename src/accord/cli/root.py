@@ -211,6 +211,8 @@ def token_revoke(ctx: typer.Context, token_id: str) -> None:
 
 
 app.add_typer(federation.peer_app, name="peer")
+app.add_typer(federation.keys_app, name="keys")
+node_app.command("endpoint")(federation.node_endpoint)
 app.add_typer(federation.federation_app, name="federation")
 app.add_typer(federation.audit_app, name="audit")
 app.add_typer(cases.app, name="case")

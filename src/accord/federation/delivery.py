@@ -24,7 +24,7 @@ from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.db import unit_of_work
 from accord.core.dialects import dialect_of, is_postgresql, skip_locked
-from accord.federation import reconcile, tls
+from accord.federation import announce, reconcile, tls
 from accord.federation.envelope import EnvelopeRefused, seal, verify_document
 from accord.federation.keys import NodeIdentity, PeerKeys
 from accord.federation.models import OutboxItem
@@ -116,13 +116,23 @@ class _Round:
                 _fail(session, items, error, self.settings, self.now)
                 continue
             keys = peer_keys(peer)
+            first = announce.first_announcement(session, peer_name)
+            if first is not None:
+                # our new keys or endpoint go first, alone, under the keys the peer has pinned;
+                # until it has them nothing else goes (it is signed with the new keys)
+                items = [i for i in items if i.id == first.id]
+                if not items:
+                    continue
             batches.append(
                 Batch(
                     peer=peer_name,
                     endpoint=peer.endpoint.rstrip("/"),
                     keys=keys,
                     items=[(i.id, str(i.envelope_id)) for i in items],
-                    envelopes=[seal_item(node, keys, i, sent_at=sent_at) for i in items],
+                    envelopes=[
+                        seal_item(announce.sealing_identity(node, i), keys, i, sent_at=sent_at)
+                        for i in items
+                    ],
                     tls_ca=peer.tls_ca,
                     tls_pin=peer.tls_pin,
                 )

@@ -628,7 +628,19 @@ def receive(
                 refused[envelope_id] = str(exc)
                 outcome.receipts.append(_receipt(node, envelope_id, "quarantined", str(exc)))
                 continue
-            session.add(_inbox_item(envelope, raw_envelope, kind, message, body, "stored"))
+            item = _inbox_item(envelope, raw_envelope, kind, message, body, "stored")
+            if kind.immediate and kind.handler is not None:
+                try:
+                    with session.begin_nested():
+                        kind.handler(session, node, envelope.sender, message)
+                except Rejected as exc:
+                    _quarantine_body(session, envelope, raw_envelope, str(exc), remote_addr)
+                    refused[envelope_id] = str(exc)
+                    outcome.receipts.append(_receipt(node, envelope_id, "quarantined", str(exc)))
+                    continue
+                item.status, item.processed_at = "processed", utcnow()
+                peers.pop(envelope.sender, None)  # its keys may have changed
+            session.add(item)
             stored.add(envelope.id)
             outcome.receipts.append(_receipt(node, envelope_id, "stored"))
     session.info[WAKE_KEY] = True

@@ -40,6 +40,9 @@ class Kind:
     stream: Callable[[Any], str]
     handler: Handler | None = None
     query: Query | None = None
+    immediate: bool = False
+    """Processed as it is stored, before the receipt (a peer's new keys: the envelopes after
+    it in the same request, and all later ones, are signed with them)."""
 
 
 class Kinds:

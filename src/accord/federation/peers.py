@@ -32,13 +32,27 @@ def add_peer(
     existing = session.scalar(select(Peer).where(Peer.name == card.name))
     _check_namespace(session, card, own_namespace, existing)
     if existing is not None:
+        if existing.fingerprint == card.fingerprint and _revoked(session, existing):
+            raise Conflict(
+                f"the keys of {card.name!r} in this card (fingerprint {card.fingerprint}) were "
+                "revoked: ask the peer's operator for a card with new keys"
+            )
         if existing.fingerprint == card.fingerprint:
             existing.endpoint = card.endpoint
             existing.active = True
             return existing
+        if not existing.active and _revoked(session, existing):
+            # its key was revoked after a compromise: the new card, checked out of band, replaces it
+            existing.signing_key, existing.encryption_key = card.signing_key, card.encryption_key
+            existing.fingerprint, existing.endpoint = card.fingerprint, card.endpoint
+            existing.active = True
+            session.flush()
+            return existing
         raise Conflict(
             f"peer {card.name!r} is already pinned with other keys (fingerprint "
-            f"{existing.fingerprint}); key rotation must be confirmed out of band"
+            f"{existing.fingerprint}); the peer rotates its keys with `accord keys rotate`, "
+            "which announces them; after a compromise, revoke the old key first "
+            f"(`accord peer revoke-key {card.name} FINGERPRINT`)"
         )
     peer = Peer(
         id=new_id(),
@@ -55,6 +69,19 @@ def add_peer(
     session.add(peer)
     session.flush()
     return peer
+
+
+def _revoked(session: Session, peer: Peer) -> bool:
+    return (
+        session.scalar(
+            select(KeyHistory.id).where(
+                KeyHistory.owner == peer.name,
+                KeyHistory.fingerprint == peer.fingerprint,
+                KeyHistory.revoked_at.is_not(None),
+            )
+        )
+        is not None
+    )
 
 
 def _check_namespace(
@@ -151,7 +178,7 @@ def peer_keys(peer: Peer) -> PeerKeys:
     now = utcnow()
     assert isinstance(current.verify, VerifyKey)
     overlap = [h for h in history if h.revoked_at is None and h.valid_until > now]
-    kept = [h for h in history if h.revoked_at is None]
+    kept = history  # acts were checked when they arrived: they keep verifying, revoked or not
     return PeerKeys(
         name=peer.name,
         verify=KeyRing([current.verify, *(VerifyKey(unb64(h.signing_key)) for h in overlap)]),
