@@ -526,6 +526,36 @@ def test_a_misp_event_goes_on_a_case_and_comes_back_the_same(pair: tuple[Node, N
     assert len(again.attributes) + sum(len(o.attributes) for o in again.objects) == len(after)
 
 
+def test_the_same_event_twice_attaches_once_and_a_new_version_updates_it(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = _cyber_case(us, cn, HandlingCode.H0)
+    first = json.dumps(misp_event()).encode()
+    newer = misp_event(timestamp="1764090000")
+    newer["Event"]["Attribute"][0].update(comment="C2 server, still up", timestamp="1764090000")
+
+    def put(content: bytes) -> Any:
+        with cn.runtime.transaction() as session:
+            return import_event(
+                session, node=cn.identity, reference=reference, content=content, officer="a"
+            )
+
+    assert put(first).already is None
+    again = put(first)
+    with cn.runtime.reading() as session:
+        held = attachments_of(session, case=cases.get_case(session, reference=reference))
+    assert again.already == max(a["seq"] for a in held) and len(held) == 2
+    updated = put(json.dumps(newer).encode())
+    assert updated.already is None and updated.updates == [again.already]
+    with cn.runtime.reading() as session:
+        exported = json.loads(
+            case_event(session, node=cn.identity, reference=reference).event.to_json()
+        )
+    c2 = _attributes(exported)["5e6b7c2a-0000-4000-8000-000000000001"]
+    assert c2["comment"] == "C2 server, still up"  # the last version of the indicator
+
+
 def test_an_event_stricter_than_the_case_is_refused(pair: tuple[Node, Node]) -> None:
     us, cn = pair
     reference = _cyber_case(us, cn, HandlingCode.H1)

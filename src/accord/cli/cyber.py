@@ -263,8 +263,17 @@ def misp_import(
             officer=officer,
             filename=event.name,
         )
+    if imported.already is not None:
+        console.print(
+            f"{reference}: MISP event {imported.event_uuid} as in {event.name} is already on the "
+            f"case (log event {imported.already}); nothing attached"
+        )
+        return
     for problem in imported.problems:
         console.print(f"[yellow]{problem}[/yellow]")
+    if imported.updates:
+        earlier = ", ".join(str(seq) for seq in imported.updates)
+        console.print(f"a new version of the event attached at log event(s) {earlier}")
     console.print(
         f"{reference}: MISP event {imported.event_uuid} attached: {imported.indicators} "
         f"indicators, {imported.observables} observables, {len(imported.problems)} problems"

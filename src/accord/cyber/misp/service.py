@@ -3,6 +3,7 @@ serve them as a MISP feed. Each refuses what the case's handling code forbids.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ class Imported:
     observables: int
     handling_code: HandlingCode | None
     problems: list[str] = field(default_factory=list)
+    already: int | None = None
+    """the log event that attached these very bytes before (nothing was attached again)"""
+    updates: list[int] = field(default_factory=list)
+    """the log events that attached earlier versions of this event"""
 
 
 def _cyber_case(session: Session, reference: str, viewer: Principal | None) -> Case:
@@ -63,7 +68,8 @@ def import_event(
 ) -> Imported:
     """Put a MISP event on a cyber case: its STIX bundle (checked and attached as `cyber attach`
     does) and, beside it, the event as received. Refused if its tags or distribution levels
-    ask for stricter handling than the case carries."""
+    ask for stricter handling than the case carries. The same bytes a second time attach
+    nothing (`already`); a new version of an event on the case names the earlier (`updates`)."""
     case = _cyber_case(session, reference, None)
     parsed = read_event(content)
     case_code = HandlingCode(case.handling_code)
@@ -74,6 +80,23 @@ def import_event(
             "code or import a less restricted event",
             detail={"needed": str(parsed.handling_code), "reasons": parsed.reasons[:20]},
         )
+    outcome = Imported(
+        reference=reference,
+        event_uuid=parsed.event_uuid,
+        indicators=parsed.indicators,
+        observables=parsed.observables,
+        handling_code=parsed.handling_code,
+        problems=parsed.problems,
+    )
+    sha = hashlib.sha256(content).hexdigest()
+    for record in attachments.attachments_of(session, case=case):
+        if record.get("media_type") != MISP_MEDIA_TYPE:
+            continue
+        if record.get("sha256") == sha:
+            outcome.already = int(record["seq"])
+            return outcome
+        if str(record.get("description", "")).startswith(_described(parsed.event_uuid)):
+            outcome.updates.append(int(record["seq"]))
     stem = filename.rsplit(".", 1)[0] if filename else f"misp-event-{parsed.event_uuid}"
     sightings.attach_bundle(
         session,
@@ -91,17 +114,14 @@ def import_event(
         filename=filename or f"misp-event-{parsed.event_uuid}.json",
         media_type=MISP_MEDIA_TYPE,
         handling_code=strictest([case_code, parsed.handling_code or case_code]) or case_code,
-        description=f"MISP event {parsed.event_uuid} as received: {parsed.info[:200]}",
+        description=f"{_described(parsed.event_uuid)}: {parsed.info[:200]}",
         officer=officer,
     )
-    return Imported(
-        reference=reference,
-        event_uuid=parsed.event_uuid,
-        indicators=parsed.indicators,
-        observables=parsed.observables,
-        handling_code=parsed.handling_code,
-        problems=parsed.problems,
-    )
+    return outcome
+
+
+def _described(event_uuid: str) -> str:
+    return f"MISP event {event_uuid} as received"
 
 
 def _restrictions(
