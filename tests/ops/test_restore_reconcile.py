@@ -29,6 +29,7 @@ from accord.federation.delivery import deliver_once
 from accord.federation.models import OutboxItem, QuarantineItem
 from accord.federation.peers import add_peer
 from accord.ops.backup import MANIFEST, create_backup, restore_backup
+from accord.ops.health import readiness
 from accord.runtime import Runtime
 from tests.helpers import (
     Node,
@@ -89,6 +90,8 @@ def test_a_restored_node_reconciles_before_it_sequences_and_reuses_no_reference(
         assert session.scalar(select(Case.id).where(Case.reference == second)) is None
     with pytest.raises(reconcile.Unreconciled, match=rf"not reconciled with {cn.name}.*reconcile"):
         open_mla(us, cn.name)
+    ready = {c.name: c for c in readiness(us.runtime.factory, us.runtime.settings).checks}
+    assert not ready["reconciled"].ok and cn.name in ready["reconciled"].detail
     with httpx.Client() as client:  # nothing goes out: not even the restored outbox
         assert deliver_once(us.runtime.factory, us.identity, us.runtime.settings, client) == 0
     # the peer keeps working meanwhile: its submission waits on our side, it is not refused
@@ -108,6 +111,8 @@ def test_a_restored_node_reconciles_before_it_sequences_and_reuses_no_reference(
         assert session.scalar(
             select(AuditEntry.id).where(AuditEntry.action == "federation.reconciled")
         )
+    ready = {c.name: c for c in readiness(us.runtime.factory, us.runtime.settings).checks}
+    assert ready["reconciled"].ok
 
     process(us)  # the inbox worker, woken by the settlement, applies the submission that waited
     third = open_mla(us, cn.name)

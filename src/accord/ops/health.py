@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.core.clock import utcnow
 from accord.core.db import failure_line, unit_of_work
+from accord.federation import reconcile
 from accord.federation.models import OutboxItem
 from accord.ops.models import WorkerHeartbeat
 
@@ -150,6 +151,18 @@ def check_outbox(factory: sessionmaker[Session], settings: Settings, url: str) -
     return Check("outbox", True, f"oldest pending envelope {waiting:.0f} s old", seconds)
 
 
+def check_reconciled(factory: sessionmaker[Session], url: str) -> Check:
+    """After a restore the node sequences and delivers nothing until it has reconciled with
+    every peer (`accord federation reconcile`): not ready until then."""
+    started = time.perf_counter()
+    try:
+        with factory() as session:
+            state = reconcile.status(session)
+    except Exception as exc:
+        return Check("reconciled", False, failure_line(exc, url), time.perf_counter() - started)
+    return Check("reconciled", not state.held, state.describe(), time.perf_counter() - started)
+
+
 def serving(factory: sessionmaker[Session], settings: Settings) -> Health:
     """What the reverse proxy asks of each web process: can it answer requests now?"""
     url = settings.resolved_database_url
@@ -163,7 +176,12 @@ def readiness(factory: sessionmaker[Session], settings: Settings) -> Health:
     if not checks[0].ok:  # no database: nothing below can be known
         return Health(checks)
     return Health(
-        [*checks, check_workers(factory, settings, url), check_outbox(factory, settings, url)]
+        [
+            *checks,
+            check_workers(factory, settings, url),
+            check_outbox(factory, settings, url),
+            check_reconciled(factory, url),
+        ]
     )
 
 
