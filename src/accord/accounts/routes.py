@@ -5,7 +5,7 @@ administrators, and the changes to accounts that one administrator asks for and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -58,6 +58,12 @@ def request_out(request: AccountRequest) -> AccountRequestOut:
         decided_by=request.decided_by,
         decided_at=request.decided_at,
     )
+
+
+ALONE: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Taken at once: the node has one administrator"}
+}
+"""A request's other answer: 202 while it awaits a second administrator."""
 
 
 def _asked(response: Response, request: AccountRequest) -> AccountRequestOut:
@@ -117,7 +123,7 @@ def revoke(token_id: UUID, request: Request, runtime: RuntimeDep, officer: Offic
         return _token_out(session, token)
 
 
-@router.post("/users", status_code=202)
+@router.post("/users", status_code=202, responses=ALONE)
 def add_user(
     body: AccountIn, request: Request, response: Response, runtime: RuntimeDep, admin: Administrator
 ) -> AccountRequestOut:
@@ -139,7 +145,7 @@ def add_user(
         return _asked(response, asked)
 
 
-@router.put("/users/{username}/role", status_code=202)
+@router.put("/users/{username}/role", status_code=202, responses=ALONE)
 def change_role(
     username: str,
     body: RoleIn,
@@ -161,7 +167,7 @@ def change_role(
         return _asked(response, asked)
 
 
-@router.put("/users/{username}/unit", status_code=202)
+@router.put("/users/{username}/unit", status_code=202, responses=ALONE)
 def change_unit(
     username: str,
     body: UnitIn,
