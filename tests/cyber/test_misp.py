@@ -76,7 +76,12 @@ def _tag(name: str) -> dict[str, Any]:
     return {"id": "7", "name": name, "colour": "#33FF00", "exportable": True, "local": False}
 
 
-def misp_event(*, event_tags: tuple[str, ...] = ("tlp:green",), **event: Any) -> dict[str, Any]:
+_KIT_MASTER = 'misp-galaxy:threat-actor="Kit Master"'
+
+
+def misp_event(
+    *, event_tags: tuple[str, ...] = ("tlp:green", _KIT_MASTER), **event: Any
+) -> dict[str, Any]:
     """A MISP event as MISP's REST API answers GET /events/view/42 (the fields of its JSON
     format: the event, its attributes, an object, tags at both levels)."""
     return {
@@ -178,6 +183,14 @@ def misp_event(*, event_tags: tuple[str, ...] = ("tlp:green",), **event: Any) ->
                 }
             ],
             "Tag": [_tag(name) for name in event_tags],
+            "Galaxy": [
+                {
+                    "uuid": "7cdff317-a673-4474-84ec-4f1754947823",
+                    "name": "Threat Actor",
+                    "type": "threat-actor",
+                    "GalaxyCluster": [{"value": "Kit Master", "tag_name": _KIT_MASTER}],
+                }
+            ],
             **event,
         }
     }
@@ -250,10 +263,11 @@ def test_each_attribute_becomes_an_indicator_or_observed_data_and_the_rest_is_re
     assert report["name"] == "Phishing kit imitating bank logins"
     assert by_id[report["created_by_ref"]]["name"] == "CN-CERT"
     assert (parsed.indicators, parsed.observables) == (10, 3)
-    # nothing silently dropped: the two types with no STIX form are named
-    assert len(parsed.problems) == 2
+    # nothing silently dropped: the two types with no STIX form are named, and the galaxy
+    assert len(parsed.problems) == 3
     assert "(5e6b7c2a-0000-4000-8000-000000000011, btc)" in parsed.problems[0]
     assert "type 'text'" in parsed.problems[1]
+    assert parsed.problems[2].startswith("the event's Galaxy (1) has no STIX form here")
 
 
 def test_indicators_read_from_misp_match_logs_like_any_other() -> None:
@@ -517,7 +531,7 @@ def test_a_misp_event_goes_on_a_case_and_comes_back_the_same(pair: tuple[Node, N
     # the opening's two indicators come too, as attributes of their own
     assert len(after) == len(mapped) + 2
     event_tags = {t["name"] for t in exported["Tag"]}
-    assert event_tags == {"tlp:green", 'accord:handling-code="H0"'}
+    assert event_tags == {"tlp:green", 'accord:handling-code="H0"', _KIT_MASTER}
     assert exported["uuid"] != EVENT_UUID and exported["info"].startswith(reference)
     assert written.problems == []
     # and PyMISP, which MISP's own tools are built on, reads it back
@@ -640,7 +654,11 @@ def test_the_feed_manifest_and_hashes_agree_with_its_event(pair: tuple[Node, Nod
     ((uuid, summary),) = feed.manifest.items()
     event = feed.events[uuid]["Event"]
     assert summary["info"] == event["info"] and summary["timestamp"] == int(event["timestamp"])
-    assert {t["name"] for t in summary["Tag"]} == {"tlp:green", 'accord:handling-code="H0"'}
+    assert {t["name"] for t in summary["Tag"]} == {
+        "tlp:green",
+        'accord:handling-code="H0"',
+        _KIT_MASTER,
+    }
     values = [a["value"] for a in event["Attribute"]]
     values += [a["value"] for o in event["Object"] for a in o["Attribute"]]
     parts = [p for v in values for p in (v.split("|") if "|" in v else [v])]

@@ -24,6 +24,7 @@ from accord.cyber.stix import TLP2_MARKINGS, TlpLevel, validate_object
 _BUNDLE_NAMESPACE = uuid.UUID("3f0b6c2e-9d41-4f5e-8a77-52c1d0e6b9a4")
 _CATEGORIES: dict[str, list[str]] = describe_types["category_type_mappings"]
 _KNOWN_TYPES: set[str] = set(describe_types["types"])
+_UNMAPPED = ("Galaxy", "EventReport", "Sighting", "ShadowAttribute", "CryptographicKey")
 _DISTRIBUTIONS = {
     0: "your organisation only",
     1: "this community only",
@@ -414,6 +415,24 @@ class _Reading:
         self.objects.append(grouping)
         return [*refs, grouping["id"]]
 
+    def unmapped(self) -> None:
+        """Name what the event holds beyond attributes and objects: kept only in the event as
+        received (galaxy clusters also travel as their `misp-galaxy:` tags)."""
+        counts: dict[str, int] = {}
+        for name in _UNMAPPED:
+            items = self.event.get(name)
+            if isinstance(items, list | dict) and items:
+                counts[name] = len(items)
+        for item in self.event.get("Object") or []:
+            if isinstance(item, dict) and isinstance(item.get("ObjectReference"), list):
+                counts["ObjectReference"] = counts.get("ObjectReference", 0) + len(
+                    item["ObjectReference"]
+                )
+        for name, count in counts.items():
+            self.problems.append(
+                f"the event's {name} ({count}) has no STIX form here; kept in the event as received"
+            )
+
     def report(self, refs: list[str]) -> dict[str, Any]:
         published = self.event.get("publish_timestamp")
         moment = _epoch(published, "MISP event") if published not in (None, "", "0", 0) else None
@@ -450,6 +469,7 @@ def read_event(source: bytes | str | Mapping[str, Any]) -> MispImport:
             refs.append(ref)
     for position, item in enumerate(event.get("Object") or []):
         refs += reading.misp_object(item, f"object {position}")
+    reading.unmapped()
     if not refs:
         raise InvalidInput(
             f"MISP event {reading.uuid}: no attribute could be imported"
