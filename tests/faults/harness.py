@@ -35,7 +35,8 @@ from accord.cli.demo import Staff, pin, prepare_node
 from accord.cli.scenarios import MLA_OPENING, REVIEW
 from accord.composition import assemble
 from accord.config import Settings
-from accord.federation.models import InboxItem, OutboxItem, QuarantineItem
+from accord.federation.keys import fingerprint
+from accord.federation.models import InboxItem, NodeRecord, OutboxItem, QuarantineItem
 from accord.federation.schemas import NodeCard
 from accord.runtime import Runtime
 from tests.faults.proxy import FaultRates, ProxyPair
@@ -65,6 +66,8 @@ class FaultPlan:
     skew_beyond_seconds: float = 400.0
     """for one phase CN-MOJ's delivery worker runs this far ahead (outside the window); 0: no"""
     full_disk: bool = True
+    rotate_keys: bool = True
+    """mid-run, US-DOJ rotates its keys (`accord keys rotate`) while its processes run on"""
     phase_seconds: float = 4.0
     heal_timeout: float = 300.0
     seed: int = 7
@@ -120,6 +123,13 @@ class NodeProcesses:
         )
         self.admin = httpx.Client(headers={"Authorization": f"Bearer {staff.admin_token}"})
         self.runtime = Runtime.open(settings, assemble())
+
+    def fingerprint(self) -> str:
+        """The fingerprint of the keys the node's database names now."""
+        with self.runtime.reading() as session:
+            record = session.scalar(select(NodeRecord))
+            assert record is not None
+            return fingerprint(record.signing_key, record.encryption_key)
 
     def start(self, role: str, *, skew: float | None = None) -> None:
         args = ["serve", "--no-workers"] if role == "web" else ["worker"]
@@ -424,12 +434,19 @@ def _chaos(run: Run) -> None:
         schedule.append((0.4, "full_disk"))
     if run.plan.skew_beyond_seconds:
         schedule.append((0.65, "skew_beyond"))
+    if run.plan.rotate_keys:
+        schedule.append((0.5, "rotate_keys"))
     schedule.sort()
     while schedule:
         watch(run)
         if run.progress >= schedule[0][0] or run.traffic_done.is_set():
             _, what = schedule.pop(0)
-            {"kill": kill_one, "full_disk": full_disk, "skew_beyond": skew_beyond}[what](run, rng)
+            {
+                "kill": kill_one,
+                "full_disk": full_disk,
+                "skew_beyond": skew_beyond,
+                "rotate_keys": rotate_keys,
+            }[what](run, rng)
         else:
             time.sleep(0.05)
 
@@ -504,6 +521,39 @@ def skew_beyond(run: Run, rng: random.Random) -> None:
         "node": CN,
         "skew_seconds": run.plan.skew_beyond_seconds,
         "seconds": round(seconds, 1),
+    }
+
+
+def rotate_keys(run: Run, rng: random.Random) -> None:
+    """US-DOJ rotates its keys with `accord keys rotate` while cases are in flight; its web and
+    worker processes go on with the old keys for a phase (the overlap), then restart."""
+    us = run.nodes[US]
+    previous = us.fingerprint()
+    started = time.monotonic()
+    rotated = subprocess.run(
+        [sys.executable, "-m", "accord", "keys", "rotate", "--overlap", "1d"],
+        env=_node_env(us.settings, us.skew, us.window),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if rotated.returncode != 0:
+        run.failures.append(f"accord keys rotate failed: {rotated.stdout}{rotated.stderr}")
+        return
+    while time.monotonic() - started < run.plan.phase_seconds:
+        record(run, us, rng.choice(run.references), "note", rng)  # under the old keys
+        time.sleep(0.2)
+    for role in ("web", "worker"):
+        run.intended_down.add((US, role))
+        us.kill(role)
+        us.start(role)
+        run.intended_down.discard((US, role))
+    run.phases["key_rotation"] = {
+        "node": US,
+        "previous": previous,
+        "new": us.fingerprint(),
+        "seconds": round(time.monotonic() - started, 1),
     }
 
 
@@ -751,6 +801,7 @@ def run(
                 "beyond_window": faulty.phases.get("skew_beyond"),
             },
             "full_disk": faulty.phases.get("full_disk", {"method": faulty.disk.method}),
+            "key_rotation": faulty.phases.get("key_rotation"),
             "unexpected_exits": len(faulty.unexpected_exits),
             **result,
             "traffic_seconds": round(traffic_seconds, 1),

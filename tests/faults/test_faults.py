@@ -38,6 +38,11 @@ def test_nothing_is_lost_or_applied_twice_under_faults(
     skew_reasons = [r for r in quarantined["reasons"] if "window" in r]
     assert quarantined["refused_for_clock_skew"] > 0
     assert skew_reasons and all(r.startswith(US) for r in skew_reasons), skew_reasons
+    # US-DOJ rotated its keys mid-run, its processes on the old keys for a while: CN-MOJ
+    # pinned the new ones and refused nothing for a signature or a body it could not open
+    rotation = summary["key_rotation"]
+    assert rotation and rotation["new"] != rotation["previous"]
+    assert not [r for r in quarantined["reasons"] if "signature" in r or "decrypt" in r]
     assert summary["full_disk"]["method"] in ("tmpfs", "read-only blob folder")
     assert summary["attachments_missing"] == 0
 
