@@ -227,8 +227,10 @@ def _public(detail: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in detail.items() if k != "display_name"}
 
 
-def get_request(session: Session, request_id: UUID) -> AccountRequest:
-    found = session.get(AccountRequest, request_id)
+def get_request(session: Session, request_id: UUID, *, lock: bool = False) -> AccountRequest:
+    """One request; with `lock`, locked for this transaction (of two administrators deciding
+    it at once, the second finds it decided)."""
+    found = session.get(AccountRequest, request_id, with_for_update=lock)
     if found is None:
         raise NotFound(f"no account request {request_id}; `accord user requests` lists them")
     return found
@@ -299,7 +301,7 @@ def _pending(
     session: Session, request_id: UUID, *, by: Principal, verb: str, remote_addr: str | None
 ) -> AccountRequest:
     expire_due(session)
-    request = get_request(session, request_id)
+    request = get_request(session, request_id, lock=True)
     if request.status != Status.PENDING.value:
         audit.record(
             session,
