@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from accord import __version__
@@ -24,6 +25,7 @@ from accord.audit.routes import router as audit_router
 from accord.cases.routes import router as cases_router
 from accord.composition import assemble
 from accord.config import Settings
+from accord.core.db import failure_line
 from accord.core.errors import AccordError, validation_problems
 from accord.core.limits import BodySizeLimit
 from accord.core.ratelimit import RateLimit
@@ -102,6 +104,23 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             headers=exc.headers,
         )
 
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        # The database did not answer (down, restarting, locked): one line in the log, not a
+        # traceback per request, and an answer that says to retry.
+        log.warning(
+            "request failed: the database did not answer (%s)",
+            failure_line(exc, settings.resolved_database_url),
+        )
+        return JSONResponse(
+            status_code=503,
+            content={
+                "error": "database_unreachable",
+                "message": "the node cannot reach its database just now; try again shortly",
+            },
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         # Answered outside the middleware stack, so the security headers are added here.
@@ -134,8 +153,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         runtime: Runtime | None = getattr(app.state, "runtime", None)
         if runtime is None:
             return None
-        with runtime.reading() as session:
-            return verified_caller(session, kind=kind, credential=credential)
+        try:
+            with runtime.reading() as session:
+                return verified_caller(session, kind=kind, credential=credential)
+        except OperationalError:
+            return None  # database down: limited by address; the route then answers 503
 
     app.add_middleware(
         RateLimit,

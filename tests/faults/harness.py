@@ -2,6 +2,10 @@
 clock skew and a full disk, then healing and the invariants. `run(plan, root)` returns the JSON
 summary; `tests/faults/run.py` (`make faults`) and `tests/faults/test_faults.py` call it.
 
+On PostgreSQL both nodes also lose their database server for a phase (a TCP forwarder in front
+of it is cut), and every log line of the run is searched for the database password and the
+officers' tokens.
+
 Each node is two processes, `accord serve --no-workers` (API and inbox) and `accord worker`
 (delivery and inbox processing), so that either can be killed alone; killing the "node" kills
 both. Every case is MLA, half sequenced by each node; notes carry a unique nonce
@@ -28,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from accord.cases.models import Case, PendingAction
 from accord.cli.demo import Staff, pin, prepare_node
@@ -40,6 +44,7 @@ from accord.federation.models import InboxItem, NodeRecord, OutboxItem, Quaranti
 from accord.federation.schemas import NodeCard
 from accord.runtime import Runtime
 from tests.faults.proxy import FaultRates, ProxyPair
+from tests.faults.tcp import CuttableTcp
 
 NONCE = re.compile(r"fault nonce ([0-9a-f]{32})")
 US, CN = "US-DOJ", "CN-MOJ"
@@ -66,6 +71,9 @@ class FaultPlan:
     skew_beyond_seconds: float = 400.0
     """for one phase CN-MOJ's delivery worker runs this far ahead (outside the window); 0: no"""
     full_disk: bool = True
+    database_outage: bool = True
+    """on PostgreSQL, for one phase both nodes lose their database (a TCP forwarder in front of
+    the server is cut); their URLs carry a password, which no log line may show"""
     rotate_keys: bool = True
     """mid-run, US-DOJ rotates its keys (`accord keys rotate`) while its processes run on"""
     phase_seconds: float = 4.0
@@ -201,6 +209,27 @@ class NodeProcesses:
         return response.json()
 
 
+class DatabaseOutage:
+    """A cuttable TCP forwarder between both nodes and their PostgreSQL server; their URLs go
+    through it and carry a password (trust authentication ignores it), so that a log line that
+    prints a URL shows it."""
+
+    PASSWORD = "fault-run-" + uuid.uuid4().hex
+
+    def __init__(self, urls: tuple[str, str]) -> None:
+        upstream = make_url(urls[0])
+        self.forwarder = CuttableTcp(upstream.host or "127.0.0.1", upstream.port or 5432).start()
+        self.urls = tuple(
+            make_url(url)
+            .set(host="127.0.0.1", port=self.forwarder.port, password=self.PASSWORD)
+            .render_as_string(hide_password=False)
+            for url in urls
+        )
+
+    def stop(self) -> None:
+        self.forwarder.stop()
+
+
 class FullDisk:
     """Makes CN-MOJ's data folder full and frees it again.
 
@@ -286,6 +315,7 @@ class Run:
     intended_down: set[tuple[str, str]] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)
     """what went wrong in the harness itself (a process that would not restart)"""
+    outage: DatabaseOutage | None = None
 
     @property
     def progress(self) -> float:
@@ -311,6 +341,10 @@ def two_nodes(
         plan.seed,
     )
     nodes: dict[str, NodeProcesses] = {}
+    outage = None
+    if plan.database_outage and database_urls[0] and database_urls[1]:
+        outage = DatabaseOutage((database_urls[0], database_urls[1]))
+        database_urls = (outage.urls[0], outage.urls[1])
     try:
         us = prepare_node(root, US, "US", database_urls[0])
         cn = prepare_node(root, CN, "CN", database_urls[1])
@@ -322,11 +356,13 @@ def two_nodes(
             nodes[card.name] = node
             node.start("web")
             node.start("worker")
-        yield Run(plan, nodes, proxies, disk)
+        yield Run(plan, nodes, proxies, disk, outage=outage)
     finally:
         for node in nodes.values():
             node.stop()
         proxies.stop()
+        if outage is not None:
+            outage.stop()
         if disk.method == "read-only blob folder":
             disk.free()
         disk.release()
@@ -400,6 +436,11 @@ def record(run: Run, node: NodeProcesses, reference: str, kind: str, rng: random
         return "unknown"
     if answer.status_code == 404:
         return "not here yet"  # the case has not reached this side yet
+    if answer.status_code >= 500:  # the node failed (its database down): landed or not
+        run.actions.append(
+            Action(nonce, reference, node.name, kind, "unknown", detail=str(answer.status_code))
+        )
+        return "unknown"
     if answer.status_code in (201, 202):
         body = answer.json()
         pending = body.get("pending") or {}
@@ -434,6 +475,8 @@ def _chaos(run: Run) -> None:
         schedule.append((0.4, "full_disk"))
     if run.plan.skew_beyond_seconds:
         schedule.append((0.65, "skew_beyond"))
+    if run.outage is not None:
+        schedule.append((0.3, "database_outage"))
     if run.plan.rotate_keys:
         schedule.append((0.5, "rotate_keys"))
     schedule.sort()
@@ -445,6 +488,7 @@ def _chaos(run: Run) -> None:
                 "kill": kill_one,
                 "full_disk": full_disk,
                 "skew_beyond": skew_beyond,
+                "database_outage": database_outage,
                 "rotate_keys": rotate_keys,
             }[what](run, rng)
         else:
@@ -555,6 +599,55 @@ def rotate_keys(run: Run, rng: random.Random) -> None:
         "new": us.fingerprint(),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def database_outage(run: Run, rng: random.Random) -> None:
+    """Both nodes lose their PostgreSQL server for a phase while the officers keep working:
+    /livez goes on answering, /healthz answers 503 naming the database, nothing crashes; then
+    the server comes back and the node heals by itself."""
+    assert run.outage is not None
+    started = time.monotonic()
+    health: Counter[str] = Counter()
+    answers: Counter[str] = Counter()
+    run.outage.forwarder.cut()
+    try:
+        while time.monotonic() - started < max(run.plan.phase_seconds, 6.0):
+            for node in run.nodes.values():
+                with suppress(httpx.HTTPError):
+                    live = httpx.get(node.url + "/livez", timeout=5).status_code
+                    ready = httpx.get(node.url + "/healthz", timeout=10)
+                    failed = ",".join(ready.json().get("failed", [])) or "none"
+                    health[f"livez {live}, healthz {ready.status_code} ({failed})"] += 1
+                answers[record(run, node, rng.choice(run.references), "note", rng)] += 1
+            time.sleep(0.3)
+    finally:
+        run.outage.forwarder.heal()
+    seconds = time.monotonic() - started
+    for node in run.nodes.values():
+        node.wait_healthy()
+    run.phases["database_outage"] = {
+        "seconds": round(seconds, 1),
+        "recovered_after_seconds": round(time.monotonic() - started - seconds, 1),
+        "health_while_down": dict(health),
+        "answers_while_down": dict(answers),
+    }
+
+
+def logs_check(run: Run) -> dict[str, Any]:
+    """Every log line of both nodes' processes: no password, no token; and how many lines the
+    workers wrote for failed rounds (one per backoff step)."""
+    secrets = [run.outage.PASSWORD] if run.outage is not None else []
+    for node in run.nodes.values():
+        secrets += [node.staff.officer.token, node.staff.reviewer.token, node.staff.admin_token]
+    found: list[str] = []
+    failure_lines = 0
+    tracebacks = 0
+    for node in run.nodes.values():
+        text = node.log.read_text(encoding="utf-8", errors="replace")
+        found += [f"{node.log.name}: a secret" for secret in secrets if secret in text]
+        failure_lines += text.count("worker: round failed")
+        tracebacks += text.count("Traceback")
+    return {"secrets_found": found, "worker_failure_lines": failure_lines, "tracebacks": tracebacks}
 
 
 def refused_for_skew(node: NodeProcesses) -> int:
@@ -773,6 +866,8 @@ def run(
         heal_seconds = time.monotonic() - heal_started
         result = check(faulty)
         result["violations"][:0] = faulty.failures
+        logged = logs_check(faulty)
+        result["violations"] += [f"log: {line}" for line in logged["secrets_found"]]
         if not healed["quiet"]:
             result["violations"].insert(0, f"did not heal within {plan.heal_timeout} s: {healed}")
         proxy = faulty.proxies.counts()
@@ -801,6 +896,8 @@ def run(
                 "beyond_window": faulty.phases.get("skew_beyond"),
             },
             "full_disk": faulty.phases.get("full_disk", {"method": faulty.disk.method}),
+            "database_outage": faulty.phases.get("database_outage"),
+            "logs": logged,
             "key_rotation": faulty.phases.get("key_rotation"),
             "unexpected_exits": len(faulty.unexpected_exits),
             **result,

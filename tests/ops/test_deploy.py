@@ -148,7 +148,7 @@ def trusting(cert: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(cert))
 
 
-def _wait_up(url: str, verify: ssl.SSLContext | bool = True, timeout: float = 30.0) -> None:
+def _wait_up(url: str, verify: ssl.SSLContext | bool = True, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
