@@ -171,22 +171,28 @@ def test_one_administrator_cannot_grant_a_casework_role(web: Web) -> None:
     assert mine.status_code == 403
     user = _user(web, "audrey")
     assert user is not None and user.role == "auditor"
-    # The same through the web page, for the unit: requested, not done, not self-approvable.
+    # The same through the web page: the coordinator made a liaison officer of another unit,
+    # two requests, neither done, neither approvable by root.
     admin = web.client()
     web.sign_in(admin, "root")
     page = admin.get("/users")
     moved = admin.post(
-        "/users/smith/change",
+        "/users/dora/change",
         data={"role": "liaison_officer", "unit": "cybercrime", "csrf_token": csrf_of(page.text)},
     )
     assert moved.status_code == 200 and "another administrator approves it" in moved.text
-    request_id = _request_id(moved.text, "smith")
+    assert moved.text.count('data-request-user="dora" data-status="pending"') == 2
+    assert "central-authority → cybercrime" in moved.text
+    request_id = _request_id(moved.text, "dora")
     forced = admin.post(
         f"/users/requests/{request_id}/approve", data={"csrf_token": csrf_of(page.text)}
     )
     assert forced.status_code == 403
-    user = _user(web, "smith")
-    assert user is not None and user.unit == "central-authority"
+    user = _user(web, "dora")
+    assert user is not None and (user.role, user.unit) == (
+        "dialogue_coordinator",
+        "central-authority",
+    )
     # Rejected: nothing changes, and the request can no longer be approved.
     rejected = client.post(
         f"/api/v1/users/requests/{asked.json()['id']}/reject", headers=_bearer(web, "ada")
