@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from accord.accounts.service import create_user, issue_token
@@ -26,6 +27,7 @@ from accord.cases.enums import HandlingCode, Priority, Side
 from accord.cases.models import Case
 from accord.cli.root import app as cli
 from accord.config import Settings
+from accord.core.dialects import JsonText, dialect_of
 from accord.core.errors import InvalidInput, WorkflowViolation
 from accord.core.permissions import Role
 from tests.helpers import Node, act, log_of, make_node, peer_up, pump
@@ -555,3 +557,22 @@ def test_the_case_page_shows_the_notice_whole_in_both_languages(
     assert "Tattoo of a rose on the right wrist" in panel and "ARTICULO 340" in panel
     assert "https://ws-public.interpol.int/notices/v1/red/2022-23535/images" in panel
     assert hashlib.sha256(raw).hexdigest() in panel
+
+
+def test_the_duplicate_check_is_a_lookup_in_the_notice_index(api: Api) -> None:
+    """Migration 0015's expression index, read by the very expression the check writes."""
+    with api.us.runtime.transaction() as session:
+        query = select(Case.id).where(JsonText(Case.facts, "notice_id") == "2022/23535")
+        if dialect_of(session) == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            explained = session.execute(text(f"EXPLAIN {_sql(session, query)}"))
+            plan = " ".join(row[0] for row in explained)
+        else:
+            rows = session.execute(text(f"EXPLAIN QUERY PLAN {_sql(session, query)}"))
+            plan = " ".join(str(row[-1]) for row in rows)
+    assert "ix_cases_notice_id" in plan, plan
+
+
+def _sql(session: Session, query: Any) -> str:
+    dialect = session.get_bind().dialect
+    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

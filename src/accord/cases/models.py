@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.core.db import Base
+from accord.core.dialects import JsonText
 from accord.core.types import JSONType, UTCDateTime
 
 
@@ -42,6 +43,11 @@ class Case(Base):
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", lazy="raise"
+    )
+
+    __table_args__ = (
+        # the notice a fugitive case holds (its facts, folded on both nodes): migration 0015
+        Index("ix_cases_notice_id", JsonText(column("facts"), "notice_id")),
     )
 
 

@@ -25,6 +25,7 @@ from accord.cases.definitions.notices import NoticeFile, NoticeRead, Shape, read
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.models import Case, CaseEvent
 from accord.cases.workflow import ATTACH_ACTION
+from accord.core.dialects import JsonText
 from accord.core.errors import InvalidInput
 from accord.federation.keys import NodeIdentity
 
@@ -75,7 +76,7 @@ def case_holding(session: Session, *, peer: str, notice_id: str, kind: str) -> C
         .where(
             Case.case_type == FUGITIVE.case_type,
             Case.peer == peer,
-            Case.facts["notice_id"].as_string() == notice_id,
+            JsonText(Case.facts, "notice_id") == notice_id,
         )
         .order_by(Case.opened_at)
     )
