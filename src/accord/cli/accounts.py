@@ -129,9 +129,11 @@ def add(
                 lifetime=runtime.settings.account_request_lifetime,
             )
             _told(asked)
-    console.print(
-        f"{username} ({role.value}, unit {unit}) enrols the second factor at the first sign-in"
-    )
+    if asked.status != approvals.Status.PENDING.value:
+        console.print(
+            f"{username} added ({role.value}, unit {unit}); "
+            "the second factor is enrolled at the first sign-in"
+        )
 
 
 @app.command("list")
