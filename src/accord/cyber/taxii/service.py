@@ -451,9 +451,10 @@ def add_objects(
         else:
             failures.append(_detail(obj, position, f"object {position}: {refused}"))
 
-    held = _existing_versions(session, collection.id, (obj["id"] for _, obj in allowed))
+    target = collection.id  # a uuid5: computed once, not per row
+    held = _existing_versions(session, target, (obj["id"] for _, obj in allowed))
     before = {object_id: (min(v), max(v)) for object_id, v in held.items()}
-    added = _next_date_added(session, collection.id, received)
+    added = _next_date_added(session, target, received)
     rows: list[dict[str, Any]] = []
     shared: list[dict[str, Any]] = []
     for position, obj in allowed:
@@ -469,7 +470,7 @@ def add_objects(
         versions.add(version)
         rows.append(
             {
-                "collection": collection.id,
+                "collection": target,
                 "object_id": obj["id"],
                 "object_type": obj["type"],
                 "version": version,
@@ -488,7 +489,7 @@ def add_objects(
         versions = held[row["object_id"]]
         row["latest"] = row["version"] == max(versions)
         row["earliest"] = row["version"] == min(versions)
-    _demote_held(session, collection.id, held, before)
+    _demote_held(session, target, held, before)
     if rows:
         session.execute(insert(TaxiiObject), rows)
         if collection.direction is Direction.TO:
@@ -496,7 +497,7 @@ def add_objects(
 
     status = TaxiiStatus(
         id=new_id(),
-        collection=collection.id,
+        collection=target,
         status="complete",
         request_timestamp=received,
         total_count=len(objects),
