@@ -576,3 +576,24 @@ def test_the_duplicate_check_is_a_lookup_in_the_notice_index(api: Api) -> None:
 def _sql(session: Session, query: Any) -> str:
     dialect = session.get_bind().dialect
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def test_a_case_opened_before_migration_0015_is_found_by_its_notice(api: Api) -> None:
+    """The revision folds the notice's id into the facts of fugitive cases opened before it."""
+    from alembic import command
+
+    from accord.core.migrate import alembic_config, upgrade
+
+    reference = api.file(RED.read_bytes()).json()["reference"]
+    with api.us.runtime.transaction() as session:
+        case = service.get_case(session, reference=reference)
+        case.facts = {k: v for k, v in case.facts.items() if not k.startswith("notice_")}
+    url = str(api.us.runtime.settings.database_url)
+    api.us.runtime.engine.dispose()
+    command.downgrade(alembic_config(url), "0014")
+    upgrade(url)
+    with api.us.runtime.reading() as session:
+        facts = service.get_case(session, reference=reference).facts
+    assert (facts["notice_id"], facts["notice_kind"]) == ("2022/23535", "red")
+    again = api.file(RED.read_bytes())
+    assert again.json()["reference"] == reference and api.cases() == 1
