@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -597,3 +599,60 @@ def test_a_case_opened_before_migration_0015_is_found_by_its_notice(api: Api) ->
     assert (facts["notice_id"], facts["notice_kind"]) == ("2022/23535", "red")
     again = api.file(RED.read_bytes())
     assert again.json()["reference"] == reference and api.cases() == 1
+
+
+# -- hostile files --------------------------------------------------------------------------------
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_fields = sorted(
+    {
+        "entity_id",
+        "name",
+        "forename",
+        "date_of_birth",
+        "sex_id",
+        "height",
+        "weight",
+        "nationalities",
+        "eyes_colors_id",
+        "hairs_id",
+        "languages_spoken_ids",
+        "country_of_birth_id",
+        "arrest_warrants",
+        "_links",
+        "_embedded",
+        "date_of_event",
+        "place",
+        "country",
+        "countries_likely_to_be_visited",
+    }
+)
+_mutated = st.builds(
+    lambda base, changes: {**base, **changes},
+    st.sampled_from([sample(RED), sample(YELLOW), sample(PAGE), sample(IMAGES)]),
+    st.dictionaries(st.sampled_from(_fields), _values, max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=2000, database=None)
+@given(
+    data=st.one_of(_mutated, _values).map(lambda v: json.dumps(v).encode()) | st.binary(max_size=64)
+)
+def test_any_file_is_read_or_refused_with_a_reason(data: bytes) -> None:
+    """Every notice read passes the opening's validation (so opens a case), or is refused."""
+    try:
+        read = read_notice_file(data)
+    except InvalidInput as exc:
+        assert exc.message
+        return
+    for notice in read.notices:
+        if notice.details is not None:
+            FUGITIVE.validate_opening(notice.details)
+        else:
+            assert notice.error is not None and notice.error.message
