@@ -36,6 +36,12 @@ def fill(fields: list[FormField], payload: dict[str, Any], prefix: str) -> Poste
             posted[prefix + f.name] = list(value)
         elif f.kind == "lines":
             posted[prefix + f.name] = ["\n".join(value)]
+        elif f.kind == "countries":
+            posted[prefix + f.name] = list(value)
+        elif f.kind == "rows":
+            posted[f"{prefix}{f.name}.count"] = [str(len(value))]
+            for i, row in enumerate(value):
+                posted.update(fill(f.columns, row, f"{prefix}{f.name}.{i}."))
         elif f.kind == "json":
             posted[prefix + f.name] = [json.dumps(value, ensure_ascii=False)]
         elif value is not None:
@@ -88,14 +94,15 @@ def test_schema_kinds_become_the_right_inputs() -> None:
     assert fields["offence"].kind == "text" and fields["facts"].kind == "textarea"
     assert fields["legal_basis"].hint == "treaty or reciprocity"
     evidence = {f.name: f for f in form_fields(EvidenceReturn.model_json_schema(), "en")}
-    assert evidence["items"].kind == "json" and '"description"' in evidence["items"].example
+    assert evidence["items"].kind == "rows"
+    assert [c.name for c in evidence["items"].columns][:2] == ["description", "sha256"]
     kinds = {
         f.kind
         for wf in (t.workflow for t in TYPES)
         for a in wf.actions
         for f in form_fields(a.payload.model_json_schema(), "en")
     }
-    assert {"checkbox", "select", "date", "textarea", "lines", "json"} <= kinds
+    assert {"checkbox", "select", "date", "textarea", "lines", "json", "rows"} <= kinds
 
 
 class Sample(BaseModel):
@@ -124,11 +131,11 @@ def test_unchecked_box_is_false_and_empty_optional_inputs_are_left_out() -> None
 
 
 def test_bad_json_is_an_input_error_not_a_crash() -> None:
-    schema = EvidenceReturn.model_json_schema()
+    schema = TYPES.workflow("intel").opening.model_json_schema()
     with pytest.raises(InvalidInput) as refused:
-        parse_form(schema, Posted({"f.items": ["[{oops"], "f.outstanding": ["x"]}))
+        parse_form(schema, Posted({"f.subjects": ["[{oops"], "f.summary": ["x"]}))
     by_field, _ = field_errors(refused.value)
-    assert "items" in by_field
+    assert "subjects" in by_field
 
 
 def test_payloads_are_shown_with_labels() -> None:
@@ -154,3 +161,46 @@ def test_a_case_types_form_metadata_labels_its_fields_in_both_languages() -> Non
     payload = removal.workflow.action("confirm_identity").payload.model_json_schema()
     fields = {f.name: f for f in form_fields(payload, "zh", meta=removal.fields)}
     assert fields["person_id"].label == "批次中的人员编号"
+
+
+def test_repeatable_rows_leave_out_empty_and_removed_rows_and_keep_their_order() -> None:
+    removal = TYPES.get("removal")
+    schema = removal.workflow.opening.model_json_schema()
+    persons = {f.name: f for f in form_fields(schema, "zh", meta=removal.fields)}["persons"]
+    assert persons.kind == "rows" and len(persons.rows) == 2  # two empty rows to fill
+    columns = {c.name: c for c in persons.columns}
+    assert columns["sex"].kind == "select" and [o.label for o in columns["sex"].options] == [
+        "男", "女", "不详",
+    ]  # fmt: skip
+    assert columns["nationality"].kind == "country"
+    assert ("CN", "中国 (CN)") in {(o.value, o.label) for o in columns["nationality"].options}
+    assert (
+        columns["birth_date"].kind == "partial_date" and columns["birth_date"].label == "出生日期"
+    )
+    posted = Posted(
+        {
+            "d.persons.count": ["4"],
+            "d.persons.0.person_id": ["P1"],
+            "d.persons.0.name": ["LI Wei"],
+            "d.persons.1.person_id": ["P2"],
+            "d.persons.1.name": ["WU Ming"],
+            "d.persons.1._remove": ["true"],
+            "d.persons.2.person_id": [" "],
+            "d.persons.3.person_id": ["P3"],
+            "d.persons.3.name": ["ZHANG San"],
+            "d.persons.3.sex": ["F"],
+        }
+    )
+    parsed = parse_form(schema, posted, prefix="d.")
+    assert [p["person_id"] for p in parsed["persons"]] == ["P1", "P3"]
+    assert parsed["persons"][1]["sex"] == "F"
+    shown = {f.name: f for f in form_fields(schema, "en", posted=posted, prefix="d.")}
+    kept = shown["persons"].rows
+    assert [r[0].value for r in kept] == ["P1", " ", "P3", "", ""]  # the removed row is gone
+
+
+def test_a_hostile_row_count_reads_no_more_than_the_limit() -> None:
+    schema = TYPES.workflow("removal").opening.model_json_schema()
+    for count in ("-5", "nine", "99999999999"):
+        parsed = parse_form(schema, Posted({"d.persons.count": [count]}), prefix="d.")
+        assert parsed == {"persons": []}  # none: the model says "add at least one"

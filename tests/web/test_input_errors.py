@@ -4,7 +4,6 @@ kept as typed, never a 500 and never a developer's message."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ DEVELOPER_TEXT = (
     "Input should",
     "Value error",
     "List should",
-    "pattern",
+    "should match pattern",
     "Traceback",
     "internal_error",
     "may not case:",
@@ -57,6 +56,10 @@ def _wrong_values(case_type: str) -> dict[str, Any]:
             posted[name] = "2026-02-30T10:00"
         elif f.kind == "json":
             posted[name] = '{"not": json'
+        elif f.kind == "rows":
+            posted[name + ".count"] = "99999999999"
+            for c in f.columns:
+                posted[f"{name}.0.{c.name}"] = "\x00<b>" if c.kind != "number" else "NaN?"
         elif f.kind in ("select", "checkboxes"):
             posted[name] = "no-such-choice"
         elif f.kind == "checkbox":
@@ -141,7 +144,6 @@ def test_an_impossible_birth_date_in_a_removal_batch_is_refused_before_it_is_sen
 ) -> None:
     client = _signed_in(web)
     page = client.get("/cases/new?type=removal")
-    persons = [{"person_id": "P1", "name": "LI Wei", "birth_date": birth_date}]
     answer = client.post(
         "/cases/new?type=removal",
         data={
@@ -149,12 +151,16 @@ def test_an_impossible_birth_date_in_a_removal_batch_is_refused_before_it_is_sen
             "peer": "CN-MOJ",
             "area": "immigration",
             "title": "Batch",
-            "d.persons": json.dumps(persons),
+            "d.persons.count": "3",
+            "d.persons.0.person_id": "P1",
+            "d.persons.0.name": "LI Wei",
+            "d.persons.0.birth_date": birth_date,
         },
     )
     assert answer.status_code == 422
     error = answer.text.split('id="new-d-persons-error">')[1].split("</p>")[0]
-    assert error.startswith("第 1 行，") and message in error
+    assert error.startswith("第 1 行，出生日期：") and message in error
+    assert f'value="{birth_date}"' in answer.text  # kept in its row
     with web.us.runtime.reading() as session:
         cases, _ = service.list_cases(session, case_type="removal")
     assert cases == []  # nothing opened, nothing sent
@@ -254,3 +260,28 @@ def test_error_pages_keep_the_layout_and_the_language(web: Web) -> None:
     assert refused.status_code == 403 and "<nav" in refused.text
     assert "may not" not in refused.text and "case:read" not in refused.text
     assert "Your role does not allow this" in refused.text
+
+
+def test_withdrawing_asks_for_confirmation_and_is_not_the_panel_open_by_default(
+    web: Web,
+) -> None:
+    client = _signed_in(web, "smith", "en")
+    page = client.get(f"/cases/{web.reference}")
+    withdraw = page.text.split('data-action="withdraw"')[0].rsplit("<details", 1)[1]
+    assert "open" not in withdraw.split(">")[0]  # the next step is open, not the withdrawal
+    form = {"action": "withdraw", "withdraw.reason": "Resolved locally"}
+    unconfirmed = client.post(
+        f"/cases/{web.reference}", data={**form, "csrf_token": csrf_of(page.text)}
+    )
+    assert unconfirmed.status_code == 422
+    assert "Tick the box to confirm: this step cannot be undone." in unconfirmed.text
+    assert ">Resolved locally</textarea>" in unconfirmed.text
+    with web.us.runtime.reading() as session:
+        assert service.get_case(session, reference=web.reference).state == "draft"
+    confirmed = client.post(
+        f"/cases/{web.reference}",
+        data={**form, "withdraw._confirm": "true", "csrf_token": csrf_of(page.text)},
+    )
+    assert confirmed.status_code == 200
+    with web.us.runtime.reading() as session:
+        assert service.get_case(session, reference=web.reference).state == "withdrawn"

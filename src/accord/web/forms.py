@@ -1,36 +1,57 @@
 """HTML forms from a payload's JSON schema, and the posted form back into a payload.
 
-string → text input (textarea when long), boolean → checkbox, enum → select, array of enum →
-checkboxes, array of strings → one item per line, date → date input, integer/number → number
-input; nested objects and arrays of objects → a JSON textarea with an example. Enumeration
-values are shown with their declared English or Chinese labels.
+string → text input (textarea when long), boolean → checkbox, enum (or a pattern of a few
+words, `^(M|F|U)?$`) → select, a country code → a select of countries, a partial date → a
+text input for YYYY, YYYY-MM or YYYY-MM-DD, array of enum → checkboxes, array of country codes
+→ a multiple select, array of strings → one item per line, date → date input, integer/number →
+number input; an array of flat objects (persons, warrants, amounts, indicators) → repeatable
+rows, one input per column; other nested objects → a JSON textarea with an example.
+Enumeration values are shown with their declared English or Chinese labels.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from typing import Any, Literal, Protocol
 
+from babel import Locale
+
 from accord.cases.casetype import CaseTypes, FieldMeta
 from accord.cases.schemas import CaseHeader
 from accord.cases.workflow import json_schema
 from accord.core import jsontext
 from accord.core.errors import InvalidInput, Problem, Problems
+from accord.core.i18n import translations
 from accord.core.labels import Lang, label, pick
 from accord.web.i18n import field_label
-from accord.web.messages import explain, explain_at
+from accord.web.messages import CHOICES, explain, explain_at
 
 Schema = dict[str, Any]
 Kind = Literal[
     "text", "textarea", "checkbox", "select", "checkboxes", "lines", "date", "datetime",
-    "number", "json",
+    "number", "json", "country", "countries", "partial_date", "rows", "currency",
 ]  # fmt: skip
 LONG_TEXT = 2000
 """Strings allowed to be longer than this get a textarea."""
+MAX_ROWS = 10000
+"""The most rows a posted form is read for (a batch holds at most 5,000 persons)."""
+BLANK_ROWS = 2
+"""Empty rows offered below the filled ones (a script adds more; without it, send the form
+with rows filled to get new empty ones)."""
+COUNTRY_PATTERNS = frozenset({r"^[A-Z]{2}$", r"^([A-Z]{2})?$"})
+PARTIAL_DATE_PATTERN = r"^(\d{4}(-\d{2}(-\d{2})?)?)?$"
+CHOICE_PATTERN = re.compile(r"^\^\(((?:[a-z0-9_]+\|)+[a-z0-9_]+)\)\??\$$", re.IGNORECASE)
+"""A pattern that lists a few words (`^(M|F|U)?$`, `^(ipv4|ipv6|...)$`): a select."""
+FLAT_KINDS = frozenset(
+    {"text", "textarea", "checkbox", "select", "date", "datetime", "number", "country",
+     "partial_date", "currency"}
+)  # fmt: skip
+"""The kinds a column of repeatable rows may have."""
 
 
 class PostedForm(Protocol):
@@ -62,6 +83,12 @@ class FormField:
     """for JSON fields: an example value"""
     max_length: int | None = None
     error: str = ""
+    columns: list[FormField] = field(default_factory=list)
+    """for rows: the fields of an empty row (its inputs named with `__i__` for the row)"""
+    rows: list[list[FormField]] = field(default_factory=list)
+    """for rows: the fields of each row shown, filled ones first, then empty ones"""
+    prefix: str = ""
+    """for rows: the input names' prefix (`d.persons.`)"""
 
 
 # -- reading a schema -------------------------------------------------------------------------
@@ -110,11 +137,18 @@ def _enum_classes() -> dict[tuple[str, frozenset[str]], type[StrEnum]]:
 def enum_label(prop: Schema, value: Any, lang: Lang) -> str:
     cls = _enum_classes().get((str(prop.get("title", "")), frozenset(map(str, prop["enum"]))))
     if cls is None:
-        return str(value)
+        known = CHOICES.get(str(value))
+        return translations(lang).gettext(known) if known else str(value)
     try:
         return label(cls(value), lang)
     except (KeyError, ValueError):
         return str(value)
+
+
+def _choices(prop: Schema) -> list[str]:
+    """The words a pattern like `^(M|F|U)?$` allows, or [] for any other pattern."""
+    found = CHOICE_PATTERN.match(str(prop.get("pattern", "")))
+    return found.group(1).split("|") if found else []
 
 
 def _kind(prop: Schema, defs: Mapping[str, Schema]) -> tuple[Kind, Schema | None]:
@@ -131,16 +165,101 @@ def _kind(prop: Schema, defs: Mapping[str, Schema]) -> tuple[Kind, Schema | None
             return "date", None
         if prop.get("format") == "date-time":
             return "datetime", None
+        if prop.get("pattern") in COUNTRY_PATTERNS:
+            return "country", None
+        if prop.get("pattern") == PARTIAL_DATE_PATTERN:
+            return "partial_date", None
+        if _choices(prop):
+            return "select", None
         limit = prop.get("maxLength")
         return ("textarea" if limit is None or limit > LONG_TEXT else "text"), None
     if kind == "array":
         items, _ = _unwrap_optional(prop.get("items", {}), defs)
         if "enum" in items:
             return "checkboxes", items
+        if items.get("type") == "string" and items.get("pattern") in COUNTRY_PATTERNS:
+            return "countries", items
         if items.get("type") == "string" and "format" not in items:
             return "lines", items
+        if _flat(items, defs):
+            return "rows", items
         return "json", items
     return "json", None
+
+
+def _flat(items: Schema, defs: Mapping[str, Schema]) -> bool:
+    """Whether an array's items are objects of plain fields: rows with one input a column."""
+    properties = items.get("properties")
+    if not properties:
+        return False
+    for raw in properties.values():
+        prop, _ = _unwrap_optional(raw, defs)
+        if _kind(prop, defs)[0] not in FLAT_KINDS:
+            return False
+    return True
+
+
+DECLARED_KINDS: Mapping[str, Kind] = {
+    "country": "country",
+    "countries": "countries",
+    "currency": "currency",
+    "date": "partial_date",
+    "partial_date": "partial_date",
+    "longtext": "textarea",
+}
+"""A case type's `FieldMeta.kind` for a text field (or a list of them), as the input it gets."""
+
+
+def _declared_kind(kind: Kind, declared: FieldMeta | None) -> Kind:
+    if declared is None or kind not in ("text", "textarea", "lines", "select"):
+        return kind
+    if declared.kind == "countries" or (declared.kind == "country" and kind == "lines"):
+        return "countries" if kind == "lines" else kind
+    wanted = DECLARED_KINDS.get(declared.kind)
+    return wanted if wanted is not None and kind != "lines" else kind
+
+
+@cache
+def _currencies(lang: Lang) -> tuple[Option, ...]:
+    """Every currency by its ISO 4217 code, named in `lang`, the common ones first."""
+    names = {
+        str(k): str(v) for k, v in Locale.parse("zh" if lang == "zh" else "en").currencies.items()
+    }
+    first = ("USD", "CNY", "EUR", "HKD", "GBP", "JPY")
+    ordered = [*first, *sorted(c for c in names if len(c) == 3 and c not in first)]
+    return tuple(Option(code, f"{code} · {names.get(code, code)}") for code in ordered)
+
+
+@cache
+def _countries(lang: Lang) -> tuple[Option, ...]:
+    """Every country by its ISO 3166 alpha-2 code, named in `lang` (Babel's CLDR data)."""
+    names = Locale.parse("zh" if lang == "zh" else "en").territories
+    shown = [
+        Option(code, f"{name} ({code})")
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ", "UN", "QO")
+    ]
+    return tuple(sorted(shown, key=lambda o: o.label))
+
+
+def country_options(lang: Lang) -> list[Option]:
+    return list(_countries(lang))
+
+
+def _choice_options(prop: Schema, lang: Lang) -> list[Option]:
+    gettext = translations(lang).gettext
+    return [
+        Option(word, gettext(CHOICES[word]) if word in CHOICES else word) for word in _choices(prop)
+    ]
+
+
+def _row_count(posted: PostedForm, prefix: str) -> int:
+    """How many rows a posted form holds (its hidden count), within MAX_ROWS."""
+    sent = posted.getlist(prefix + "count")
+    try:
+        return max(0, min(int(str(sent[0])), MAX_ROWS)) if sent else 0
+    except ValueError:
+        return 0
 
 
 def _example(prop: Schema, defs: Mapping[str, Schema], depth: int = 0) -> Any:
@@ -188,6 +307,10 @@ def form_fields(
         prop, _ = _unwrap_optional(raw, defs)
         kind, items = _kind(prop, defs)
         declared = (meta or {}).get(name)
+        if declared is not None and declared.kind == "sex" and kind != "lines":
+            prop = {**prop, "pattern": r"^(M|F|U)?$"}
+            kind = "select"
+        kind = _declared_kind(kind, declared)
         hint = str(raw.get("description") or prop.get("description") or "")
         if declared is not None and (declared.hint_en or declared.hint_zh):
             hint = pick(lang, declared.hint_en, declared.hint_zh)
@@ -202,14 +325,66 @@ def form_fields(
         )
         enum_schema = items if kind == "checkboxes" else prop
         if kind in ("select", "checkboxes") and enum_schema is not None:
-            entry.options = [
-                Option(str(v), enum_label(enum_schema, v, lang)) for v in enum_schema["enum"]
-            ]
+            entry.options = (
+                [Option(str(v), enum_label(enum_schema, v, lang)) for v in enum_schema["enum"]]
+                if "enum" in enum_schema
+                else _choice_options(enum_schema, lang)
+            )
+        if kind in ("country", "countries"):
+            entry.options = country_options(lang)
+        if kind == "currency":
+            entry.options = list(_currencies(lang))
         if kind == "json":
             entry.example = json.dumps(_example(prop, defs), ensure_ascii=False)
-        entry.value = _shown_value(kind, prop, posted.getlist(prefix + name) if posted else None)
+        if kind == "rows" and items is not None:
+            _fill_rows(entry, {**items, "$defs": defs}, lang, posted, prefix, meta, prop)
+        else:
+            posted_values = posted.getlist(prefix + name) if posted else None
+            entry.value = _shown_value(kind, prop, posted_values)
         fields.append(entry)
     return fields
+
+
+def _fill_rows(
+    entry: FormField,
+    items: Schema,
+    lang: Lang,
+    posted: PostedForm | None,
+    prefix: str,
+    meta: Mapping[str, FieldMeta] | None,
+    prop: Schema,
+) -> None:
+    """The rows of a repeatable field: those posted (or the default's), then empty ones."""
+    entry.prefix = f"{prefix}{entry.name}."
+    entry.columns = form_fields(items, lang, prefix=f"{entry.prefix}__i__.", meta=meta)
+    if posted is not None:
+        count = _row_count(posted, entry.prefix)
+        filled = [
+            form_fields(items, lang, posted=posted, prefix=f"{entry.prefix}{i}.", meta=meta)
+            for i in range(count)
+            if not posted.getlist(f"{entry.prefix}{i}._remove")
+        ]
+    else:
+        filled = []
+        for default in prop.get("default") or []:
+            row = _DefaultRow(default)
+            filled.append(form_fields(items, lang, posted=row, prefix="", meta=meta))
+    blank = [form_fields(items, lang, meta=meta) for _ in range(BLANK_ROWS)]
+    entry.rows = filled + blank
+    entry.value = str(len(entry.rows))
+
+
+class _DefaultRow:
+    """One default row as a posted form (its values by field name)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+    def getlist(self, key: str) -> list[Any]:
+        value = self.values.get(key)
+        if value is None:
+            return []
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 def _shown_value(kind: Kind, prop: Schema, posted: list[Any] | None) -> Any:
@@ -217,7 +392,7 @@ def _shown_value(kind: Kind, prop: Schema, posted: list[Any] | None) -> Any:
         default = prop.get("default")
         if kind == "checkbox":
             return bool(default)
-        if kind == "checkboxes":
+        if kind in ("checkboxes", "countries"):
             return [str(v) for v in default or []]
         if kind == "lines":
             return "\n".join(str(v) for v in default or [])
@@ -227,7 +402,7 @@ def _shown_value(kind: Kind, prop: Schema, posted: list[Any] | None) -> Any:
     values = [str(v) for v in posted]
     if kind == "checkbox":
         return bool(values)
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "countries"):
         return values
     return values[0] if values else ""
 
@@ -247,11 +422,16 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
         text = values[0].strip() if values else ""
         if kind == "checkbox":
             payload[name] = bool(values) and text not in ("", "false", "off", "0")
-        elif kind == "checkboxes":
+        elif kind in ("checkboxes", "countries"):
             payload[name] = [v for v in values if v]
-        elif kind == "lines":
-            if text:
-                payload[name] = [line.strip() for line in text.splitlines() if line.strip()]
+        elif kind == "rows" and _items is not None:
+            rows = _parse_rows({**_items, "$defs": defs}, posted, f"{prefix}{name}.")
+            if rows or name in schema.get("required", ()):
+                payload[name] = rows
+        elif kind == "lines":  # one per line, or one per value (a multiple select)
+            lines = [line.strip() for value in values for line in value.splitlines()]
+            if any(lines):
+                payload[name] = [line for line in lines if line]
         elif not text:
             continue
         elif kind == "json":
@@ -270,6 +450,20 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
         else:
             payload[name] = text  # numbers too: the model converts "12" and explains "x"
     return payload
+
+
+def _parse_rows(items: Schema, posted: PostedForm, prefix: str) -> list[dict[str, Any]]:
+    """The rows an officer filled in, in order: empty and removed rows are left out."""
+    names = list(items.get("properties", {}))
+    rows: list[dict[str, Any]] = []
+    for i in range(_row_count(posted, prefix)):
+        row = f"{prefix}{i}."
+        if posted.getlist(row + "_remove"):
+            continue
+        if not any(str(v).strip() for n in names for v in posted.getlist(row + n)):
+            continue
+        rows.append(parse_form(items, posted, prefix=row))
+    return rows
 
 
 def field_errors(
@@ -326,8 +520,14 @@ class Shown:
 
 
 def readable(
-    schema: Schema, payload: Mapping[str, Any], lang: Lang, gettext: Callable[[str], str]
+    schema: Schema,
+    payload: Mapping[str, Any],
+    lang: Lang,
+    gettext: Callable[[str], str],
+    meta: Mapping[str, FieldMeta] | None = None,
 ) -> list[Shown]:
+    """A payload's fields as the officer reads them: labelled as the case type declares (or
+    from their names), choices and countries by their names in `lang`."""
     defs: Mapping[str, Schema] = schema.get("$defs", {})
     properties: Mapping[str, Schema] = schema.get("properties", {})
     shown: list[Shown] = []
@@ -339,8 +539,21 @@ def readable(
         if value in (None, "", [], {}):
             continue
         prop, _ = _unwrap_optional(properties.get(name, {}), defs)
-        shown.append(_show(field_label(name), prop, value, defs, lang, gettext))
+        declared = (meta or {}).get(name)
+        title = pick(lang, declared.en, declared.zh) if declared else field_label(name)
+        shown.append(_show(title, prop, value, defs, lang, gettext, meta))
     return shown
+
+
+def _scalar(prop: Schema, value: Any, lang: Lang, gettext: Callable[[str], str]) -> str:
+    """One value as text: a choice or a country by its name, anything else as it is."""
+    text = str(value)
+    if prop.get("pattern") in COUNTRY_PATTERNS:
+        names = {o.value: o.label for o in _countries(lang)}
+        return names.get(text, text)
+    if text in _choices(prop) and text in CHOICES:
+        return gettext(CHOICES[text])
+    return text
 
 
 def _show(
@@ -350,23 +563,24 @@ def _show(
     defs: Mapping[str, Schema],
     lang: Lang,
     gettext: Callable[[str], str],
+    meta: Mapping[str, FieldMeta] | None = None,
 ) -> Shown:
     if isinstance(value, bool):
         return Shown(name, gettext("Yes") if value else gettext("No"))
     if "enum" in prop:
         return Shown(name, enum_label(prop, value, lang))
     if isinstance(value, dict):
-        return Shown(name, nested=[readable({**prop, "$defs": defs}, value, lang, gettext)])
+        return Shown(name, nested=[readable({**prop, "$defs": defs}, value, lang, gettext, meta)])
     if isinstance(value, list):
         items, _ = _unwrap_optional(prop.get("items", {}), defs)
         if all(isinstance(v, dict) for v in value):
-            entries = [readable({**items, "$defs": defs}, v, lang, gettext) for v in value]
+            entries = [readable({**items, "$defs": defs}, v, lang, gettext, meta) for v in value]
             return Shown(name, nested=entries)
         separator = pick(lang, ", ", "、")
         if "enum" in items:
             return Shown(name, separator.join(enum_label(items, v, lang) for v in value))
-        return Shown(name, separator.join(str(v) for v in value))
-    return Shown(name, str(value))
+        return Shown(name, separator.join(_scalar(items, v, lang, gettext) for v in value))
+    return Shown(name, _scalar(prop, value, lang, gettext))
 
 
 # -- the catalog's share ----------------------------------------------------------------------

@@ -94,9 +94,42 @@ PROBLEMS: Mapping[str, str] = {
         "letters, such as CN or US)."
     ),
     "sex_code": N_("Choose M (male), F (female) or U (unknown)."),
+    "confirm_required": N_("Tick the box to confirm: this step cannot be undone."),
     "nul_character": N_("The text contains a NUL character: remove it."),
 }
 """The officer's message for each pydantic error type (and our own validators' types)."""
+
+CHOICES: Mapping[str, str] = {
+    "M": N_("Male"),
+    "F": N_("Female"),
+    "U": N_("Unknown"),
+    "ipv4": N_("IPv4 address"),
+    "ipv6": N_("IPv6 address"),
+    "cidr": N_("IP range (CIDR)"),
+    "domain": N_("Domain name"),
+    "url": N_("URL"),
+    "md5": N_("MD5 hash"),
+    "sha1": N_("SHA-1 hash"),
+    "sha256": N_("SHA-256 hash"),
+    "email": N_("E-mail address"),
+    "person": N_("Person"),
+    "organisation": N_("Organisation"),
+    "account": N_("Account"),
+    "vehicle": N_("Vehicle"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "other": N_("Other"),
+    "g": N_("grams"),
+    "kg": N_("kilograms"),
+    "t": N_("tonnes"),
+    "ml": N_("millilitres"),
+    "l": N_("litres"),
+    "tablets": N_("tablets"),
+    "units": N_("units"),
+    "red": N_("Red notice: a wanted person"),
+    "yellow": N_("Yellow notice: a missing person"),
+}
+"""The officer's label of each word a pattern-restricted field allows (`^(M|F|U)?$`)."""
 
 VALUE_ERROR = N_("Not accepted: %(reason)s")
 """A validator's own refusal (`value_error`), whose text is the declaration's, in English."""
@@ -144,7 +177,7 @@ def explain_at(problem: Problem, lang: Lang, meta: Mapping[str, FieldMeta] | Non
     """The message beside a top-level field: the rest of the path (`row 2, Birth date`) first."""
     text = explain(problem, lang, meta)
     inner = problem.path[1:]
-    return f"{where(inner, lang, meta)}: {text}" if inner else text
+    return f"{where(inner, lang, meta)}{pick(lang, ': ', '：')}{text}" if inner else text
 
 
 def explain_in_full(
@@ -152,7 +185,8 @@ def explain_in_full(
 ) -> str:
     """The message in a list above the form: the whole path, then what to do."""
     text = explain(problem, lang, meta)
-    return f"{where(problem.path, lang, meta)}: {text}" if problem.path else text
+    colon = pick(lang, ": ", "：")
+    return f"{where(problem.path, lang, meta)}{colon}{text}" if problem.path else text
 
 
 # -- service refusals -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from accord.cases.casetype import CaseType
+from accord.cases.casetype import CaseType, FieldMeta
 from accord.cases.definitions.common import (
     FIELDS,
     TEXT,
@@ -251,5 +251,11 @@ ASSET_TYPE = CaseType(
     withdrawn_states=frozenset({"withdrawn"}),
     refused_states=frozenset({"refused"}),
     metrics=asset_figures,
-    fields=FIELDS,
+    fields={
+        **FIELDS,
+        "estimated": FieldMeta("Estimated amounts, per currency", "估计金额（按币种）"),
+        "amounts": FieldMeta("Amounts, per currency", "金额（按币种）"),
+        "asset_id": FieldMeta("Asset number", "资产编号"),
+        "asset_ids": FieldMeta("Asset numbers", "资产编号"),
+    },
 )

@@ -28,6 +28,30 @@ FIELDS = {
     "name_native": FieldMeta("Name in its own script", "本国文字姓名"),
     "cas_number": FieldMeta("CAS Registry Number", "CAS 登记号"),
     "handling_code": FieldMeta("Handling code", "处理代码"),
+    "filename": FieldMeta("File name", "文件名"),
+    "size": FieldMeta("Size (bytes)", "大小（字节）"),
+    "media_type": FieldMeta("File type", "文件类型"),
+    "birth_date": FieldMeta(
+        "Date of birth",
+        "出生日期",
+        kind="partial_date",
+        hint_en="YYYY, YYYY-MM or YYYY-MM-DD: as much as is known",
+        hint_zh="年、年-月或年-月-日：已知多少填多少",
+    ),
+    "sex": FieldMeta("Sex", "性别", kind="sex"),
+    "nationality": FieldMeta("Nationality", "国籍", kind="country"),
+    "id_number": FieldMeta("Identity card number", "身份证号码"),
+    "passport_number": FieldMeta("Passport number", "护照号码"),
+    "legal_basis": FieldMeta(
+        "Legal basis", "法律依据", hint_en="treaty or reciprocity", hint_zh="条约或互惠"
+    ),
+    "currency": FieldMeta("Currency", "币种", kind="currency"),
+    "amount": FieldMeta(
+        "Amount",
+        "金额",
+        hint_en="digits, up to four decimals, no separators: 2500000.50",
+        hint_zh="数字，最多四位小数，不加千位分隔符：2500000.50",
+    ),
 }
 """Form metadata of the fields that several case types' payloads share."""
 

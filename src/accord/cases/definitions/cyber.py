@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import Field, model_validator
 
-from accord.cases.casetype import CaseType
+from accord.cases.casetype import CaseType, FieldMeta
 from accord.cases.definitions.common import (
     FIELDS,
     TEXT,
@@ -187,5 +187,17 @@ CYBER_TYPE = CaseType(
     default_area=Area.CYBERCRIME,
     withdrawn_states=frozenset({"withdrawn"}),
     metrics=cyber_figures,
-    fields=FIELDS,
+    fields={
+        **FIELDS,
+        "type": FieldMeta("Indicator type", "指标类型"),
+        "value": FieldMeta("Value", "值"),
+        "observed_from": FieldMeta("Observed from (UTC)", "观察起始时间（UTC）"),
+        "observed_until": FieldMeta("Observed until (UTC)", "观察截止时间（UTC）"),
+        "stix_bundle_id": FieldMeta("STIX bundle id", "STIX 数据包编号"),
+        "bundle_sha256": FieldMeta("SHA-256 of the STIX bundle", "STIX 数据包的 SHA-256 值"),
+        "indicator_id": FieldMeta("Indicator id (STIX)", "指标编号（STIX）"),
+        "first_seen": FieldMeta("First seen (UTC)", "首次发现（UTC）"),
+        "last_seen": FieldMeta("Last seen (UTC)", "最后发现（UTC）"),
+        "hit_lines": FieldMeta("Lines with a hit", "命中的行数"),
+    },
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from accord.cases.casetype import CaseType
+from accord.cases.casetype import CaseType, FieldMeta
 from accord.cases.definitions.common import (
     FIELDS,
     TEXT,
@@ -151,4 +151,17 @@ INTEL = Workflow(
     ),
 )
 
-INTEL_TYPE = CaseType(INTEL, default_area=Area.TRANSNATIONAL_CRIME, fields=FIELDS)
+INTEL_TYPE = CaseType(
+    INTEL,
+    default_area=Area.TRANSNATIONAL_CRIME,
+    fields={
+        **FIELDS,
+        "name": FieldMeta("Name", "名称"),  # of a subject or a substance, not only a person
+        "kind": FieldMeta("Kind", "类别"),
+        "identifiers": FieldMeta("Identifiers", "识别信息"),
+        "quantity": FieldMeta("Quantity", "数量"),
+        "unit": FieldMeta("Unit", "单位"),
+        "carrier": FieldMeta("Carrier", "承运人"),
+        "tracking_number": FieldMeta("Tracking number", "运单号"),
+    },
+)

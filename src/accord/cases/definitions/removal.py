@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
-from accord.cases.casetype import CaseType
+from accord.cases.casetype import CaseType, FieldMeta
 from accord.cases.definitions.common import (
     FIELDS,
     BirthDate,
@@ -295,5 +295,19 @@ REMOVAL_TYPE = CaseType(
     metrics=removal_figures,
     on_receipt=(screen_on_receipt,),
     screened=persons_asked_about,
-    fields=FIELDS,
+    fields={
+        **FIELDS,
+        "persons": FieldMeta("Persons in the batch", "本批次人员"),
+        "name": FieldMeta("Name (Latin letters)", "姓名（拉丁字母）"),
+        "claimed_origin": FieldMeta("Claimed home address", "自称的住址"),
+        "detained_at": FieldMeta("Where detained", "羁押地点"),
+        "confirmed_name_native": FieldMeta(
+            "Confirmed name in its own script", "核实的本国文字姓名"
+        ),
+        "confirmed_id_number": FieldMeta("Confirmed identity card number", "核实的身份证号码"),
+        "document_number": FieldMeta("Travel document number", "旅行证件号码"),
+        "valid_until": FieldMeta("Valid until", "有效期至"),
+        "removed_on": FieldMeta("Removed on", "遣返日期"),
+        "transport": FieldMeta("Transport", "交通方式"),
+    },
 )

@@ -766,14 +766,20 @@ def final_for_good(declared: CaseType) -> frozenset[str]:
 
 
 def require_confirmation(
-    form: FormData, action: str, target: str | None, final: frozenset[str]
+    form: FormData, declared: Action, payload: dict[str, Any], final: frozenset[str]
 ) -> None:
-    """Refuse a step into a withdrawn or refused state that the officer did not confirm."""
-    if target in final and not form.get(f"{action}.{CONFIRM}"):
-        problem = Problem((CONFIRM,), "confirm_required", "confirm that this cannot be undone")
-        raise InvalidInput(
-            f"{CONFIRM}: confirm that this cannot be undone", problems=Problems((problem,))
-        )
+    """Refuse a step into a withdrawn or refused state that the officer did not confirm, with
+    whatever else is wrong with its payload, so that both show at once."""
+    if declared.target not in final or form.get(f"{declared.name}.{CONFIRM}"):
+        return
+    try:
+        declared.payload.model_validate(payload)
+        found: tuple[Problem, ...] = ()
+    except ValidationError as exc:
+        found = validation_problems(exc).items
+    problem = Problem((CONFIRM,), "confirm_required", "confirm that this cannot be undone")
+    problems = Problems((*found, problem))
+    raise InvalidInput(f"invalid input: {problems.text}", problems=problems)
 
 
 def failure(
@@ -846,10 +852,10 @@ def act(
                 case = service.get_visible_case(session, reference=reference, viewer=me.principal)
                 declared = runtime.case_types.workflow(case.case_type).action(action)
                 me.principal.require_action(review=declared.review)
-                final = final_for_good(runtime.case_types.get(case.case_type))
-                require_confirmation(form, action, declared.target, final)
                 schema = declared.payload.model_json_schema()
                 payload = parse_form(schema, form, prefix=f"{action}.")
+                final = final_for_good(runtime.case_types.get(case.case_type))
+                require_confirmation(form, declared, payload, final)
                 service.act(
                     session,
                     node=runtime.node,
