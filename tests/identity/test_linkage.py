@@ -309,3 +309,39 @@ def test_screened_queries_leave_the_cache_of_name_parts_as_it_was() -> None:
     assert profile(query, remember=False).pairs == profile(query).pairs
     # only the remembered profile of the last line added an entry
     assert _name_parts.cache_info().currsize == before + 1
+
+
+def test_one_wrong_letter_in_a_given_syllable_still_finds_the_candidate() -> None:
+    # issue 18, item 4: typos in given names never became candidates.
+    index = WatchlistIndex.build(
+        [
+            person("w1", "ZHANG Xiaoming", "张小明", birth="1980-03-04"),
+            person("w2", "LIU Xiaoying", birth="1990"),
+            person("w3", "WONG Kwok Wing", birth="1970-01-01"),
+            person("w4", "CHEN Meiling", birth="1965"),
+        ]
+    )
+    for query, birth, expected in [
+        ("Zhang Xiaomng", "1980", "w1"),  # a letter dropped: no syllable spelt
+        ("Zhang Xaioming", "1980", "w1"),  # two letters exchanged
+        ("Zhang Xiaomin", "1980", "w1"),  # a letter dropped, still a syllable
+        ("Zhnag Xiaoming", "1980", "w1"),  # in the surname
+        ("LIU Xiaoyng", "1991", "w2"),
+        ("Wong Kwok Wng", "1970", "w3"),
+        ("Chen Meilng", "1965", "w4"),
+    ]:
+        q = profile(person("q", query, birth=birth))
+        assert [index.profiles[i].record.id for i in index.candidates(q)] == [expected], query
+
+
+def test_typo_blocks_are_read_only_near_the_birth_year_and_only_for_unknown_names() -> None:
+    index = WatchlistIndex.build(
+        [person("w1", "ZHANG Xiaoming", birth="1980"), person("w2", "ZHANG Xiaomin", birth="1980")]
+    )
+    # no year: a wrong syllable alone singles no one out
+    assert index.candidates(profile(person("q", "Zhang Xiaomng"))) == []
+    # another decade
+    assert index.candidates(profile(person("q", "Zhang Xiaomng", birth="1950"))) == []
+    # a name the watchlist carries is not widened to its typo neighbours
+    found = index.candidates(profile(person("q", "Zhang Xiaomin", birth="1980")))
+    assert [index.profiles[i].record.id for i in found] == ["w2"]

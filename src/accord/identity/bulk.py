@@ -18,7 +18,7 @@ from accord.core.errors import AccordError
 from accord.core.heap import collector_paused
 from accord.identity.aliases import person_id
 from accord.identity.linkage.compare import forget_names
-from accord.identity.linkage.index import WatchlistIndex
+from accord.identity.linkage.index import WatchlistIndex, forget_typo_keys
 from accord.identity.linkage.score import Frequencies, Model, Parameters
 from accord.identity.records import PersonRecord, RowProblem, person_from_row
 from accord.identity.screening import (
@@ -83,6 +83,7 @@ def _serve_shard(
     with collector_paused(then_freeze=True):  # this process only reads its index afterwards
         index, problems = _build_shard(path, shard, shards, results)
     forget_names()
+    forget_typo_keys()
     # The counts travel pickled and are unpickled only by the shards: the parent relays them
     # as bytes (unpickled there, they would cost it hundreds of MB for a million records).
     counts = pickle.dumps(index.frequencies, protocol=pickle.HIGHEST_PROTOCOL)

@@ -10,6 +10,8 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
+from sys import intern
 
 from accord.identity.aliases import person_id
 from accord.identity.linkage.compare import Profile, name_profiles
@@ -28,6 +30,67 @@ def _surname_date_keys(p: Profile, birth: PartialDate) -> list[str]:
     return [f"{s}|{birth}" for s in p.surnames]
 
 
+# A typo block (a given-name syllable left out) read this far at most: it holds everyone of the
+# surname sharing one given syllable, a wider net than a name block.
+MAX_TYPO_BLOCK = 400
+TYPO_READINGS = 4  # a query's readings whose syllables are left out in turn
+
+
+def typo_keys(surname: tuple[str, ...], given: tuple[str, ...]) -> list[str]:
+    """The deletion neighbourhood of a reading on syllables: the surname with the given
+    syllables, one of them left out (sorted: order-free). A name whose given name has one
+    syllable wrong (Xiaomin for Xiaoming, Xiaomng, Xaioming) shares one of them. A one-syllable
+    given name has none: its surname alone would be the block (the surname and full date of
+    birth block covers it)."""
+    if len(given) < 2:
+        return []
+    head = " ".join(surname)
+    keys = {f"{head}|{' '.join(sorted(given[:i] + given[i + 1 :]))}" for i in range(len(given))}
+    return [intern(k) for k in sorted(keys)]
+
+
+def _query_typo_keys(p: Profile) -> set[str]:
+    """A query's typo keys: those of its likeliest readings, and where a token could not be
+    read at all (a typo that spells no syllable: Xiaomng), its readable syllables with the
+    unread one left out."""
+    from accord.identity.names.keys import ENGLISH_GIVEN_NAMES
+
+    found: set[str] = set()
+    readings = p.name.readings[:TYPO_READINGS]
+    unread = [t for t in p.name.other if t not in ENGLISH_GIVEN_NAMES and len(t) <= 12]
+    for r in readings:
+        found.update(typo_keys(r.surname, r.given))
+        if unread and r.given:
+            # the unread token is the left-out syllable
+            found.add(f"{' '.join(r.surname)}|{' '.join(sorted(r.given))}")
+    if unread and readings:
+        for r in readings:
+            syllables = (*r.surname, *r.given)
+            if len(syllables) >= 2:
+                # the unread token is the surname (Zhnag Xiaoming): the given name alone
+                found.add(f"|{' '.join(sorted(syllables))}")
+            for token in unread:
+                for part in _readable_part(token):
+                    found.add(f"{' '.join(r.surname)}|{' '.join(sorted((*r.given, *part)))}")
+    return found
+
+
+def _readable_part(token: str) -> list[tuple[str, ...]]:
+    """The longest start and the longest end of an unreadable token that are one pinyin
+    syllable (Xiaomng: xiao; Xaioming: ming)."""
+    from accord.identity.names.romanise import System, token_readings
+
+    found: list[tuple[str, ...]] = []
+    cuts = range(min(len(token) - 1, 6), 1, -1)
+    for parts in ([token[:cut] for cut in cuts], [token[-cut:] for cut in cuts]):
+        for part in parts:
+            readings = token_readings(part, System.PINYIN)
+            if readings and len(readings[0][0]) == 1:
+                found.append(readings[0][0])
+                break
+    return found
+
+
 def _year(birth: PartialDate | None) -> int:
     """The year a record is filed under for blocking: none for a span of years (circa, a
     range), which any query's year may fall in."""
@@ -37,9 +100,30 @@ def _year(birth: PartialDate | None) -> int:
 # Most blocks hold one record (a rare name, a document number): those are stored as the bare
 # record number; an array of 4-byte numbers costs 80 bytes before its first element.
 Postings = dict[str, "int | array[int]"]
-# A person's keys by kind: full name, loose name, surname and date, identity number, passport.
-_Keys = tuple[set[str], set[str], set[str], set[str], set[str]]
-_NO_KEYS: _Keys = (set(), set(), set(), set(), set())
+# A person's keys by kind: full name, loose name, surname and date, identity number, passport,
+# typo (a given syllable left out).
+_Keys = tuple[set[str], set[str], set[str], set[str], set[str], set[str]]
+_NO_KEYS: _Keys = (set(), set(), set(), set(), set(), set())
+
+
+def _record_typo_keys(p: Profile) -> tuple[str, ...]:
+    """Typo keys of a name's likeliest reading, and its given name of two syllables or more
+    without the surname (for a query whose surname has the typo)."""
+    first = p.name.primary
+    return _reading_typo_keys(first.surname, first.given) if first is not None else ()
+
+
+def forget_typo_keys() -> None:
+    """Empty the cache of typo keys once an index is built (as `compare.forget_names`)."""
+    _reading_typo_keys.cache_clear()
+
+
+@lru_cache(maxsize=200_000)
+def _reading_typo_keys(surname: tuple[str, ...], given: tuple[str, ...]) -> tuple[str, ...]:
+    keys = typo_keys(surname, given)
+    if len(given) >= 2:
+        keys.append(intern(f"|{' '.join(sorted(given))}"))
+    return tuple(keys)
 
 
 def _post(postings: Postings, key: str, i: int) -> None:
@@ -76,6 +160,7 @@ class WatchlistIndex:
         self._by_name: Postings = {}
         self._by_loose_name: Postings = {}
         self._by_surname_date: Postings = {}
+        self._by_typo: Postings = {}  # typo_keys of each name's likeliest reading
         # keyed by the record's own number strings: no new string per record
         self._by_resident_id: Postings = {}
         self._by_passport: Postings = {}
@@ -136,6 +221,8 @@ class WatchlistIndex:
             _post(self._by_name, key, i)
         for key in p.name.loose_keys:
             _post(self._by_loose_name, key, i)
+        for key in _record_typo_keys(p):
+            _post(self._by_typo, key, i)
         if record.birth is not None and record.birth.is_full:
             for key in _surname_date_keys(p, record.birth):
                 _post(self._by_surname_date, key, i)
@@ -158,11 +245,12 @@ class WatchlistIndex:
         )
         cards = set(record.all_card_numbers)
         passports = set(record.all_passports)
-        return full, loose, dated, cards, passports
+        typos = {k for p in names for k in _record_typo_keys(p)}
+        return full, loose, dated, cards, passports, typos
 
     def _post(self, i: int, names: tuple[Profile, ...], *, already: _Keys) -> None:
         postings = (self._by_name, self._by_loose_name, self._by_surname_date,
-                    self._by_resident_id, self._by_passport)  # fmt: skip
+                    self._by_resident_id, self._by_passport, self._by_typo)  # fmt: skip
         for blocks, keys, old in zip(postings, self._keys(names), already, strict=True):
             for key in sorted(keys - old):
                 _post(blocks, key, i)
@@ -194,6 +282,16 @@ class WatchlistIndex:
         end = bisect_right(years, birth.year + 1, lo=start)
         return records[:unknown].tolist() + records[start:end].tolist()
 
+    def _typo_block(self, key: str, birth: PartialDate | None) -> Iterable[int]:
+        """A typo block's records born within a year of `birth` (or in an unknown year); a
+        query without a year reads none: a wrong syllable and no date single no one out."""
+        if birth is None:
+            return ()
+        postings = _block(self._by_typo, key)
+        years = self._years
+        near = (_NO_YEAR, birth.year - 1, birth.year, birth.year + 1)
+        return [i for i in postings[: MAX_TYPO_BLOCK * 16] if years[i] in near][:MAX_TYPO_BLOCK]
+
     def candidates(self, q: Profile, *aliases: Profile) -> list[int]:
         """Persons sharing a block with the query (any of its names, `aliases` the profiles
         of its other names): a name key and a birth year within one year (or no year on either
@@ -209,6 +307,13 @@ class WatchlistIndex:
                 found.update(self._name_block(True, key, year_of))
             for key in name.name.loose_keys:
                 found.update(self._name_block(False, key, year_of))
+        if not found:
+            # No record carries any of the query's names near its year: look again with one
+            # given syllable left out (a typo), bounded by the year and MAX_TYPO_BLOCK.
+            for name in (q, *aliases):
+                for key in _query_typo_keys(name):
+                    found.update(self._typo_block(key, year_of))
+        for name in (q, *aliases):
             if birth is not None and birth.is_full:
                 dates = [birth]
                 if birth.day is not None and birth.month is not None and birth.day <= 12:
