@@ -449,8 +449,8 @@ def test_every_published_sample_goes_in_and_out_with_no_semantic_difference(
 
 
 def test_responses_are_in_the_taxii_media_type_and_other_accepts_are_406(node: Node) -> None:
-    """§1.6.8 media types: every answer is application/taxii+json;version=2.1; an Accept that
-    does not admit it is 406 (a TAXII error)."""
+    """§3.1 endpoints (the Accept header) and §1.6.8 media types: every answer is
+    application/taxii+json;version=2.1; an Accept that does not admit it is 406 (a TAXII error)."""
     assert node.http("GET", "cyber/").headers["content-type"] == TAXII
     for accept in ("application/json", "application/taxii+json;version=2.0", "text/html"):
         assert_taxii_error(node.http("GET", "cyber/collections/", headers={"Accept": accept}), 406)
