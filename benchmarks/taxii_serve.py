@@ -3,8 +3,8 @@ with the OASIS client `taxii2-client`, and 10,000 indicators added through it; t
 `medallion`, the OASIS reference TAXII server (memory backend), on loopback in the same run.
 
 Accord runs as a real `accord serve` process (SQLite). Its collection is written straight into
-the database (rows as Add Objects stores them; the 100,000 `stix2` validations would take
-minutes and measure nothing about serving). medallion loads the same objects, with the same
+the database (rows as Add Objects stores them, each with its own date_added; validating 100,000
+objects would measure nothing about serving). medallion loads the same objects, with the same
 date_added, from its data file. The adds go through Add Objects on both, validation included.
 
 medallion's memory backend sorts a page against the manifest with a nested loop (and checks
@@ -396,6 +396,8 @@ def main() -> None:
                     accord_add["objects_per_s"] / medallion_add["objects_per_s"], 1
                 ),
                 "meets_target": {
+                    "adds_at_least_medallion": accord_add["objects_per_s"]
+                    >= medallion_add["objects_per_s"],
                     "pull_objects_per_s": accord_pull["objects_per_s"] >= TARGET_PULL_PER_S,
                     "vs_medallion": ratio_pull >= TARGET_VS_MEDALLION,
                     "flat_page_time": accord_pull["page_ms"]["last_over_first"] <= 1.5,

@@ -478,6 +478,9 @@ def test_an_unknown_path_is_a_taxii_404(node: Node) -> None:
     """§3.6, §3.6.1 error message: an unknown path under /taxii2/ is 404 in the TAXII media type."""
     for path in ("nothing-here/", "cyber/collections/x/y/z/", "cyber/statuses/"):
         assert_taxii_error(node.http("GET", path), 404)
+    no_slash = node.http("GET", "cyber/collections")
+    assert no_slash.status_code == 308
+    assert no_slash.headers["location"] == f"{node.taxii}cyber/collections/"
 
 
 def test_a_wrong_method_is_a_taxii_405_with_allow(node: Node) -> None:
