@@ -191,7 +191,7 @@ def change_unit(
 
 @router.get("/users/requests")
 def account_requests(
-    runtime: RuntimeDep, _overseer: Overseer, status: approvals.Status | None = None
+    runtime: RuntimeDep, _reader: Overseer, status: approvals.Status | None = None
 ) -> list[AccountRequestOut]:
     """Changes to accounts, newest first: pending, approved, rejected, expired, or taken at once
     while the node had one administrator."""
