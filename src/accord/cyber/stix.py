@@ -432,23 +432,18 @@ def _validate_custom_object(obj: Mapping[str, Any], object_type: str, *, where: 
         raise InvalidInput(f"{where}: field 'id': expected {object_type}--<UUID>")
     if obj.get("spec_version") != "2.1":
         raise InvalidInput(f"{where}: field 'spec_version': expected '2.1'")
+    cleaned: dict[str, Any] = {}
     for name, prop in _COMMON.items():
         if name in obj:
             try:
-                prop.clean(obj[name], True)
+                cleaned[name], _ = prop.clean(obj[name], True)
             except (stix2.exceptions.STIXError, ValueError, TypeError) as exc:
                 raise InvalidInput(f"{where}: field {name!r}: {exc}") from None
-    if "modified" in obj:
-        if "created" not in obj:
+    if "modified" in cleaned:
+        if "created" not in cleaned:
             raise InvalidInput(f"{where}: field 'created': required with 'modified'")
-        created, modified = (parse_timestamp(obj[n]) for n in ("created", "modified"))
-        if modified < created:
+        if cleaned["modified"] < cleaned["created"]:
             raise InvalidInput(f"{where}: field 'modified': earlier than 'created'")
-
-
-def parse_timestamp(text: Any) -> datetime:
-    """A STIX timestamp (already validated) as an aware datetime."""
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
 def _quick_check(position: int, obj: Mapping[str, Any]) -> None:
