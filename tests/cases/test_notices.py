@@ -425,6 +425,29 @@ def test_the_same_notice_twice_links_to_its_case_and_a_newer_one_updates_it(api:
     assert outcome.outcome == "linked" and outcome.case is not None
     assert outcome.case.reference == reference and api.cases(api.cn) == 1
 
+    # a newer notice imported on the requested side goes to the sequencer like any action
+    newest = {**newer, "weight": 61}
+    with api.cn.runtime.transaction() as session:
+        (outcome,) = notices.import_notices(
+            session,
+            node=api.cn.identity,
+            peer=api.us.name,
+            raw=json.dumps(newest).encode(),
+            priority=Priority.URGENT,
+            handling_code=HandlingCode.H2,
+            officer="li",
+        ).outcomes
+    assert outcome.outcome == "updated" and outcome.event is None
+    assert outcome.explanation.endswith("(sent to the peer, which keeps its log)")
+    pump(api.us, api.cn)
+    for node in (api.us, api.cn):
+        with node.runtime.reading() as session:
+            case = service.get_case(session, reference=reference)
+            shown = service.describe(session, case=case, node_name=node.name)
+        assert shown.details["weight"] == 61, node.name
+    sides = [(e["action"], e["side"]) for e in log_of(api.us, reference)][-2:]
+    assert sides == [("update_notice", "requested"), ("attach", "requested")]
+
 
 def test_a_search_page_opens_a_case_per_notice_and_the_whole_notice_then_updates_one(
     api: Api,
