@@ -23,6 +23,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymisp import MISPEvent
+from pymisp.abstract import describe_types
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -39,6 +40,7 @@ from accord.config import Settings
 from accord.core.errors import Forbidden, InvalidInput
 from accord.core.permissions import Role
 from accord.cyber import sightings
+from accord.cyber.misp import attributes as types
 from accord.cyber.misp import policy
 from accord.cyber.misp.reader import read_event
 from accord.cyber.misp.service import case_event, case_feed, import_event
@@ -262,12 +264,20 @@ def test_each_attribute_becomes_an_indicator_or_observed_data_and_the_rest_is_re
     report = by_id[f"report--{EVENT_UUID}"]
     assert report["name"] == "Phishing kit imitating bank logins"
     assert by_id[report["created_by_ref"]]["name"] == "CN-CERT"
-    assert (parsed.indicators, parsed.observables) == (10, 3)
-    # nothing silently dropped: the two types with no STIX form are named, and the galaxy
-    assert len(parsed.problems) == 3
-    assert "(5e6b7c2a-0000-4000-8000-000000000011, btc)" in parsed.problems[0]
-    assert "type 'text'" in parsed.problems[1]
-    assert parsed.problems[2].startswith("the event's Galaxy (1) has no STIX form here")
+    assert (parsed.indicators, parsed.observables, parsed.notes) == (10, 3, 2)
+    # a type no pattern or observable says travels as a note on the event, and is said;
+    # prose (text, comment) is a note by nature
+    note = by_id["note--5e6b7c2a-0000-4000-8000-000000000011"]
+    assert note["content"] == "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
+    assert note["object_refs"] == [f"report--{EVENT_UUID}"]
+    assert by_id["note--5e6b7c2a-0000-4000-8000-000000000012"]["content"].startswith("operator")
+    # nothing silently dropped: the btc address is named, and the galaxy
+    assert len(parsed.problems) == 2
+    assert (
+        "(5e6b7c2a-0000-4000-8000-000000000011, btc): type 'btc' has no STIX pattern"
+        in (parsed.problems[0])
+    )
+    assert parsed.problems[1].startswith("the event's Galaxy (1) has no STIX form here")
 
 
 def test_indicators_read_from_misp_match_logs_like_any_other() -> None:
@@ -280,12 +290,115 @@ def test_indicators_read_from_misp_match_logs_like_any_other() -> None:
     assert ("md5", "c" * 32) in observables
 
 
+_EXAMPLES = {
+    "ip-src": "198.51.100.7",
+    "ip-dst": "2001:db8::7",
+    "domain": "evil.example",
+    "hostname": "www.evil.example",
+    "url": "http://evil.example/a?b=c'd",
+    "uri": "/gate.php",
+    "link": "https://report.example/42",
+    "email": "a@evil.example",
+    "email-src": "b@evil.example",
+    "email-dst": "c@evil.example",
+    "email-subject": "Your invoice",
+    "filename": "invoice.exe",
+    "mutex": "Global\\kit-7",
+    "regkey": "HKLM\\Software\\Kit",
+    "AS": "64500",
+    "mac-address": "00:11:22:33:44:55",
+    "domain|ip": "evil.example|203.0.113.5",
+    "ip-src|port": "203.0.113.5|4444",
+    "ip-dst|port": "203.0.113.6|443",
+    "md5": "a" * 32,
+    "sha1": "b" * 40,
+    "sha256": "c" * 64,
+    "sha512": "d" * 128,
+    "filename|md5": "a.exe|" + "a" * 32,
+    "filename|sha1": "a.exe|" + "b" * 40,
+    "filename|sha256": "a.exe|" + "c" * 64,
+    "filename|sha512": "a.exe|" + "d" * 128,
+    "x509-fingerprint-md5": "e" * 32,
+    "x509-fingerprint-sha1": "f" * 40,
+    "x509-fingerprint-sha256": "0" * 64,
+}
+
+
+def test_every_mapped_type_has_an_example() -> None:
+    assert set(_EXAMPLES) == set(types.TYPES)
+
+
+@pytest.mark.parametrize(("misp_type", "value"), sorted(_EXAMPLES.items()))
+@pytest.mark.parametrize("to_ids", [True, False], ids=["indicator", "observed"])
+def test_each_type_maps_to_valid_stix_and_its_value_reads_back(
+    misp_type: str, value: str, to_ids: bool
+) -> None:
+    category = describe_types["sane_defaults"][misp_type]["default_category"]
+    event = misp_event()
+    event["Event"]["Attribute"] = [
+        _attribute(1, misp_type, value, to_ids=to_ids, category=category)
+    ]
+    event["Event"]["Object"] = []
+    parsed = read_event(event)
+    assert parsed.problems == [s for s in parsed.problems if "Galaxy" in s]
+    written = write_event(SUMMARY_H0, parse_bundle(parsed.bundle).objects)
+    (attribute,) = _attributes(written.event.to_feed()).values()
+    assert (attribute["type"], attribute["value"], attribute["to_ids"]) == (
+        misp_type,
+        value,
+        to_ids,
+    )
+
+
+@pytest.mark.parametrize(
+    ("misp_type", "value", "stix_type"),
+    [
+        ("yara", 'rule kit { strings: $a = "kitmaster" condition: $a }', "indicator"),
+        ("snort", 'alert tcp any any -> any 443 (msg:"kit"; sid:1;)', "indicator"),
+        ("sigma", "title: kit\ndetection:\n  condition: selection", "indicator"),
+        ("text", "operator handle: kitmaster", "note"),
+        ("btc", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "note"),
+        ("port", "8443", "note"),
+        ("attachment", "kit.zip", "note"),
+    ],
+)
+@pytest.mark.parametrize("to_ids", [True, False], ids=["to_ids", "not_to_ids"])
+def test_rules_and_types_without_a_pattern_travel_and_come_back(
+    misp_type: str, value: str, stix_type: str, to_ids: bool
+) -> None:
+    category = describe_types["sane_defaults"][misp_type]["default_category"]
+    event = misp_event()
+    event["Event"]["Attribute"] = [
+        _attribute(1, misp_type, value, to_ids=to_ids, category=category, comment="why")
+    ]
+    event["Event"]["Object"] = []
+    if misp_type == "attachment":
+        event["Event"]["Attribute"][0]["data"] = "UEsDBAoAAAAAAA=="
+    parsed = read_event(event)
+    assert ("file content ('data') is not carried" in " ".join(parsed.problems)) == (
+        misp_type == "attachment"
+    )
+    bundle = parse_bundle(parsed.bundle)
+    (carried,) = [o for o in bundle.objects if o["id"].endswith("0000-4000-8000-000000000001")]
+    assert carried["type"] == stix_type
+    assert bundle.indicators == []  # neither a rule nor a note is matched against logs
+    written = write_event(SUMMARY_H0, bundle.objects)
+    (attribute,) = _attributes(written.event.to_feed()).values()
+    assert (attribute["type"], attribute["value"], attribute["to_ids"], attribute["comment"]) == (
+        misp_type,
+        value,
+        to_ids,
+        "why",
+    )
+
+
 @pytest.mark.parametrize(
     ("event", "message"),
     [
         (b"\xef\xbb\xbf{", "not JSON"),
         ({"response": [misp_event(), misp_event()]}, "search result of 2 events"),
-        ([misp_event()], "list of 1 items"),
+        ([misp_event(), misp_event()], "list of 2 items"),
+        ({"response": [{"Event": {"id": "1"}}]}, "expected a MISP event"),
         ({"Event": {**misp_event()["Event"], "uuid": "42"}}, "field 'uuid': '42' is not a UUID"),
         ({"Event": {**misp_event()["Event"], "info": ""}}, "field 'info'"),
         ({"Event": {**misp_event()["Event"], "distribution": "9"}}, "'distribution': '9'"),
@@ -296,6 +409,12 @@ def test_an_unreadable_event_is_refused_naming_what_is_wrong(event: Any, message
     content = event if isinstance(event, bytes) else json.dumps(event).encode()
     with pytest.raises(InvalidInput, match=message):
         read_event(content)
+
+
+def test_a_search_result_or_list_of_one_event_reads_as_that_event() -> None:
+    # as MISP itself reads a feed's event file
+    for wrapped in ({"response": [misp_event()]}, [misp_event()]):
+        assert read_event(json.dumps(wrapped)).event_uuid == EVENT_UUID
 
 
 def test_a_value_that_does_not_fit_its_type_is_reported_not_imported() -> None:
@@ -320,6 +439,15 @@ def test_a_value_that_does_not_fit_its_type_is_reported_not_imported() -> None:
 
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "stix"
+SUMMARY_H0 = CaseSummary(
+    node="US-DOJ",
+    reference="CYB-US-2026-000002",
+    title="every type",
+    opened=datetime(2026, 11, 1, tzinfo=UTC),
+    updated=datetime(2026, 11, 2, tzinfo=UTC),
+    closed=False,
+    handling_code=HandlingCode.H0,
+)
 SUMMARY = CaseSummary(
     node="US-DOJ",
     reference="CYB-US-2026-000001",
@@ -526,10 +654,9 @@ def test_a_misp_event_goes_on_a_case_and_comes_back_the_same(pair: tuple[Node, N
         written = case_event(session, node=us.identity, reference=reference)
     exported = json.loads(written.event.to_json())
     before, after = _attributes(original), _attributes(exported)
-    mapped = {k: v for k, v in before.items() if v["type"] not in ("btc", "text")}
-    assert {k: after[k] for k in mapped} == mapped
+    assert {k: after[k] for k in before} == before
     # the opening's two indicators come too, as attributes of their own
-    assert len(after) == len(mapped) + 2
+    assert len(after) == len(before) + 2
     event_tags = {t["name"] for t in exported["Tag"]}
     assert event_tags == {"tlp:green", 'accord:handling-code="H0"', _KIT_MASTER}
     assert exported["uuid"] != EVENT_UUID and exported["info"].startswith(reference)

@@ -276,7 +276,8 @@ def misp_import(
         console.print(f"a new version of the event attached at log event(s) {earlier}")
     console.print(
         f"{reference}: MISP event {imported.event_uuid} attached: {imported.indicators} "
-        f"indicators, {imported.observables} observables, {len(imported.problems)} problems"
+        f"indicators, {imported.observables} observables, {imported.notes} notes, "
+        f"{len(imported.problems)} problems"
     )
 
 

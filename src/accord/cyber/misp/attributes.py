@@ -45,6 +45,8 @@ TYPES: dict[str, AttributeType] = {
     "mutex": AttributeType("mutex", ("name",)),
     "regkey": AttributeType("windows-registry-key", ("key",)),
     "AS": AttributeType("autonomous-system", ("number",)),
+    "mac-address": AttributeType("mac-addr", ("value",)),
+    "email-subject": AttributeType("email-message", ("subject",)),
     "domain|ip": AttributeType("domain-name", ("value", "resolves_to_refs[*].value")),
     "ip-src|port": AttributeType("network-traffic", ("src_ref.value", "src_port")),
     "ip-dst|port": AttributeType("network-traffic", ("dst_ref.value", "dst_port")),
@@ -53,12 +55,20 @@ TYPES: dict[str, AttributeType] = {
         f"filename|{name}": AttributeType("file", ("name", f"hashes.{alg}"))
         for name, alg in _HASH_NAMES.items()
     },
+    **{
+        f"x509-fingerprint-{name}": AttributeType("x509-certificate", (f"hashes.{alg}",))
+        for name, alg in _HASH_NAMES.items()
+        if name != "sha512"
+    },
 }
+RULE_TYPES = {"yara": "yara", "snort": "snort", "sigma": "sigma"}
+"""MISP types whose value is a rule: an indicator of that STIX 2.1 pattern_type"""
 STIX_PATTERN_TYPE = "stix2-pattern"
 """A MISP attribute whose value is a STIX pattern: any indicator no other type can say."""
 
 _INTEGER_PATHS = {"number", "src_port", "dst_port"}
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_UNESCAPE = re.compile(r"\\(.)")
 _HASH_LENGTHS = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
 
 
@@ -155,6 +165,8 @@ def _sco(object_type: str, properties: dict[str, Any]) -> dict[str, Any]:
     keys = {
         "file": ("hashes", "name"),
         "network-traffic": ("start", "src_ref", "dst_ref", "src_port", "dst_port", "protocols"),
+        "email-message": ("from_ref", "subject", "body"),
+        "x509-certificate": ("hashes", "serial_number"),
     }.get(object_type, ("value", "name", "key", "number"))
     contributing = {k: properties[k] for k in keys if k in properties}
     return {
@@ -189,6 +201,8 @@ def observables_of(misp_type: str, value: str) -> list[dict[str, Any]]:
             properties[path] = part
     if object_type == "network-traffic":
         properties["protocols"] = [referred[0]["type"].removesuffix("-addr")]
+    if object_type == "email-message":
+        properties["is_multipart"] = False  # required; a subject alone says nothing of parts
     return [_sco(object_type, properties), *referred]
 
 
@@ -229,7 +243,9 @@ def pattern_parts(pattern: str) -> tuple[str, dict[str, str]] | None:
         if path in found:
             return None
         object_types.add(comparison.lhs.object_type_name)
-        found[path] = str(comparison.rhs.value)
+        value = comparison.rhs.value
+        # stix2 keeps a string constant's escapes as written (a backslash before ' and \)
+        found[path] = _UNESCAPE.sub(r"\1", value) if isinstance(value, str) else str(value)
     if len(object_types) != 1:
         return None
     return object_types.pop(), found
@@ -249,7 +265,7 @@ def sco_parts(primary: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]
         elif key.endswith("_ref") and isinstance(item, str):
             if item in by_id and "value" in by_id[item]:
                 found[f"{key}.value"] = str(by_id[item]["value"])
-        elif key in ("value", "name", "key", "number", "src_port", "dst_port"):
+        elif key in ("value", "name", "key", "number", "subject", "src_port", "dst_port"):
             found[key] = str(item)
     return found
 
@@ -285,6 +301,8 @@ _DEFAULT_TYPES: dict[tuple[str, str], str] = {
     ("mutex", "name"): "mutex",
     ("windows-registry-key", "key"): "regkey",
     ("autonomous-system", "number"): "AS",
+    ("mac-addr", "value"): "mac-address",
+    ("email-message", "subject"): "email-subject",
     **{("file", f"hashes.{alg}"): name for name, alg in _HASH_NAMES.items()},
     ("file", "hashes.SHA1"): "sha1",
     ("file", "hashes.SHA256"): "sha256",

@@ -24,6 +24,12 @@ from accord.cyber.stix import TLP2_MARKINGS, TlpLevel, validate_object
 _BUNDLE_NAMESPACE = uuid.UUID("3f0b6c2e-9d41-4f5e-8a77-52c1d0e6b9a4")
 _CATEGORIES: dict[str, list[str]] = describe_types["category_type_mappings"]
 _KNOWN_TYPES: set[str] = set(describe_types["types"])
+_SEEN = {
+    "indicator": ("valid_from", "valid_until"),
+    "observed-data": ("first_observed", "last_observed"),
+}
+_NOTE_TYPES = {"text", "comment", "other"}
+"""MISP types that are prose: a STIX note is what they are, so carrying them is no problem"""
 _UNMAPPED = ("Galaxy", "EventReport", "Sighting", "ShadowAttribute", "CryptographicKey")
 _DISTRIBUTIONS = {
     0: "your organisation only",
@@ -49,6 +55,7 @@ class MispImport:
     problems: list[str] = field(default_factory=list)
     indicators: int = 0
     observables: int = 0
+    notes: int = 0
 
     def content(self) -> bytes:
         return (json.dumps(self.bundle, ensure_ascii=False, indent=1) + "\n").encode()
@@ -119,6 +126,12 @@ def _tags(item: Mapping[str, Any], where: str) -> list[str]:
 
 
 def _unwrap(data: Any) -> dict[str, Any]:
+    # MISP itself reads a one-event search result or list as that event (Feed::__prepareEvent).
+    response = data.get("response") if isinstance(data, dict) else None
+    if isinstance(response, list) and len(response) == 1:
+        data = response[0]
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
     if isinstance(data, dict) and isinstance(data.get("Event"), dict):
         data = data["Event"]
     elif isinstance(data, dict) and isinstance(data.get("response"), list):
@@ -165,6 +178,7 @@ class _Reading:
         self.refs: list[str] = []
         self.indicators = 0
         self.observables = 0
+        self.notes = 0
         self.creator = self._creator()
         self.level, self.event_codes = self._policy(self.tags, self.distribution, None, "the event")
 
@@ -268,17 +282,10 @@ class _Reading:
         if item.get("deleted") in (True, "1", 1, "true"):
             self.problems.append(f"{where}: deleted in MISP; not imported")
             return None
-        if not isinstance(misp_type, str) or (
-            misp_type not in types.TYPES and misp_type != types.STIX_PATTERN_TYPE
-        ):
-            known = (
-                "a MISP type"
-                if isinstance(misp_type, str) and misp_type in _KNOWN_TYPES
-                else "no MISP type"
-            )
+        if not isinstance(misp_type, str) or misp_type not in _KNOWN_TYPES:
             self.problems.append(
-                f"{where}: type {misp_type!r} is {known} Accord maps to STIX; not imported "
-                "(the event as received is kept on the case)"
+                f"{where}: type {misp_type!r} is no MISP type; not imported (the event as "
+                "received is kept on the case)"
             )
             return None
         value = item.get("value")
@@ -316,23 +323,38 @@ class _Reading:
         labels += tags
         try:
             built = self._stix(misp_type, value, to_ids, ident, moment, labels, level, comment)
-            if first is not None:
-                built[0]["valid_from" if to_ids else "first_observed"] = stix_time(first)
-            if last is not None and (first is None or last > first):
-                built[0]["valid_until" if to_ids else "last_observed"] = stix_time(last)
-            elif not to_ids:
-                built[0]["last_observed"] = built[0]["first_observed"]
+            head = built[0]
+            start, end = _SEEN.get(head["type"], (None, None))
+            if start and end:
+                if first is not None:
+                    head[start] = stix_time(first)
+                if last is not None and (first is None or last > first):
+                    head[end] = stix_time(last)
+                elif head["type"] == "observed-data":
+                    head[end] = head[start]
             for obj in built:
                 validate_object(obj, where=where)
         except (types.ValueProblem, InvalidInput) as exc:
             self.problems.append(f"{where}: {exc}; not imported")
             return None
+        if item.get("data"):
+            self.problems.append(
+                f"{where}: its file content ('data') is not carried in STIX; kept in the event "
+                "as received"
+            )
+        if head["type"] == "note" and misp_type not in _NOTE_TYPES:
+            self.problems.append(
+                f"{where}: type {misp_type!r} has no STIX pattern or observable in Accord; "
+                "carried as a note, not matched against logs"
+            )
         self.objects += built
-        if to_ids:
+        if head["type"] == "indicator":
             self.indicators += 1
-        else:
+        elif head["type"] == "observed-data":
             self.observables += 1
-        return str(built[0]["id"])
+        else:
+            self.notes += 1
+        return str(head["id"])
 
     def _stix(
         self,
@@ -345,6 +367,24 @@ class _Reading:
         level: TlpLevel | None,
         comment: str,
     ) -> list[dict[str, Any]]:
+        if misp_type in types.RULE_TYPES:
+            # a rule in its own language: an indicator the log matcher skips (not STIX)
+            rule = self._common("indicator", ident, moment, labels, level)
+            rule.update(
+                pattern=value,
+                pattern_type=types.RULE_TYPES[misp_type],
+                valid_from=stix_time(moment),
+            )
+            if comment:
+                rule["description"] = comment
+            return [rule]
+        if misp_type not in types.TYPES and misp_type != types.STIX_PATTERN_TYPE:
+            # no pattern nor observable says it: a note on the event, so that it travels
+            note = self._common("note", ident, moment, labels, level)
+            note.update(content=value, object_refs=[f"report--{self.uuid}"])
+            if comment:
+                note["abstract"] = comment
+            return [note]
         if to_ids:
             indicator = self._common("indicator", ident, moment, labels, level)
             indicator.update(
@@ -424,7 +464,11 @@ class _Reading:
             if isinstance(items, list | dict) and items:
                 counts[name] = len(items)
         for item in self.event.get("Object") or []:
-            if isinstance(item, dict) and isinstance(item.get("ObjectReference"), list):
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("ObjectReference"), list)
+                and (item["ObjectReference"])
+            ):
                 counts["ObjectReference"] = counts.get("ObjectReference", 0) + len(
                     item["ObjectReference"]
                 )
@@ -496,4 +540,5 @@ def read_event(source: bytes | str | Mapping[str, Any]) -> MispImport:
         problems=reading.problems,
         indicators=reading.indicators,
         observables=reading.observables,
+        notes=reading.notes,
     )

@@ -38,6 +38,7 @@ class Imported:
     event_uuid: str
     indicators: int
     observables: int
+    notes: int
     handling_code: HandlingCode | None
     problems: list[str] = field(default_factory=list)
     already: int | None = None
@@ -85,6 +86,7 @@ def import_event(
         event_uuid=parsed.event_uuid,
         indicators=parsed.indicators,
         observables=parsed.observables,
+        notes=parsed.notes,
         handling_code=parsed.handling_code,
         problems=parsed.problems,
     )

@@ -122,9 +122,26 @@ class _Writing:
         where = obj["id"]
         misp_type = meta.get("type")
         value: str | None = None
-        if obj["type"] == "indicator":
+        rule_types = {v: k for k, v in types.RULE_TYPES.items()}
+        if obj["type"] == "note":
+            value = str(obj.get("content", ""))
+            comment = str(obj.get("abstract", ""))
+            first = last = None
+            to_ids = meta.get("to_ids") == "True"
+        elif obj["type"] == "indicator" and obj.get("pattern_type") in rule_types:
+            if obj.get("revoked"):
+                self.problems.append(f"{where}: revoked; left out")
+                return None
+            misp_type = misp_type or rule_types[obj["pattern_type"]]
+            value = obj["pattern"]
+            comment = str(obj.get("description", ""))
+            first, last = obj.get("valid_from"), obj.get("valid_until")
+            to_ids = meta.get("to_ids", "True") == "True"
+        elif obj["type"] == "indicator":
             if obj.get("revoked") or obj.get("pattern_type") != "stix":
-                self.problems.append(f"{where}: revoked or not a STIX pattern; left out")
+                self.problems.append(
+                    f"{where}: revoked or a {obj.get('pattern_type')} pattern; left out"
+                )
                 return None
             parts = types.pattern_parts(obj["pattern"])
             if misp_type == types.STIX_PATTERN_TYPE:
@@ -222,7 +239,7 @@ def write_event(
     stamps = [case.updated]
     misp_objects: dict[str, MISPObject] = {}
     for obj in by_id.values():
-        if obj["type"] not in ("indicator", "observed-data"):
+        if not _attribute_form(obj):
             continue
         attribute = writing.attribute(obj, by_id)
         if attribute is None:
@@ -258,15 +275,8 @@ def write_event(
         {
             obj["type"]
             for obj in by_id.values()
-            if obj["type"]
-            not in (
-                "indicator",
-                "observed-data",
-                "report",
-                "grouping",
-                "identity",
-                "marking-definition",
-            )
+            if obj["type"] not in ("report", "grouping", "identity", "marking-definition")
+            and not _attribute_form(obj)
             and not _is_observable(obj)
         }
     )
@@ -278,6 +288,13 @@ def write_event(
     event.timestamp = moment
     event.publish_timestamp = moment
     return Written(event=event, problems=writing.problems, attributes=writing.count)
+
+
+def _attribute_form(obj: Mapping[str, Any]) -> bool:
+    """Indicators and observed data, and the notes that carry MISP attributes."""
+    if obj["type"] == "note":
+        return "type" in _labels(obj)[0]
+    return obj["type"] in ("indicator", "observed-data")
 
 
 def _is_observable(obj: Mapping[str, Any]) -> bool:
