@@ -116,8 +116,8 @@ class _Writing:
     def attribute(
         self, obj: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]
     ) -> dict[str, Any] | None:
-        """The MISP attribute of an indicator or observed data; None (with a problem) if it
-        has no attribute form."""
+        """The MISP attribute of an indicator, observed data or MISP-labelled note; None (with
+        a problem) if it has no attribute form."""
         meta, tags = _labels(obj)
         where = obj["id"]
         misp_type = meta.get("type")
@@ -202,8 +202,9 @@ def write_event(
     objects: Iterable[Mapping[str, Any]],
     opening: Sequence[OpeningIndicator] = (),
 ) -> Written:
-    """The case's MISP event: one attribute per indicator (to_ids) or observed data, MISP
-    objects from the groupings read from MISP, the tags of the MISP events it came from."""
+    """The case's MISP event: one attribute per indicator (to_ids), observed data (not) and
+    note read from MISP, MISP objects from the groupings read from MISP, the tags of the MISP
+    events it came from, and the opening's indicators."""
     if not handling.exportable(case.handling_code):
         raise ValueError(f"a {case.handling_code} case leaves Accord as no MISP event")
     writing = _Writing(case)
