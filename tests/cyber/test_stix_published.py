@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import stix2.v21.sdo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from accord.attachments.service import attachments_of
@@ -192,3 +194,37 @@ def test_the_fast_check_decides_as_stix2_does_on_samples_and_their_mutations() -
             cases += [{**base, name: value} for value in values]
     for obj in cases:
         assert _accepted(obj) == _stix2_accepts(obj), obj
+
+
+_GOOD: dict[str, list[Any]] = {
+    "id": ["indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"],
+    "created": ["2024-05-01T00:00:00.000Z", "2024-05-01T00:00:00Z"],
+    "modified": ["2024-05-01T00:00:00.000Z", "2024-06-01T00:00:00.123456Z"],
+    "valid_from": ["2024-05-01T00:00:00Z"],
+    "valid_until": ["2025-05-01T00:00:00Z"],
+    "pattern": [
+        "[ipv4-addr:value = '198.51.100.7']",
+        "[file:hashes.MD5 = '" + "a" * 32 + "']",
+        "[domain-name:value = 'a.example']",
+    ],
+    "pattern_type": ["stix"],
+    "spec_version": ["2.1"],
+    "labels": [["c2"]],
+    "confidence": [0, 100],
+    "revoked": [False],
+    "created_by_ref": ["identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"],
+}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_mix_of_good_and_bad_fields_is_decided_as_stix2_decides(data: st.DataObject) -> None:
+    obj: dict[str, Any] = {"type": "indicator"}
+    for name in sorted(set(_GOOD) | set(_BAD_VALUES)):
+        # mostly good, so that most objects are one bad field away from valid
+        choice = data.draw(st.sampled_from(["good"] * 8 + ["bad", "absent"]), label=name)
+        if choice == "good" and name in _GOOD:
+            obj[name] = data.draw(st.sampled_from(_GOOD[name]), label=name)
+        elif choice == "bad" and name in _BAD_VALUES:
+            obj[name] = data.draw(st.sampled_from(_BAD_VALUES[name]), label=name)
+    assert _accepted(obj) == _stix2_accepts(obj), obj
