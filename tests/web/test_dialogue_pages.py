@@ -3,6 +3,9 @@ scorecard's figures linked to their cases, the briefing pack downloaded, in both
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from accord.cli import scenarios
 from accord.dialogue import service
 from tests.cases.test_case_types import play
@@ -88,3 +91,21 @@ def test_an_officer_reads_the_round_but_records_nothing(web: Web) -> None:
     auditor = web.client()
     web.sign_in(auditor, "audrey")
     assert auditor.get("/dialogue").status_code == 403
+
+
+def test_the_briefing_page_is_styled_under_the_policy_by_its_stylesheets_hash(web: Web) -> None:
+    reference = _round(web)
+    client = web.client()
+    web.sign_in(client, "dora", lang="zh")
+    page = client.get(f"/dialogue/rounds/{reference}/brief?lang=zh&format=html")
+    assert page.status_code == 200
+    style = page.text.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = page.headers["content-security-policy"]
+    assert f"style-src 'self' 'sha256-{digest}'" in policy
+    assert "default-src 'self'" in policy and "script" not in policy  # no script let in
+    assert (
+        client.get(f"/dialogue/rounds/{reference}")
+        .headers["content-security-policy"]
+        .endswith("object-src 'none'")
+    )  # every other page keeps the plain policy

@@ -35,6 +35,9 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="when the officer last chose their own password (My account)"
+    )
 
 
 class ApiToken(Base):

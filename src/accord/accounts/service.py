@@ -191,6 +191,65 @@ def set_active(session: Session, *, username: str, active: bool, by: str) -> Use
     return user
 
 
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    current: str,
+    new: str,
+    keep: UUID | None = None,
+    remote_addr: str | None = None,
+) -> None:
+    """An officer chooses their own password: the current one first (a wrong one counts towards
+    the lock, as at sign-in), the password policy for the new one; their other web sessions end
+    (`keep`: the one they are in). Refusals are audited; the caller commits them too."""
+    now = utcnow()
+    _refuse_if_locked(session, user, now, action="user.password_changed", remote_addr=remote_addr)
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        _count_failure(user, now)
+        audit.record(
+            session,
+            actor=user.username,
+            action="user.password_changed",
+            outcome="refused",
+            subject=user.username,
+            remote_addr=remote_addr,
+            detail={"reason": "current password"},
+        )
+        raise Unauthenticated("the current password is wrong") from None
+    check_password(new, username=user.username, display_name=user.display_name)
+    user.password_hash = _hasher.hash(new)
+    user.password_changed_at = now
+    for web in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
+        if web.id != keep:
+            session.delete(web)
+    audit.record(
+        session,
+        actor=user.username,
+        action="user.password_changed",
+        outcome="ok",
+        subject=user.username,
+        remote_addr=remote_addr,
+    )
+
+
+def set_language(session: Session, *, user: User, language: str) -> None:
+    """The officer's own language preference: the pages' language when no switch says else."""
+    if language not in ("en", "zh"):
+        raise InvalidInput(f"language {language!r}: choose en or zh")
+    user.language = language
+    audit.record(
+        session,
+        actor=user.username,
+        action="user.language",
+        outcome="ok",
+        subject=user.username,
+        detail={"language": language},
+    )
+
+
 def lock_message(user: User, now: datetime) -> Unauthenticated:
     """The refusal of a locked account, saying until when (also in `detail`, for the web)."""
     assert user.locked_until is not None

@@ -35,6 +35,7 @@ from accord.web.security import (
 )
 
 log = logging.getLogger(__name__)
+CSP = "content-security-policy"
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -187,7 +188,10 @@ class WebRoute(APIRoute):
             except Exception:  # a page in the layout, never a bare 500
                 log.exception("web request failed: %s %s", request.method, request.url.path)
                 response = status_page(request, 500)
-            response.headers.update(SECURITY_HEADERS)
+            own = "content-security-policy" in response.headers  # a page's own, narrower
+            response.headers.update(
+                {k: v for k, v in SECURITY_HEADERS.items() if not (own and k.lower() == CSP)}
+            )
             return response
 
         return guarded

@@ -7,6 +7,9 @@ form, which comes before any session, uses a double-submit cookie instead.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -39,6 +42,17 @@ SECURITY_HEADERS = {
 # CDN: they still may not be framed, but the rest of the policy would leave them blank.
 DOCS_CSP = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def csp_with_own_styles(html: str) -> str:
+    """The page policy, letting the page's own <style> blocks through by their SHA-256 (the
+    briefing pack carries its stylesheet inside, to be read offline and printed as a PDF)."""
+    blocks = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode("utf-8")).digest()).decode() + "'"
+        for b in blocks
+    )
+    return SECURITY_HEADERS["Content-Security-Policy"] + f"; style-src 'self' {hashes}".rstrip()
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:

@@ -31,17 +31,6 @@ PostedDep = Annotated[FormData, Depends(posted_form)]
 AUDIT_PAGE = 100
 
 
-@router.get("/account")
-def account(request: Request, me: OfficerDep) -> Response:
-    """Who is signed in, with which role and unit: the landing page of a role with no pages."""
-    return render(
-        request,
-        "admin/account.html",
-        {"role": label(me.principal.role, me.lang), "user": me.user},
-        officer=me,
-    )
-
-
 @router.get("/peers")
 def peers(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response:
     me.principal.require(Permission.PEER_READ)
@@ -153,7 +142,7 @@ def add_user(request: Request, runtime: RuntimeDep, me: OfficerDep, form: Posted
                 remote_addr=remote(request),
             )
     except WeakPassword as exc:
-        message = _password_refusal(me.lang, exc)
+        message = password_refusal(me.lang, exc)
         return _users_page(request, runtime, me, error=message, posted=form, status=422)
     except AccordError as exc:
         return _users_page(
@@ -212,7 +201,7 @@ def change_user(
     return _users_page(request, runtime, me, notice=_asked_notice(me, asked[-1]))
 
 
-def _password_refusal(lang: Lang, refusal: WeakPassword) -> str:
+def password_refusal(lang: Lang, refusal: WeakPassword) -> str:
     """What was wrong with the first password, in the administrator's language."""
     _ = tr(lang)
     if refusal.fault is PasswordFault.TOO_SHORT:

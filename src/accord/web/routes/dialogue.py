@@ -30,7 +30,7 @@ from accord.web.routes.cases import (
     action_forms,
     failure,
 )
-from accord.web.security import CSRF_FIELD, Officer, check_csrf
+from accord.web.security import CSRF_FIELD, Officer, check_csrf, csp_with_own_styles
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -294,6 +294,11 @@ def round_brief(
     me.principal.require(Permission.DIALOGUE_READ)
     if lang not in ("en", "zh") or format not in ("html", "pdf"):
         raise InvalidInput("the briefing pack is in en or zh, as html or pdf")
-    return brief_response(
+    response = brief_response(
         runtime, reference, "zh" if lang == "zh" else "en", "pdf" if format == "pdf" else "html"
     )
+    if format == "html":  # styled under the CSP: its own stylesheet, allowed by its hash
+        response.headers["Content-Security-Policy"] = csp_with_own_styles(
+            bytes(response.body).decode("utf-8")
+        )
+    return response
