@@ -29,7 +29,8 @@ def test_every_state_and_transition_is_drawn(workflow: Workflow) -> None:
         assert state.en in drawn
     for action in workflow.actions:
         if action.target is not None:  # an arrow's label, or the heading of an escape's box
-            assert any(t == action.name or t.startswith(action.name + " (") for t in drawn)
+            assert any(t == action.en or t.startswith(action.en + " (") for t in drawn)
+    assert not any(t == action.name and action.name != action.en.lower() for t in drawn)
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.case_type for w in WORKFLOWS])
@@ -47,3 +48,25 @@ def test_current_state_is_highlighted_and_chinese_labels_are_used() -> None:
     assert not [
         r for r in ET.fromstring(render_svg(mla)).iter(f"{SVG}rect") if r.get("fill") == "#ffe08a"
     ]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.case_type for w in WORKFLOWS])
+def test_labels_are_readable_and_do_not_overlap(workflow: Workflow, lang: str) -> None:
+    root = ET.fromstring(render_svg(workflow, lang=lang))  # type: ignore[arg-type]
+    drawn = list(root.iter(f"{SVG}text"))
+    assert min(float(t.get("font-size", "0")) for t in drawn) >= 11
+    boxes = []
+    for t in drawn:
+        if t.get("paint-order") != "stroke":  # the transitions' labels
+            continue
+        x, y, size = float(t.get("x", 0)), float(t.get("y", 0)), float(t.get("font-size", 0))
+        width = units(t.text or "") * size * 0.56
+        boxes.append((x, y - size, x + width, y))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def units(text: str) -> int:
+    return sum(2 if ord(c) >= 0x2E80 else 1 for c in text)

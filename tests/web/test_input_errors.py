@@ -285,3 +285,24 @@ def test_withdrawing_asks_for_confirmation_and_is_not_the_panel_open_by_default(
     assert confirmed.status_code == 200
     with web.us.runtime.reading() as session:
         assert service.get_case(session, reference=web.reference).state == "withdrawn"
+
+
+def test_a_form_sent_after_the_session_ended_keeps_the_text_and_leads_back_to_the_case(
+    web: Web,
+) -> None:
+    client = _signed_in(web, "smith", "en")
+    page = client.get(f"/cases/{web.reference}")
+    client.post("/logout", data={"csrf_token": csrf_of(page.text)})
+    text = "Please also send the account opening forms.\nAnd the KYC file."
+    late = client.post(
+        f"/cases/{web.reference}",
+        data={"action": "note", "note.text": text, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert late.status_code == 401
+    assert "Your session has ended" in late.text
+    assert ">Please also send the account opening forms.\nAnd the KYC file.</textarea>" in late.text
+    assert f'href="/login?next=/cases/{web.reference}"' in late.text
+    assert csrf_of(page.text) not in late.text  # the form's token is not shown back
+    again = client.get(f"/login?next=/cases/{web.reference}")
+    assert f'value="/cases/{web.reference}"' in again.text  # sign-in returns to the case

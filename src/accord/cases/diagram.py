@@ -16,6 +16,35 @@ BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 170, 38, 46, 78, 30
 WIDE = 4
 SIDE_W = 260
 COLOURS = {Who.REQUESTING: "#1f5fa8", Who.REQUESTED: "#b3541e", Who.EITHER: "#555555"}
+SMALL = 11
+"""The smallest text of a diagram, in px (labels of transitions, the legend)."""
+LINE = 14
+SIDES = {
+    Who.REQUESTING: ("requesting side", "请求方"),
+    Who.REQUESTED: ("requested side", "被请求方"),
+    Who.EITHER: ("either side", "任一方"),
+}
+
+
+class Labels:
+    """Where transition labels went: a new one moves down until it overlaps none of them."""
+
+    def __init__(self) -> None:
+        self.placed: list[tuple[float, float, float, float]] = []
+
+    def place(self, x: float, y: float, text: str) -> tuple[float, float]:
+        width, height = _units(text) * SMALL * 0.56, LINE
+        for _ in range(12):
+            box = (x, y - height + 3, x + width, y + 3)
+            if not any(_overlap(box, other) for other in self.placed):
+                break
+            y += LINE
+        self.placed.append((x, y - height + 3, x + width, y + 3))
+        return x, y
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _is_escape(action: Action) -> bool:
@@ -114,6 +143,7 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
         f"{escape(title)}</text>",
     ]
     bend = 0
+    labels = Labels()
     for action in workflow.actions:
         if action.target is None:
             continue
@@ -123,18 +153,20 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
             names = [
                 pick(lang, st.en, st.zh) for st in workflow.states if st.name in action.sources
             ]
-            heading = pick(lang, action.name, action.zh)
-            lines = [pick(lang, f"{heading} ({action.by.value})", heading)]
+            heading = pick(lang, action.en, action.zh)
+            by_en, by_zh = SIDES[action.by]
+            lines = [pick(lang, f"{heading} ({by_en})", f"{heading}（{by_zh}）")]
             lines += _wrap(pick(lang, "from: ", "可自：") + ", ".join(names), 44)
             for n, line in enumerate(lines):
                 parts.append(
-                    f'<text x="{x - BOX_W / 2:.1f}" y="{y + BOX_H / 2 + 16 + 13 * n:.1f}" '
-                    f'font-size="10" fill="{colour}">{escape(line)}</text>'
+                    f'<text x="{x - BOX_W / 2:.1f}" y="{y + BOX_H / 2 + 16 + LINE * n:.1f}" '
+                    f'font-size="{SMALL}" fill="{colour}">{escape(line)}</text>'
                 )
             continue
         for source in sorted(action.sources):
             (x1, y1), (x2, y2) = centre[source], centre[action.target]
-            label = escape(pick(lang, action.name, action.zh))
+            text = pick(lang, action.en, action.zh)
+            label = escape(text)
             if source == action.target:
                 continue  # stays in its state: listed in the legend
             span = ranks[action.target] - ranks[source]
@@ -155,7 +187,7 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
                 cy = (sy + ey) / 2
                 path = f"M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}"
                 mx = 0.25 * sx + 0.5 * cx + 0.25 * ex  # the curve's midpoint
-                lx, ly = (mx + 4, cy) if outward > 0 else (mx - 8 - 5.5 * len(label), cy)
+                lx, ly = (mx + 4, cy) if outward > 0 else (mx - 8 - SMALL * 0.56 * _units(text), cy)
             elif ranks[action.target] == ranks[source]:  # side by side: a straight line
                 direction = 1 if x2 > x1 else -1
                 sx, ex = x1 + direction * BOX_W / 2, x2 - direction * BOX_W / 2
@@ -174,8 +206,10 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
                 f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.4" '
                 f'marker-end="url(#arrow-{action.by.value})"/>'
             )
+            lx, ly = labels.place(lx, ly, text)
             parts.append(
-                f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="10" fill="{colour}">{label}</text>'
+                f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="{SMALL}" fill="{colour}" '
+                f'paint-order="stroke" stroke="#ffffff" stroke-width="3">{label}</text>'
             )
     for state in workflow.states:
         x, y = centre[state.name]
@@ -192,26 +226,28 @@ def render_svg(workflow: Workflow, *, current: str | None = None, lang: Lang = "
             f"{escape(pick(lang, state.en, state.zh))}</text></g>"
         )
     staying = sorted(
-        {a.name for a in workflow.actions if a.target is None or a.target in a.sources}
+        {
+            pick(lang, a.en, a.zh)
+            for a in workflow.actions
+            if a.target is None or a.target in a.sources
+        }
     )
     legend_y = height - MARGIN - 10
-    keys = (
-        ("requesting side", "请求方", Who.REQUESTING),
-        ("requested side", "被请求方", Who.REQUESTED),
-    )
     x = MARGIN
-    for en, zh, who in keys:
+    for who in (Who.REQUESTING, Who.REQUESTED):
+        en, zh = SIDES[who]
         parts.append(
             f'<line x1="{x}" y1="{legend_y - 4}" x2="{x + 24}" y2="{legend_y - 4}" '
             f'stroke="{COLOURS[who]}" stroke-width="2"/>'
-            f'<text x="{x + 30}" y="{legend_y}" font-size="11">{pick(lang, en, zh)}</text>'
+            f'<text x="{x + 30}" y="{legend_y}" font-size="{SMALL}">{pick(lang, en, zh)}</text>'
         )
         x += 140
     if staying:
         prefix = pick(lang, "without a change of state: ", "不改变状态的操作：")
-        for n, line in enumerate(_wrap(prefix + ", ".join(staying), 70)):
+        separator = pick(lang, ", ", "、")
+        for n, line in enumerate(_wrap(prefix + separator.join(staying), 70)):
             parts.append(
-                f'<text x="{x}" y="{legend_y + 14 * n}" font-size="11" fill="#555555">'
+                f'<text x="{x}" y="{legend_y + LINE * n}" font-size="{SMALL}" fill="#555555">'
                 f"{escape(line)}</text>"
             )
     parts.append("</svg>")

@@ -5,6 +5,7 @@ response carries the security headers)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from accord.core.i18n import translations
 from accord.core.labels import Lang
 from accord.core.permissions import Permission
 from accord.core.templating import environment as template_environment
+from accord.web.i18n import field_label
 from accord.web.messages import explain_in_full, refusal
 from accord.web.security import (
     CSRF_FIELD,
@@ -151,6 +153,45 @@ def status_page(request: Request, status: int) -> HTMLResponse:
     )
 
 
+RETURN_TO = re.compile(r"^(/cases/[A-Za-z0-9-]+|/dialogue/rounds/[A-Za-z0-9-]+)(/act)?$")
+KEPT_OUT = ("csrf_token", "idempotency_key", "action", "password", "current_password")
+
+
+def return_path(request: Request) -> str:
+    """Where to come back to after signing in: the page a form was on (its case), else the
+    page asked for."""
+    path = request.url.path
+    if request.method == "GET":
+        return path + (f"?{request.url.query}" if request.url.query else "")
+    found = RETURN_TO.match(path)
+    if found:
+        return found.group(1)
+    if path == "/cases/new":
+        return path + (f"?{request.url.query}" if request.url.query else "")
+    return "/"
+
+
+def session_ended(request: Request, form: Mapping[str, Any], target: str) -> HTMLResponse:
+    """A form sent after the session ended: what the officer typed, to copy, and the way back
+    to the page after signing in again (never a silent loss of the text)."""
+    gettext = tr(language_of(request))
+    typed = [
+        (gettext(field_label(str(name).rsplit(".", 1)[-1])), str(value))
+        for name, value in getattr(form, "multi_items", lambda: list(form.items()))()
+        if isinstance(value, str)
+        and value.strip()
+        and not str(name).endswith(KEPT_OUT)
+        and not str(name).endswith(("._confirm", ".count", "._remove"))
+    ]
+    return render(
+        request,
+        "auth/session_ended.html",
+        {"typed": typed, "target": target},
+        lang=language_of(request),
+        status=401,
+    )
+
+
 def see_other(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
@@ -166,11 +207,12 @@ class WebRoute(APIRoute):
             try:
                 response = await handler(request)
             except LoginRequired:
-                target = "/login?next=" + quote(
-                    request.url.path if request.method == "GET" else "/", safe="/"
-                )
+                back = return_path(request)
+                target = "/login?next=" + quote(back, safe="/")
                 if request.headers.get("hx-request"):
                     response = Response(status_code=204, headers={"HX-Redirect": target})
+                elif request.method == "POST":  # what was typed is shown, not lost
+                    response = session_ended(request, await request.form(), target)
                 else:
                     response = see_other(target)
             except AccordError as exc:
