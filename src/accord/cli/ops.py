@@ -26,54 +26,6 @@ from accord.core.errors import InvalidInput
 log = logging.getLogger("accord.worker")
 
 
-def audit_list(
-    ctx: typer.Context,
-    actor: str = typer.Option(None, help="only this officer's (or peer's, or `cli`) entries"),
-    action: str = typer.Option(None, help="only actions starting with this, e.g. case. or user."),
-    limit: int = typer.Option(50, min=1, max=1000, help="how many, newest first"),
-    as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
-) -> None:
-    """Read the audit log, newest first (who, what, on what, when, from where). The read is
-    itself audited, as the operator `cli`."""
-    import json
-
-    from rich.table import Table
-    from rich.text import Text
-
-    from accord.audit.service import read_log
-    from accord.cli.common import node_runtime
-
-    with node_runtime(ctx) as runtime, runtime.transaction() as session:
-        entries = read_log(
-            session, reader="cli", remote_addr=None, actor=actor, action=action, limit=limit
-        )
-        rows = [
-            {
-                "id": e.id,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "outcome": e.outcome,
-                "subject": e.subject,
-                "remote_addr": e.remote_addr,
-                "detail": e.detail,
-            }
-            for e in entries
-        ]
-    if as_json:
-        for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
-        return
-    table = Table("id", "at", "actor", "action", "outcome", "subject", "from")
-    for row in rows:
-        table.add_row(
-            *(Text(str(row[k] or "")) for k in ("id", "at", "actor", "action", "outcome")),
-            Text(str(row["subject"] or "")),
-            Text(str(row["remote_addr"] or "")),
-        )
-    console.print(table if rows else "no audit entries match")
-
-
 config_app = typer.Typer(help="This node's settings.", no_args_is_help=True)
 
 
