@@ -26,18 +26,26 @@ from accord.attachments.enums import FileStatus
 from accord.cases import service
 from accord.cases.casetype import CaseType, CaseTypes, FieldMeta, case_types
 from accord.cases.diagram import render_svg
-from accord.cases.enums import Area, HandlingCode, Priority, Side
+from accord.cases.enums import Area, HandlingCode, PersonStatus, Priority, Side
 from accord.cases.models import Case, CaseEvent
 from accord.cases.schemas import CaseCreate, CaseDetail
 from accord.cases.workflow import OPEN_ACTION, Action, Workflow, json_schema
 from accord.core.clock import utcnow
-from accord.core.errors import AccordError, InvalidInput, Problem, Problems, validation_problems
+from accord.core.errors import (
+    AccordError,
+    InvalidInput,
+    NotFound,
+    Problem,
+    Problems,
+    validation_problems,
+)
 from accord.core.labels import Lang, label, pick
 from accord.core.media import download_headers
 from accord.core.permissions import Permission
 from accord.core.schemas import MAX_OFFSET
 from accord.cyber import sightings
 from accord.federation.peers import list_peers
+from accord.identity import integration
 from accord.runtime import Runtime
 from accord.web.forms import (
     FormField,
@@ -57,6 +65,8 @@ from accord.web.security import CSRF_FIELD, Officer, check_csrf, signed_in
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 SOON = timedelta(days=7)
+PERSONS_FACT = "persons"
+"""The facts of a batch: each person's status by their id (removal)."""
 DUE_FILTERS = {"overdue": timedelta(0), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 HEADER_SHOWN = ("title", "area", "priority", "handling_code", "details")
 
@@ -84,7 +94,27 @@ def _next_steps(types: CaseTypes, case: Case, node_name: str, principal: Princip
     if declared.workflow.state(case.state).final:
         return []
     side = service.side_of(case, node_name)
-    return [a for a in declared.next_steps(case.state, side) if principal.may_take(review=a.review)]
+    return [
+        a
+        for a in declared.next_steps(case.state, side)
+        if principal.may_take(review=a.review) and possible(a, case.facts or {})
+    ]
+
+
+def possible(action: Action, facts: Mapping[str, Any]) -> bool:
+    """Whether the action's guard lets it through for the case as it stands: for some person of
+    a batch (a guard that asks about one), or for the case. A removal whose persons all wait on
+    the other side is not in this side's queue, nor under "You can"."""
+    if action.guard is None:
+        return True
+    persons = list(facts.get(PERSONS_FACT, {}))
+    for trial in [{"person_id": p} for p in persons] or [{}]:
+        try:
+            if action.guard(facts, trial) is None:
+                return True
+        except (KeyError, TypeError, ValueError):  # the guard needs a payload: not decidable
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -661,6 +691,7 @@ def _case_context(
         "page_errors": failed_elsewhere,
         "version": _version(detail),
         "cyber": _cyber_panel(session, runtime, case) if case.case_type == "cyber" else None,
+        "batch": _batch(session, case, detail, declared_type, me),
         "notice": _notice_panel(runtime.case_types, detail, lang),
     }
 
@@ -687,6 +718,100 @@ def _notice_panel(types: CaseTypes, detail: CaseDetail, lang: Lang) -> dict[str,
         "warrants": details.get("arrest_warrants") or [],
         "labels": {n: named(n) for n in ("issuing_country", "charge", "charge_translation")},
         "source": details.get("source") or {},
+    }
+
+
+@dataclass
+class BatchRow:
+    """One person of a batch (or a notice's subject): where they stand, what screening
+    proposes, and the actions this officer may take on them."""
+
+    person_id: str
+    name: str
+    born: str
+    status: str
+    status_value: str
+    proposal: dict[str, Any] | None
+    actions: list[ActionForm]
+    may_accept: bool
+
+
+def _batch(
+    session: Session, case: Case, detail: CaseDetail, declared_type: CaseType, me: Officer
+) -> list[BatchRow] | None:
+    """A removal batch as a table, or a notice's screening proposal: None for other cases."""
+    lang, workflow, meta = me.lang, declared_type.workflow, declared_type.fields
+    facts = case.facts or {}
+    statuses: dict[str, str] = facts.get(PERSONS_FACT, {})
+    proposals: dict[str, dict[str, Any]] = {}
+    if declared_type.screened is not None:
+        try:
+            _job, found = integration.proposals(session, reference=case.reference)
+            proposals = {str(p["person_id"]): p for p in found}
+        except NotFound:
+            proposals = {}
+    if not statuses and not proposals:
+        return None
+    opening = service.case_log(session, reference=case.reference)[0].payload.get("details", {})
+    listed = opening.get(PERSONS_FACT) or []
+    people = {str(p.get("person_id")): p for p in listed if isinstance(p, dict)}
+    ids = list(statuses) or list(proposals)
+    per_person = [
+        a for a in detail.available_actions if "person_id" in a.payload_schema.get("properties", {})
+    ]
+    rows = []
+    for person_id in ids:
+        person = people.get(person_id, {})
+        proposal = proposals.get(person_id)
+        status = statuses.get(person_id, "")
+        actions = []
+        for available in per_person:
+            declared = workflow.action(available.name)
+            if not me.principal.may_take(review=declared.review):
+                continue
+            if declared.guard is not None and declared.guard(facts, {"person_id": person_id}):
+                continue
+            schema = dict(available.payload_schema)
+            schema["properties"] = {
+                k: v for k, v in schema.get("properties", {}).items() if k != "person_id"
+            }
+            actions.append(
+                ActionForm(
+                    name=available.name,
+                    label=pick(lang, available.en, available.zh),
+                    target="",
+                    fields=form_fields(schema, lang, prefix=f"{available.name}.", meta=meta),
+                    allowed=True,
+                    errors=[],
+                )
+            )
+        rows.append(
+            BatchRow(
+                person_id=person_id,
+                name=str(person.get("name") or (proposal or {}).get("name") or ""),
+                born=str(person.get("birth_date") or ""),
+                status=enum_label_of(PersonStatus, status, lang) if status else "",
+                status_value=status,
+                proposal=_shown_proposal(proposal, lang) if proposal else None,
+                actions=actions,
+                may_accept=bool(
+                    proposal
+                    and not proposal.get("confirmed_at")
+                    and status == PersonStatus.PENDING.value
+                    and any(a.name in integration.ACTION_OF.values() for a in actions)
+                ),
+            )
+        )
+    return rows
+
+
+def _shown_proposal(proposal: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    outcome = str(proposal.get("outcome", ""))
+    score = proposal.get("score")
+    return {
+        **proposal,
+        "outcome_label": enum_label_of(integration.Outcome, outcome, lang),
+        "score_text": f"{score:.2f}" if isinstance(score, int | float) else "—",
     }
 
 
@@ -880,6 +1005,49 @@ def act(
             request, "cases/case.html", context, officer=me, status=422 if status == 404 else status
         )
     return see_other(acted)
+
+
+@router.post("/cases/{reference}/persons/{person_id}/accept")
+def accept_proposal(
+    reference: str,
+    person_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    me: OfficerDep,
+    form: PostedDep,
+) -> Response:
+    """Take the action a person's screening proposal calls for (confirm or deny the identity),
+    in the officer's name: the same use case as the API's proposal confirmation."""
+    check_csrf(form.get(CSRF_FIELD), me.csrf)
+    me.principal.require(Permission.CASE_ACT)
+    try:
+        with runtime.transaction() as session:
+            case = service.get_visible_case(session, reference=reference, viewer=me.principal)
+            workflow = runtime.case_types.workflow(case.case_type)
+            for action in set(integration.ACTION_OF.values()):
+                me.principal.require_action(review=workflow.action(action).review)
+            done = integration.confirm(
+                session,
+                node=runtime.node,
+                reference=reference,
+                person_id=person_id,
+                officer=me.principal.officer,
+                note=str(form.get("note", ""))[:1000],
+            )
+            audited(
+                session,
+                me.principal,
+                f"case.act.{done.proposal['action']}",
+                request,
+                subject=reference,
+                detail={"person_id": person_id, "from": "identity proposal"},
+            )
+    except AccordError as exc:
+        failed = Failed("", form, {}, [refusal(exc, me.lang)])
+        with runtime.transaction() as session:
+            context = _case_context(session, runtime, me, reference, failed=failed)
+        return render(request, "cases/case.html", context, officer=me, status=exc.http_status)
+    return see_other(f"/cases/{reference}#batch-h")
 
 
 @router.get("/cases/{reference}/act")
