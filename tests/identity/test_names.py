@@ -177,3 +177,18 @@ def test_readings_do_not_depend_on_string_hashing() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1
+
+
+def test_cantonese_spellings_beyond_the_short_table_come_from_the_government_romanisation() -> None:
+    # issue 18, item 3: Heung (香), Yik (益), Gwok (國), Hok (鶴), Foon (歡) are in no hand table;
+    # the Hong Kong Government romanisation data gives them.
+    from accord.identity.names.cantonese import cantonese_syllables
+    from accord.identity.names.romanise import _CANTONESE_SYLLABLES
+
+    table = cantonese_syllables()
+    for spelling, syllable in (("heung", "xiang"), ("yik", "yi"), ("gwok", "guo"), ("hok", "he")):
+        assert spelling not in _CANTONESE_SYLLABLES
+        assert table[spelling][0] == syllable
+    assert shares_key("CHAN Heung Yik", "陈香益")
+    assert shares_key("LEUNG Gwok Wah", "梁国华")
+    assert shares_key("MOK Hok Foon", "莫鹤欢")

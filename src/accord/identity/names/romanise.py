@@ -11,6 +11,7 @@ from pypinyin import Style, lazy_pinyin, pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 from pypinyin.style import convert
 
+from accord.identity.names.cantonese import cantonese_syllables
 from accord.identity.names.surnames import CANTONESE, COMPOUND, HOKKIEN, IRREGULAR, SINGLE
 
 Syllables = tuple[str, ...]
@@ -130,6 +131,19 @@ def _syllable_tables() -> dict[System, dict[str, dict[str, int]]]:
         add(System.WADE_GILES, _wade_giles(syllable), syllable, 0)
     for spelling, syllables in _CANTONESE_SYLLABLES.items():
         for rank, syllable in enumerate(syllables):
+            add(System.SOUTHERN, spelling, syllable, rank)
+    # Every other Cantonese spelling of an everyday character (gwok, kwai, cheuk …), from the
+    # Hong Kong Government romanisation data (names/cantonese.py), its two likeliest readings:
+    # the table above holds the commonest name syllables only.
+    for spelling, syllables in cantonese_syllables().items():
+        if not spelling.isalpha() or spelling in tables[System.SOUTHERN]:
+            continue
+        if spelling in PINYIN_SYLLABLES:
+            # a spelling that is also a pinyin syllable (liu, man, tin) would give every pinyin
+            # name southern readings too: only the table above says when it is Cantonese
+            continue
+        kept = [s for s in syllables if s in PINYIN_SYLLABLES and s not in _NOT_NAME_SYLLABLES]
+        for rank, syllable in enumerate(kept[:2]):
             add(System.SOUTHERN, spelling, syllable, rank)
     # A surname's Cantonese spelling also spells the syllable in given names (Fong: 方, 芳).
     for spelling, readings in CANTONESE.items():
