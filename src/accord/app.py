@@ -30,6 +30,7 @@ from accord.core.errors import AccordError, validation_problems
 from accord.core.limits import BodySizeLimit
 from accord.core.ratelimit import RateLimit
 from accord.cyber.misp.routes import router as misp_router
+from accord.cyber.taxii.routes import error_message as taxii_error_message
 from accord.cyber.taxii.routes import router as taxii_router
 from accord.dialogue.routes import router as dialogue_router
 from accord.federation import routes as federation_routes
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         session_cookie=SESSION_COOKIE,
         verify=caller_of,
         exempt_paths=("/healthz", "/livez", "/readyz", "/metrics"),
+        responders=(("/taxii2/", taxii_error_message),),  # a TAXII client reads TAXII errors
     )
     app.add_middleware(SecurityHeaders)  # also on the refusals of the two above
     # Outermost: every request is logged and timed, refusals of the limits too.

@@ -160,6 +160,24 @@ def test_the_federation_inbox_is_limited_per_address(throttled: TestClient) -> N
     assert "from this address" in answers[-1].json()["message"]
 
 
+def test_a_taxii_client_past_its_burst_gets_a_taxii_error_message(throttled: TestClient) -> None:
+    # TAXII 2.1 §3.6.1: every error under /taxii2/ is an error message in the TAXII media type,
+    # the rate limit's 429 too (a TAXII client reads `title`/`http_status`, not our API's shape)
+    accept = {"Accept": "application/taxii+json;version=2.1"}
+    answers = [throttled.get("/taxii2/", headers=accept) for _ in range(4)]
+    assert answers[-1].status_code == 429
+    refused = answers[-1]
+    assert refused.headers["content-type"].startswith("application/taxii+json")
+    assert int(refused.headers["retry-after"]) >= 1
+    body = refused.json()
+    assert body["http_status"] == "429"
+    assert body["title"] == "Too many requests"
+    assert "wait" in body["description"]
+    # the API keeps its own shape
+    api = throttled.get("/api/v1/cases")
+    assert api.status_code == 429 and api.json()["error"] == "too_many_requests"
+
+
 def test_a_bucket_refills_at_the_rate() -> None:
     now = [0.0]
     limiter = RateLimit(

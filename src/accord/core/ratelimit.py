@@ -14,6 +14,10 @@ from anyio import to_thread
 
 from accord.core.limits import ASGIApp, Receive, Scope, Send, refuse
 
+Responder = Callable[[int, str, dict[str, str]], ASGIApp]
+"""(status, message, headers) -> the refusal as an ASGI app, for a path prefix whose protocol has
+its own error shape (TAXII's error message); other paths get the API's one shape."""
+
 Verifier = Callable[[str, str], str | None]
 """(kind, credential as sent) -> a key naming the verified caller (e.g. its officer), or None if
 the credential does not verify. Supplied by the app: the kernel knows no accounts. It may block
@@ -62,6 +66,7 @@ class RateLimit:
         session_cookie: str,
         verify: Verifier | None = None,
         exempt_paths: tuple[str, ...] = ("/healthz",),
+        responders: tuple[tuple[str, Responder], ...] = (),
         max_callers: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -71,6 +76,7 @@ class RateLimit:
         self.session_cookie = session_cookie
         self.verify = verify
         self.exempt = exempt_paths
+        self.responders = responders
         self.max_callers = max_callers
         self.clock = clock
         self.buckets: dict[str, Bucket] = {}
@@ -90,13 +96,17 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         seconds = max(1, math.ceil(wait))
-        await refuse(
-            send,
-            429,
-            "too_many_requests",
+        message = (
             f"more than {self.burst} requests at once or {self.rate:g} a second "
-            f"from this {kind}; wait {seconds} s (Retry-After) and send again",
-            ((b"retry-after", str(seconds).encode()),),
+            f"from this {kind}; wait {seconds} s (Retry-After) and send again"
+        )
+        path = str(scope.get("path", ""))
+        for prefix, responder in self.responders:
+            if path.startswith(prefix):
+                await responder(429, message, {"Retry-After": str(seconds)})(scope, receive, send)
+                return
+        await refuse(
+            send, 429, "too_many_requests", message, ((b"retry-after", str(seconds).encode()),)
         )
 
     def take(self, key: str) -> float:

@@ -37,6 +37,7 @@ _TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
 }
 
 
@@ -55,11 +56,15 @@ def taxii_json(
     return Response(body, status_code=status_code, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
-def error_message(http_status: int, description: str) -> Response:
-    """A TAXII error message (TAXII 2.1 §3.6.1)."""
+def error_message(
+    http_status: int, description: str, extra_headers: dict[str, str] | None = None
+) -> Response:
+    """A TAXII error message (TAXII 2.1 §3.6.1). Also the rate limit's 429 under /taxii2/."""
     # A malformed request is 400 in TAXII, where the rest of the API says 422.
     status = 400 if http_status == 422 else http_status
-    headers = {"WWW-Authenticate": 'Bearer realm="accord"'} if status == 401 else None
+    headers = dict(extra_headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="accord"'
     content = {
         "title": _TITLES.get(status, "Error"),
         "description": description,
