@@ -236,12 +236,16 @@ def test_one_administrator_cannot_silence_the_auditor(web: Web) -> None:
     web.sign_in(admin, "root")
     page = admin.get("/users")
     asked = admin.post(
-        "/users/audrey/active", data={"active": "false", "csrf_token": csrf_of(page.text)}
+        "/users/audrey/active",
+        data={"active": "false", "confirm": "true", "csrf_token": csrf_of(page.text)},
     )
     assert asked.status_code == 200 and "another administrator approves it" in asked.text
     user = _user(web, "audrey")
     assert user is not None and user.active
-    admin.post("/users/dora/active", data={"active": "false", "csrf_token": csrf_of(page.text)})
+    admin.post(
+        "/users/dora/active",
+        data={"active": "false", "confirm": "true", "csrf_token": csrf_of(page.text)},
+    )
     user = _user(web, "dora")
     assert user is not None and not user.active
 

@@ -83,3 +83,31 @@ def test_the_language_preference_is_kept_with_the_account(web: Web) -> None:
         "/account/language", data={"language": "fr", "csrf_token": csrf_of(page.text)}
     )
     assert refused.status_code == 422
+
+
+def test_disabling_an_officer_takes_a_second_step(web: Web) -> None:
+    admin = web.client()
+    web.sign_in(admin, "root", lang="zh")
+    page = admin.get("/users")
+    assert 'name="confirm" value="true" required' in page.text
+    once = admin.post(
+        "/users/smith/active", data={"active": "false", "csrf_token": csrf_of(page.text)}
+    )
+    assert once.status_code == 422 and "请勾选“停用”旁的方框以确认" in once.text
+    with web.us.runtime.reading() as session:
+        assert session.scalars(select(User).where(User.username == "smith")).one().active
+
+
+def test_wrong_codes_at_enrolment_are_audited_and_count_towards_the_lock(web: Web) -> None:
+    client = web.client()
+    page = client.get("/login")
+    enrol = client.post(
+        "/login",
+        data={"username": "dora", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
+    assert enrol.url.path == "/login/enrol"
+    wrong = client.post("/login/enrol", data={"code": "000000", "csrf_token": csrf_of(enrol.text)})
+    assert wrong.status_code == 422
+    assert ("refused", "testclient") in _audit(web, "totp.enrolled")
+    with web.us.runtime.reading() as session:
+        assert session.scalars(select(User).where(User.username == "dora")).one().failed_logins == 1

@@ -425,9 +425,23 @@ def check_totp(
     user.totp_last_step = step
 
 
-def confirm_totp(session: Session, *, user: User, code: str, vault: Vault) -> None:
+def confirm_totp(
+    session: Session, *, user: User, code: str, vault: Vault, remote_addr: str | None = None
+) -> None:
+    """The first code from a new authenticator. A wrong one is audited and counts towards the
+    lock (a stolen password buys no free guesses at enrolment); the caller commits that."""
+    _refuse_if_locked(session, user, utcnow(), action="totp.enrolled", remote_addr=remote_addr)
     step = _matching_step(user, code, vault=vault)
     if step is None:
+        _count_failure(user, utcnow())
+        audit.record(
+            session,
+            actor=user.username,
+            action="totp.enrolled",
+            outcome="refused",
+            remote_addr=remote_addr,
+            detail={"reason": "code"},
+        )
         raise InvalidInput("that code does not match: check the phone's clock and try again")
     user.totp_enabled = True
     user.totp_last_step = step

@@ -233,6 +233,9 @@ def set_active(
     check_csrf(form.get(CSRF_FIELD), me.csrf)
     me.principal.require(Permission.USER_ADMIN)
     active = str(form.get("active", "")) == "true"
+    if not active and form.get("confirm") != "true":  # one mis-click disables no one
+        error = tr(me.lang)("Tick the box beside Disable to confirm: one click disables no one.")
+        return _users_page(request, runtime, me, error=error, status=422)
     with runtime.transaction() as session:
         asked = approvals.set_active(
             session,

@@ -305,12 +305,17 @@ def enrol(
     check_csrf(csrf_token, web.csrf_token)
     if user.totp_enabled:
         return see_other(f"/login/totp?next={safe_next(next)}")
-    try:
-        with runtime.transaction() as session:
-            row = session.get(User, user.id)
-            assert row is not None
-            accounts.confirm_totp(session, user=row, code=code, vault=_vault(runtime))
-    except InvalidInput:
+    refused = False
+    with runtime.transaction() as session:  # a wrong code is audited and counted: commit it
+        row = session.get(User, user.id)
+        assert row is not None
+        try:
+            accounts.confirm_totp(
+                session, user=row, code=code, vault=_vault(runtime), remote_addr=remote(request)
+            )
+        except InvalidInput:
+            refused = True
+    if refused:
         secret = accounts.totp_secret(user, vault=_vault(runtime)) or ""
         qr = accounts.totp_qr(secret, user.username, f"Accord {runtime.node.name}")
         _ = tr(language_of(request, user))
