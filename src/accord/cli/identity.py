@@ -47,8 +47,11 @@ def screen(
 ) -> None:
     """Screen persons against a watchlist across scripts and romanisations.
 
-    Both files have the columns id, name, name_native, birth_date (YYYY, YYYY-MM or
-    YYYY-MM-DD), sex, nationality, id_number, passport_number; all but id and name may be empty.
+    Both files have the columns id, name (may carry "a.k.a." aliases), name_native, aliases
+    and weak_aliases (; between names), birth_date (1970-05-12, 1970, 12 May 1970, circa 1970,
+    1968 to 1970), sex, nationality (code or name), id_number (PRC, Hong Kong, Macau, Taiwan),
+    passport_number (E12345678 (China)), birth_place, address; all but id and name may be empty.
+    Rows sharing an id, and alias rows <id>-AKA1, are one person.
     Writes query_id, candidate_id, score, decision (match or possible), explanation. Bad rows
     are reported in <out>.problems.csv and do not stop the batch.
     """
