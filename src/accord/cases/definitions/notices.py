@@ -168,7 +168,7 @@ def _looks_like(value: Any) -> str:
     if isinstance(value, list):
         return f"a JSON array of {len(value)} item{'s' if len(value) != 1 else ''}"
     if not isinstance(value, dict):
-        return f"a JSON {type(value).__name__.replace('str', 'string')}, not an object"
+        return f"{_json_type(value)}, not a JSON object"
     if not value:
         return "an empty JSON object"
     keys = sorted(str(k) for k in value)
@@ -379,6 +379,7 @@ def _text(
 
 def _json_type(value: Any) -> str:
     return {
+        type(None): "null",
         dict: "an object",
         list: "a list",
         bool: "true or false",
@@ -470,7 +471,8 @@ def _warrants(
     data: Mapping[str, Any], problems: _Problems, *, required: bool
 ) -> list[dict[str, str]]:
     listed = _listed(data, "arrest_warrants", problems)
-    if not listed and required and "arrest_warrants" not in {p.path[-1] for p in problems.items}:
+    named = {p.path[-1] for p in problems.items if p.path}
+    if not listed and required and "arrest_warrants" not in named:
         problems.add(
             "arrest_warrants",
             "is empty: a red notice carries at least one arrest warrant (a missing person's "
