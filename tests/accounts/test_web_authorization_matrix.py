@@ -1,7 +1,8 @@
 """Every page and form of the web UI (`src/accord/web/routes/*.py`) called anonymously and as
 every role, in the unit that holds the case and in another unit: each answer must be the
-expected one — the page (200), the sign-in form (303 to /login), a refusal (403), or, for
-another unit's case, the answer for a case that does not exist (404).
+expected one — the page (200), the sign-in form (303 to /login for a page, 401 for a form sent
+without a session), a refusal (403), or, for another unit's case, the answer for a case that
+does not exist (404).
 
 The routes are read from the app's route table, so a new page without an expectation here
 fails `test_the_matrix_covers_every_web_route`. The expected roles are written by hand from the
@@ -74,6 +75,11 @@ class Expect:
 
 
 SIGN_IN = {"username": "nobody", "password": "not the password"}
+NEW_PASSWORD = {
+    "current_password": "not the password",
+    "new_password": "a new passphrase of five words",
+    "new_password_again": "a new passphrase of five words",
+}
 
 WEB: dict[tuple[str, str], Expect] = {
     # signing in, language: the same for everyone, signed in or not
@@ -90,6 +96,9 @@ WEB: dict[tuple[str, str], Expect] = {
     # the dashboard is casework's; the other roles are sent to their own landing page
     ("GET", "/"): Expect(CASEWORK, refused=303),
     ("GET", "/account"): Expect(EVERYONE),
+    # My account: every officer's own password (a wrong current one refused) and language
+    ("POST", "/account/password"): Expect(EVERYONE, ok=422, form=NEW_PASSWORD),
+    ("POST", "/account/language"): Expect(EVERYONE, ok=303, form={"language": "en"}),
     ("GET", "/cases"): Expect(CASEWORK),
     ("GET", "/cases/new"): Expect({L, R}),
     ("POST", "/cases/new"): Expect({L, R}, ok=422),
@@ -101,6 +110,10 @@ WEB: dict[tuple[str, str], Expect] = {
     ("GET", "/cases/{reference}/act"): Expect(EVERYONE, ok=303, anonymous=303),
     ("POST", "/cases/{reference}/attach"): Expect(CASEWORK, ok=303, of_case=True, upload=True),
     ("GET", "/cases/{reference}/files/{sha256}"): Expect(CASEWORK, of_case=True),
+    # a person's screening proposal taken (an MLA has none: 422)
+    ("POST", "/cases/{reference}/persons/{person_id}/accept"): Expect(
+        CASEWORK, ok=422, of_case=True
+    ),
     ("GET", "/peers"): Expect({L, R, A, D, M}),
     # the users page and its forms: administrators; a change is a request (two-person rule)
     ("GET", "/users"): Expect({M}),
@@ -224,6 +237,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
             "{username}": f"{OWNERS}-analyst",
             "{request_id}": "00000000-0000-7000-8000-000000000000",
             "{code}": "zh",
+            "{person_id}": "P1",
         }
         yield Node(client, runtime, sessions, values, round_reference)
 
@@ -279,8 +293,10 @@ def test_every_web_route_as_every_role_of_either_unit(node: Node, method: str, p
     expect = WEB[(method, path)]
     url = _url(node, method, path)
     status, location = _call(node, method, url, expect, None)
-    if expect.anonymous is None:
+    if expect.anonymous is None and method == "GET":
         assert (status, location.split("?")[0]) == (303, "/login"), (method, path, status)
+    elif expect.anonymous is None:  # a form sent without a session: signing in, what was typed
+        assert (status, location) == (401, ""), (method, path, status)
     else:
         assert status == expect.anonymous, (method, path, status)
     seen = {}
