@@ -38,8 +38,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-# The OpenAPI pages (/docs, /redoc) are FastAPI's, with inline script and assets fetched from a
-# CDN: they still may not be framed, but the rest of the policy would leave them blank.
+# The OpenAPI pages (/docs, /redoc) are FastAPI's, with inline script (their scripts and styles
+# are the node's own, from fastapi-offline): they still may not be framed, but the rest of the
+# policy would leave them blank.
 DOCS_CSP = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
