@@ -53,6 +53,8 @@ class FieldMeta:
     """"" for what the schema says; otherwise e.g. "date", "country", "sex", "longtext"."""
     hint_en: str = ""
     hint_zh: str = ""
+    personal: bool = False
+    """Personal data: committed by salted hash in the log, erasable (`cases/erasable.py`)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,11 @@ class CaseType:
     def needs_review(self, action: str) -> bool:
         """Only a legal reviewer may take this action (it records a legal review)."""
         return self.workflow.action(action).review
+
+    @property
+    def personal(self) -> frozenset[str]:
+        """The payload keys, at any depth, that hold personal data: erasable parts."""
+        return frozenset(name for name, meta in self.fields.items() if meta.personal)
 
     def next_steps(self, state: str, side: Side) -> list[Action]:
         """What `side` has to do to move a case in `state`: its available actions without the

@@ -76,6 +76,27 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
 
 
+class CaseEventPart(Base):
+    """An erasable part of one event's payload (`cases/erasable.py`): where it is, its
+    commitment and its salt; once erased, no salt, and the erasure event that did it. A row
+    without a commitment is a part of an event hashed in clear (format 0.1 or 0.2), erased:
+    that event's stored hash stands as attested."""
+
+    __tablename__ = "case_event_parts"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", "path", name="uq_case_event_parts_case_seq_path"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500), doc="RFC 6901 pointer into the payload")
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    salt: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erasure_seq: Mapped[int | None] = mapped_column(Integer)
+
+
 class PendingAction(Base):
     """An action this node submitted to a case's sequencer, until it is applied or rejected."""
 

@@ -24,6 +24,7 @@ from accord.cases import service
 from accord.cases.acts import act_document, act_verifies
 from accord.cases.casetype import case_types
 from accord.cases.enums import Side
+from accord.cases.erasable import committed
 from accord.cases.log import event_hash
 from accord.cases.models import Case, CaseEvent, ReferenceCounter
 from accord.cases.schemas import CaseHeader, EventMessage, WireEvent
@@ -105,10 +106,7 @@ def events(session: Session, node: NodeIdentity, sender: str, query: Any) -> dic
         "found": True,
         "sequencer": case.sequencer,
         "event_count": case.event_count,
-        "events": [
-            WireEvent.model_validate(row, from_attributes=True).model_dump(mode="json")
-            for row in rows
-        ],
+        "events": [service.wire_event(session, case, row).model_dump(mode="json") for row in rows],
     }
 
 
@@ -219,9 +217,9 @@ def _record_own(
         case = _own_case(session, node, peer, reference, event)
     if event.seq != case.event_count + 1 or event.prev_hash != case.head_hash:
         raise Rejected(f"{where} does not follow our head ({case.event_count} events)")
-    if event_hash({**event.model_dump(mode="json", exclude={"hash"}), "reference": reference}) != (
-        event.hash
-    ):
+    commitments = {p.path: p.commitment for p in event.parts}
+    fields = {**event.model_dump(mode="json", exclude={"hash"}), "reference": reference}
+    if event_hash(fields, commitments) != event.hash:
         raise Rejected(f"{where} does not match its hash")
     key: Verifier
     expected = case.requesting_node if event.side is Side.REQUESTING else case.requested_node
@@ -237,7 +235,7 @@ def _record_own(
         side=event.side.value,
         actor_node=event.actor_node,
         actor_officer=event.actor_officer,
-        payload=event.payload,
+        payload=committed(event.payload, commitments),
         submission_id=event.submission_id,
         acted_at=event.acted_at or "",
     )

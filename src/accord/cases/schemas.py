@@ -38,6 +38,17 @@ class CaseHeader(BaseModel):
     )
 
 
+class WirePart(BaseModel):
+    """An erasable part of an event's payload, as it travels inside the encrypted envelope:
+    its place, its commitment, and its salt (None once erased)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(max_length=500, pattern=r"^(/[^/]*)+$")
+    commitment: str = Field(pattern=r"^[0-9a-f]{64}$")
+    salt: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
 class WireEvent(BaseModel):
     """One case-log event exactly as hashed and replicated."""
 
@@ -58,6 +69,9 @@ class WireEvent(BaseModel):
     signature: str | None = Field(default=None, max_length=100)
     """The actor node's signature of the act (`cases/acts.py`); None only in logs written
     before acts were signed."""
+    parts: list[WirePart] = Field(default_factory=list, max_length=10000)
+    """The erasable parts of the payload (format 0.3): hash and signature cover the payload
+    with each part replaced by its commitment. Empty in events of earlier formats."""
 
 
 class EventMessage(BaseModel):
@@ -82,6 +96,7 @@ class SubmitMessage(BaseModel):
     actor_officer: str = Field(max_length=200)
     submitted_at: str = Field(max_length=40)
     signature: str = Field(max_length=100, description="the submitting node's signature of the act")
+    parts: list[WirePart] = Field(default_factory=list, max_length=10000)
 
 
 class RejectedMessage(BaseModel):

@@ -26,8 +26,17 @@ from accord.cases.acts import (
 )
 from accord.cases.casetype import case_types
 from accord.cases.enums import Area, HandlingCode, Priority, Side
+from accord.cases.erasable import Part, check_parts, commit, committed, get_at, opens
+from accord.cases.erasure import apply_erasure, as_parts, attested, parts_of, wire_parts
 from accord.cases.log import GENESIS, event_hash
-from accord.cases.models import Case, CaseEvent, CaseShare, PendingAction, ReferenceCounter
+from accord.cases.models import (
+    Case,
+    CaseEvent,
+    CaseEventPart,
+    CaseShare,
+    PendingAction,
+    ReferenceCounter,
+)
 from accord.cases.schemas import (
     AvailableAction,
     CaseDetail,
@@ -39,8 +48,11 @@ from accord.cases.schemas import (
     SubmitMessage,
     VerifyOut,
     WireEvent,
+    WirePart,
 )
 from accord.cases.workflow import (
+    ERASE_ACTION,
+    ERASURE_RECEIPT_ACTION,
     OPEN_ACTION,
     CaseFold,
     OpenDeadline,
@@ -344,13 +356,14 @@ def act(
     )
     session.add(pending)
     submitted_at = iso(now)
+    parts = commit(clean, case_types(session).get(case.case_type).personal)
     signed = act_document(
         reference=case.reference,
         action=action,
         side=side.value,
         actor_node=node.name,
         actor_officer=officer,
-        payload=clean,
+        payload=committed(clean, _commitments(parts)),
         submission_id=str(pending.id),
         acted_at=submitted_at,
     )
@@ -362,6 +375,7 @@ def act(
         actor_officer=officer,
         submitted_at=submitted_at,
         signature=sign_act(node, signed),
+        parts=[WirePart(path=p.path, commitment=p.commitment, salt=p.salt) for p in parts],
     )
     enqueue(
         session,
@@ -390,13 +404,14 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
         return  # already applied: a redelivered submission
     workflow = case_types(session).workflow(case.case_type)
     side = side_of(case, sender)
+    parts = as_parts(message.parts)
     signed = act_document(
         reference=case.reference,
         action=message.action,
         side=side.value,
         actor_node=sender,
         actor_officer=message.actor_officer,
-        payload=message.payload,
+        payload=committed(message.payload, _commitments(parts)),
         submission_id=submission_id,
         acted_at=message.submitted_at,
     )
@@ -421,6 +436,9 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
                 f"the payload of {message.action!r} is not in the form this node validates it "
                 "to; submit it again"
             )
+        unfit = check_parts(clean, parts, case_types(session).get(case.case_type).personal)
+        if unfit:
+            raise InvalidInput(f"the erasable parts of {message.action!r}: {unfit}")
         _append(
             session,
             node=node,
@@ -434,7 +452,21 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
             submission_id=submission_id,
             acted_at=message.submitted_at,
             signature=message.signature,
+            parts=parts,
         )
+        if message.action == ERASE_ACTION:  # the peer's erasure, applied here: our receipt
+            _append(
+                session,
+                node=node,
+                case=case,
+                workflow=workflow,
+                action=ERASURE_RECEIPT_ACTION,
+                side=side_of(case, node.name),
+                actor_node=node.name,
+                officer=RECEIPT_OFFICER,
+                payload={"erasure_seq": case.event_count, "parts_erased": _erased_now(session)},
+                submission_id=None,
+            )
     except AccordError as refusal:
         rejection = RejectedMessage(
             reference=case.reference, submission_id=message.submission_id, reason=refusal.message
@@ -490,8 +522,12 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     if event.prev_hash != case.head_hash:
         raise Rejected(f"case {case.reference}: event {event.seq} does not follow our head")
     fields = {**event.model_dump(mode="json", exclude={"hash"}), "reference": case.reference}
-    if event_hash(fields) != event.hash:
+    if event_hash(fields, _commitments(as_parts(event.parts))) != event.hash:
         raise Rejected(f"case {case.reference}: event {event.seq} does not match its hash")
+    declared = case_types(session).get(created.case_type if created else case.case_type)
+    unfit = check_parts(event.payload, as_parts(event.parts), declared.personal)
+    if unfit:
+        raise Rejected(f"case {case.reference}: event {event.seq}: {unfit}")
     workflow = case_types(session).workflow(case.case_type)
     expected_node = case.requesting_node if event.side is Side.REQUESTING else case.requested_node
     if event.actor_node != expected_node:
@@ -522,6 +558,16 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     if created is not None:
         for received in case_types(session).get(case.case_type).on_receipt:
             received(session, node, case)
+    if event.action == ERASE_ACTION and event.actor_node != node.name:
+        # the sequencer's erasure, applied here: our signed receipt goes back to it
+        act(
+            session,
+            node=node,
+            reference=case.reference,
+            action=ERASURE_RECEIPT_ACTION,
+            payload={"erasure_seq": event.seq, "parts_erased": _erased_now(session)},
+            officer=RECEIPT_OFFICER,
+        )
 
 
 def head(session: Session, node: NodeIdentity, sender: str, query: Any) -> dict[str, Any]:
@@ -648,7 +694,7 @@ def _check_act(
         side=event.side.value,
         actor_node=event.actor_node,
         actor_officer=event.actor_officer,
-        payload=event.payload,
+        payload=committed(event.payload, _commitments(as_parts(event.parts))),
         submission_id=event.submission_id,
         acted_at=event.acted_at or "",
     )
@@ -768,6 +814,7 @@ def _append(
     submission_id: str | None,
     acted_at: str | None = None,
     signature: str | None = None,
+    parts: list[Part] | None = None,
 ) -> CaseEvent:
     """As sequencer: chain a new event onto the log and replicate it once the case is shared.
 
@@ -779,6 +826,9 @@ def _append(
     if case.event_count and case.updated_at is not None and case.updated_at > now:
         now = case.updated_at  # our clock stepped back: never date an event before the last
     occurred_at = iso(now)
+    if parts is None:
+        parts = commit(payload, case_types(session).get(case.case_type).personal)
+    commitments = _commitments(parts)
     if signature is None:
         if actor_node != node.name:
             raise AssertionError("only our own acts are signed here")
@@ -791,7 +841,7 @@ def _append(
                 side=side.value,
                 actor_node=actor_node,
                 actor_officer=officer,
-                payload=payload,
+                payload=committed(payload, commitments),
                 submission_id=submission_id,
                 acted_at=acted_at,
             ),
@@ -811,7 +861,8 @@ def _append(
         "signature": signature,
     }
     wire = {k: v for k, v in fields.items() if k != "reference"}
-    event = WireEvent.model_validate({**wire, "hash": event_hash(fields)})
+    wire["parts"] = [{"path": p.path, "commitment": p.commitment, "salt": p.salt} for p in parts]
+    event = WireEvent.model_validate({**wire, "hash": event_hash(fields, commitments)})
     was_shared = case.shared
     row = _record(session, case=case, workflow=workflow, event=event)
     if case.shared:
@@ -833,7 +884,7 @@ def _append(
 
 
 def _replicate(session: Session, case: Case, row: CaseEvent) -> None:
-    wire = WireEvent.model_validate(row, from_attributes=True)
+    wire = wire_event(session, case, row)
     message = EventMessage(reference=case.reference, sequencer=case.sequencer, event=wire)
     enqueue(
         session,
@@ -856,11 +907,22 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
     fold.apply(event.action, event.occurred_at, event.payload)
     row = CaseEvent(
         case_id=case.id,
-        **event.model_dump(mode="json", exclude={"side"}),
+        **event.model_dump(mode="json", exclude={"side", "parts"}),
         side=event.side.value,
         state_after=fold.state,
     )
     session.add(row)
+    for part in event.parts:
+        session.add(
+            CaseEventPart(
+                case_id=case.id,
+                seq=event.seq,
+                path=part.path,
+                commitment=part.commitment,
+                salt=part.salt,
+                erased_at=None if part.salt else parse_iso(event.occurred_at),
+            )
+        )
     case.event_count = event.seq
     case.head_hash = event.hash
     case.state = fold.state
@@ -876,7 +938,41 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
     case.next_due_at = min((d.due_at for d in fold.deadlines.values()), default=None)
     case.facts = fold.facts
     case.updated_at = parse_iso(event.occurred_at)
+    if event.action == ERASE_ACTION:
+        session.flush()
+        session.info[_ERASED_NOW] = apply_erasure(
+            session, case=case, erasure_seq=event.seq, payload=event.payload, at=utcnow()
+        )
     return row
+
+
+RECEIPT_OFFICER = "system"
+"""Who a node's erasure receipt names: no officer takes it, the node does on applying it."""
+
+_ERASED_NOW = "accord.erased_now"
+
+
+def _erased_now(session: Session) -> int:
+    erased: int = session.info.pop(_ERASED_NOW, 0)
+    return erased
+
+
+def _commitments(parts: list[Part]) -> dict[str, str]:
+    return {p.path: p.commitment for p in parts}
+
+
+def wire_event(session: Session, case: Case, row: CaseEvent) -> WireEvent:
+    """One stored event as it travels, with its erasable parts (salts of erased ones gone)."""
+    wire = WireEvent.model_validate(row, from_attributes=True)
+    rows = (
+        session.scalars(
+            select(CaseEventPart)
+            .where(CaseEventPart.case_id == case.id, CaseEventPart.seq == row.seq)
+            .order_by(CaseEventPart.path)
+        )
+    ).all()
+    wire.parts = wire_parts(list(rows))
+    return wire
 
 
 def refold(session: Session, *, case: Case) -> CaseFold:
@@ -1004,11 +1100,26 @@ def _check_chain(session: Session, case: Case, node: NodeIdentity) -> None:
         node.name: node.act_keys,
         case.peer: _peer_keys(session, case.peer).act_verifier,
     }
+    stored_parts = parts_of(session, case)
     for row in case_log(session, reference=case.reference):
+        if row.prev_hash != previous:
+            raise Conflict(f"case {case.reference}: local event {row.seq} breaks the hash chain")
+        rows = stored_parts.get(row.seq, [])
+        if attested(rows):  # hashed in clear, erased since: its hash as both nodes attested
+            previous = row.hash
+            continue
+        parts = as_parts(wire_parts(rows))
+        commitments = _commitments(parts)
         event = WireEvent.model_validate(row, from_attributes=True)
         fields = {**event.model_dump(mode="json"), "reference": case.reference}
-        if row.prev_hash != previous or event_hash(fields) != row.hash:
+        if event_hash(fields, commitments) != row.hash:
             raise Conflict(f"case {case.reference}: local event {row.seq} breaks the hash chain")
+        for part in parts:
+            if part.salt is not None and not opens(part, _value_at(row.payload, part.path)):
+                raise Conflict(
+                    f"case {case.reference}: local event {row.seq}: the value at {part.path} "
+                    "does not open its commitment"
+                )
         if row.signature is not None:
             signed = act_document(
                 reference=case.reference,
@@ -1020,6 +1131,7 @@ def _check_chain(session: Session, case: Case, node: NodeIdentity) -> None:
                 submission_id=row.submission_id,
                 acted_at=row.acted_at or "",
             )
+            signed["payload"] = committed(row.payload, commitments)
             key = keys.get(row.actor_node)
             if key is None or not act_verifies(signed, row.signature, key):
                 raise Conflict(
@@ -1029,3 +1141,10 @@ def _check_chain(session: Session, case: Case, node: NodeIdentity) -> None:
         previous = row.hash
     if previous != case.head_hash:
         raise Conflict(f"case {case.reference}: stored head is not the last event's hash")
+
+
+def _value_at(payload: dict[str, Any], pointer: str) -> Any:
+    try:
+        return get_at(payload, pointer)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None

@@ -32,6 +32,16 @@ OPEN_ACTION = "open"
 ATTACH_ACTION = "attach"
 """Built into every workflow: either side may attach a file in any state that is not final."""
 
+ERASE_ACTION = "erase"
+ERASURE_RECEIPT_ACTION = "erasure_receipt"
+LEGAL_HOLD_ACTION = "legal_hold"
+LIFT_HOLD_ACTION = "lift_legal_hold"
+LIFECYCLE_ACTIONS = (ERASE_ACTION, ERASURE_RECEIPT_ACTION, LEGAL_HOLD_ACTION, LIFT_HOLD_ACTION)
+"""Built into every workflow, in every state (final ones too: retention runs on closed cases),
+for either side: the lifecycle of the personal data a case holds (`accord.lifecycle`)."""
+LEGAL_HOLD = "legal_hold"
+"""Facts key: the legal hold on the case ({"reason", "since", "by"}), absent when none."""
+
 
 class AttachmentRecord(BaseModel):
     """The log's record of an attached file; the content travels separately, by its hash."""
@@ -60,6 +70,39 @@ class AttachmentRecord(BaseModel):
         if isinstance(value, str) and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
             raise ValueError("file name has a control character (such as CR or LF); rename it")
         return value
+
+
+class ErasureTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1)
+    path: str = Field(default="", max_length=500, pattern=r"^(/[^/]*)*$")
+    """An RFC 6901 pointer into the event's payload: every personal part under it is erased
+    ("" for all of the event's personal parts)."""
+
+
+class Erasure(BaseModel):
+    """What an erasure names: never the content, only where it was and under which rule."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rule: str = Field(min_length=1, max_length=200)
+    """The retention rule ("retention:mla/closed:1825d") or the legal ground of a request."""
+    reason: str = Field(default="", max_length=2000)
+    targets: list[ErasureTarget] = Field(min_length=1, max_length=100000)
+
+
+class ErasureReceipt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    erasure_seq: int = Field(ge=1)
+    parts_erased: int = Field(ge=0)
+
+
+class LegalHold(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Who(StrEnum):
@@ -179,7 +222,7 @@ class Workflow:
         for deadline in self.opening_starts:
             if deadline not in self._deadlines or self._deadlines[deadline].item_field:
                 raise DeclarationError(f"{where}: opening starts unknown deadline {deadline!r}")
-        for reserved in (OPEN_ACTION, ATTACH_ACTION):
+        for reserved in (OPEN_ACTION, ATTACH_ACTION, *LIFECYCLE_ACTIONS):
             if reserved in self._actions:
                 raise DeclarationError(f"{where}: action name {reserved!r} is reserved")
         if not any(s.final for s in self.states):
@@ -261,6 +304,8 @@ class Workflow:
                 Who.EITHER,
                 AttachmentRecord,
             )
+        if name in LIFECYCLE_ACTIONS:
+            return _lifecycle_action(name, frozenset(s.name for s in self.states))
         try:
             return self._actions[name]
         except KeyError:
@@ -316,6 +361,19 @@ class Workflow:
     def default_durations(self, priority: Priority) -> dict[str, int]:
         """Each deadline's declared duration for `priority`, in seconds."""
         return {d.name: int(d.durations[priority].total_seconds()) for d in self.deadlines}
+
+
+_LIFECYCLE: dict[str, tuple[str, str, type[BaseModel]]] = {
+    ERASE_ACTION: ("Erase personal data", "删除个人数据", Erasure),
+    ERASURE_RECEIPT_ACTION: ("Confirm an erasure", "确认删除", ErasureReceipt),
+    LEGAL_HOLD_ACTION: ("Place a legal hold", "设置法律保全", LegalHold),
+    LIFT_HOLD_ACTION: ("Lift the legal hold", "解除法律保全", LegalHold),
+}
+
+
+def _lifecycle_action(name: str, states: frozenset[str]) -> Action:
+    en, zh, payload = _LIFECYCLE[name]
+    return Action(name, en, zh, states, None, Who.EITHER, payload, bookkeeping=True)
 
 
 def _validate(model: type[BaseModel], data: Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -376,6 +434,10 @@ class CaseFold:
             if self.workflow.reduce is not None:
                 self.workflow.reduce(self.facts, action_name, payload)
             return
+        if action_name == LEGAL_HOLD_ACTION:
+            self.facts[LEGAL_HOLD] = {"reason": payload.get("reason", ""), "since": occurred_at}
+        elif action_name == LIFT_HOLD_ACTION:
+            self.facts.pop(LEGAL_HOLD, None)
         action = self.workflow.action(action_name)
         for name in action.stops:
             self.deadlines.pop(self.workflow.deadline(name).key(payload), None)

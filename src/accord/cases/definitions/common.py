@@ -25,7 +25,7 @@ FIELDS = {
         hint_zh="64 位十六进制字符",
     ),
     "person_id": FieldMeta("Person number in the batch", "批次中的人员编号"),
-    "name_native": FieldMeta("Name in its own script", "本国文字姓名"),
+    "name_native": FieldMeta("Name in its own script", "本国文字姓名", personal=True),
     "cas_number": FieldMeta("CAS Registry Number", "CAS 登记号"),
     "handling_code": FieldMeta("Handling code", "处理代码"),
     "filename": FieldMeta("File name", "文件名"),
@@ -37,11 +37,12 @@ FIELDS = {
         kind="partial_date",
         hint_en="YYYY, YYYY-MM or YYYY-MM-DD: as much as is known",
         hint_zh="年、年-月或年-月-日：已知多少填多少",
+        personal=True,
     ),
     "sex": FieldMeta("Sex", "性别", kind="sex"),
     "nationality": FieldMeta("Nationality", "国籍", kind="country"),
-    "id_number": FieldMeta("Identity card number", "身份证号码"),
-    "passport_number": FieldMeta("Passport number", "护照号码"),
+    "id_number": FieldMeta("Identity card number", "身份证号码", personal=True),
+    "passport_number": FieldMeta("Passport number", "护照号码", personal=True),
     "legal_basis": FieldMeta(
         "Legal basis", "法律依据", hint_en="treaty or reciprocity", hint_zh="条约或互惠"
     ),

@@ -298,14 +298,16 @@ REMOVAL_TYPE = CaseType(
     fields={
         **FIELDS,
         "persons": FieldMeta("Persons in the batch", "本批次人员"),
-        "name": FieldMeta("Name (Latin letters)", "姓名（拉丁字母）"),
-        "claimed_origin": FieldMeta("Claimed home address", "自称的住址"),
+        "name": FieldMeta("Name (Latin letters)", "姓名（拉丁字母）", personal=True),
+        "claimed_origin": FieldMeta("Claimed home address", "自称的住址", personal=True),
         "detained_at": FieldMeta("Where detained", "羁押地点"),
         "confirmed_name_native": FieldMeta(
-            "Confirmed name in its own script", "核实的本国文字姓名"
+            "Confirmed name in its own script", "核实的本国文字姓名", personal=True
         ),
-        "confirmed_id_number": FieldMeta("Confirmed identity card number", "核实的身份证号码"),
-        "document_number": FieldMeta("Travel document number", "旅行证件号码"),
+        "confirmed_id_number": FieldMeta(
+            "Confirmed identity card number", "核实的身份证号码", personal=True
+        ),
+        "document_number": FieldMeta("Travel document number", "旅行证件号码", personal=True),
         "valid_until": FieldMeta("Valid until", "有效期至"),
         "removed_on": FieldMeta("Removed on", "遣返日期"),
         "transport": FieldMeta("Transport", "交通方式"),

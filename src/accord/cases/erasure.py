@@ -1,0 +1,172 @@
+"""Applying an erasure event to this node's copy of a case: every personal part it names is
+overwritten in the stored payloads, its salt deleted, and the copies of it kept in the pending
+actions and the federation outbox and inbox scrubbed the same way. The commitments stay, so
+the log still verifies (`cases/erasable.py`)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.cases.casetype import case_types
+from accord.cases.enums import Priority
+from accord.cases.erasable import Part, personal_values, scrub
+from accord.cases.models import Case, CaseEvent, CaseEventPart, PendingAction
+from accord.cases.schemas import WirePart
+from accord.cases.workflow import fold
+from accord.federation.models import InboxItem, OutboxItem
+
+ERASED_BODY = "erased"
+"""What replaces the encrypted body of a stored envelope that carried an erased part."""
+
+
+def parts_of(session: Session, case: Case) -> dict[int, list[CaseEventPart]]:
+    """The erasable parts of a case's events, by event number."""
+    found: dict[int, list[CaseEventPart]] = {}
+    rows = session.scalars(
+        select(CaseEventPart)
+        .where(CaseEventPart.case_id == case.id)
+        .order_by(CaseEventPart.seq, CaseEventPart.path)
+    )
+    for row in rows:
+        found.setdefault(row.seq, []).append(row)
+    return found
+
+
+def wire_parts(rows: list[CaseEventPart]) -> list[WirePart]:
+    """The parts as they travel (an attested row, without commitment, does not travel)."""
+    return [
+        WirePart(path=r.path, commitment=r.commitment, salt=r.salt)
+        for r in rows
+        if r.commitment is not None
+    ]
+
+
+def as_parts(rows: list[WirePart]) -> list[Part]:
+    return [Part(r.path, r.commitment, r.salt) for r in rows]
+
+
+def attested(rows: list[CaseEventPart]) -> bool:
+    """An event hashed in clear whose parts were erased: its stored hash stands as attested."""
+    return any(r.commitment is None for r in rows)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def apply_erasure(
+    session: Session, *, case: Case, erasure_seq: int, payload: Mapping[str, Any], at: datetime
+) -> int:
+    """Erase what the erasure event `erasure_seq` names; return how many parts were erased
+    here (0 when all of it was erased already: a redelivery, or a restore re-applying it)."""
+    names = case_types(session).get(case.case_type).personal
+    stored = parts_of(session, case)
+    wanted: dict[int, list[str]] = {}
+    for target in payload.get("targets", []):
+        wanted.setdefault(int(target["seq"]), []).append(str(target.get("path", "")))
+    erased = 0
+    scrubbed: dict[int, list[str]] = {}
+    for seq, prefixes in sorted(wanted.items()):
+        if seq >= erasure_seq:
+            continue  # an erasure erases only what came before it
+        event = session.scalar(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == seq)
+        )
+        if event is None:
+            continue
+        rows = stored.get(seq, [])
+        pointers: list[str] = []
+        if rows and not attested(rows):
+            for row in rows:
+                if row.salt is not None and any(_under(row.path, p) for p in prefixes):
+                    row.salt = None
+                    row.erased_at = at
+                    row.erasure_seq = erasure_seq
+                    pointers.append(row.path)
+        else:  # hashed in clear (format 0.1 or 0.2): erase all the same, the hash as attested
+            known = {r.path for r in rows}
+            for pointer, _ in personal_values(event.payload, names):
+                if pointer not in known and any(_under(pointer, p) for p in prefixes):
+                    session.add(
+                        CaseEventPart(
+                            case_id=case.id,
+                            seq=seq,
+                            path=pointer,
+                            commitment=None,
+                            salt=None,
+                            erased_at=at,
+                            erasure_seq=erasure_seq,
+                        )
+                    )
+                    pointers.append(pointer)
+        if pointers:
+            event.payload = scrub(event.payload, pointers)
+            scrubbed[seq] = pointers
+            erased += len(pointers)
+    if scrubbed:
+        _scrub_copies(session, case, scrubbed)
+        _refold_facts(session, case)
+    session.flush()
+    return erased
+
+
+def _scrub_copies(session: Session, case: Case, scrubbed: dict[int, list[str]]) -> None:
+    """The same parts wherever else this node kept the payload: the act we submitted while it
+    was pending, and the bodies of the case's messages in the outbox and the inbox."""
+    for event in session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq.in_(list(scrubbed)))
+    ):
+        if event.submission_id is None:
+            continue
+        for pending in session.scalars(
+            select(PendingAction).where(PendingAction.case_id == case.id)
+        ):
+            if str(pending.id) == event.submission_id:
+                pending.payload = scrub(pending.payload, scrubbed[event.seq])
+    submissions = {
+        e.submission_id: e.seq
+        for e in session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq.in_(list(scrubbed)))
+        )
+        if e.submission_id
+    }
+    items: list[OutboxItem | InboxItem] = [
+        *session.scalars(select(OutboxItem).where(OutboxItem.stream == case.reference)),
+        *session.scalars(select(InboxItem).where(InboxItem.stream == case.reference)),
+    ]
+    for item in items:
+        body = copy.deepcopy(item.body or {})
+        event_body = body.get("event")
+        seq: int | None = None
+        if isinstance(event_body, dict):
+            seq = event_body.get("seq") if isinstance(event_body.get("seq"), int) else None
+            target = event_body
+        else:
+            seq = submissions.get(str(body.get("submission_id")))
+            target = body
+        if seq is None or seq not in scrubbed or not isinstance(target.get("payload"), dict):
+            continue
+        target["payload"] = scrub(target["payload"], scrubbed[seq])
+        for part in target.get("parts") or []:
+            if part.get("path") in scrubbed[seq]:
+                part["salt"] = None
+        item.body = body
+        if isinstance(item, InboxItem) and isinstance(item.envelope, dict):
+            item.envelope = {**item.envelope, "body": ERASED_BODY}
+
+
+def _refold_facts(session: Session, case: Case) -> None:
+    """The case's cached facts from its erased log (a type's fold may copy personal parts)."""
+    workflow = case_types(session).workflow(case.case_type)
+    rows = session.execute(
+        select(CaseEvent.action, CaseEvent.occurred_at, CaseEvent.payload)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq)
+    )
+    case.facts = fold(workflow, Priority(case.priority), ((a, t, p) for a, t, p in rows)).facts
