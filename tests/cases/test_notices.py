@@ -604,19 +604,31 @@ def _sql(session: Session, query: Any) -> str:
 
 
 def test_a_case_opened_before_migration_0015_is_found_by_its_notice(api: Api) -> None:
-    """The revision folds the notice's id into the facts of fugitive cases opened before it."""
-    from alembic import command
+    """The revision folds the notice's id into the facts of fugitive cases opened before it
+    (its own downgrade and upgrade, run on the node's database)."""
+    import importlib.util
 
-    from accord.core.migrate import alembic_config, upgrade
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    from accord.core.migrate import MIGRATIONS
 
     reference = api.file(RED.read_bytes()).json()["reference"]
     with api.us.runtime.transaction() as session:
         case = service.get_case(session, reference=reference)
         case.facts = {k: v for k, v in case.facts.items() if not k.startswith("notice_")}
-    url = str(api.us.runtime.settings.database_url)
-    api.us.runtime.engine.dispose()
-    command.downgrade(alembic_config(url), "0014")
-    upgrade(url)
+    spec = importlib.util.spec_from_file_location(
+        "revision_0015", MIGRATIONS / "versions" / "0015_notices_whole.py"
+    )
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    with (
+        api.us.runtime.engine.begin() as connection,
+        Operations.context(MigrationContext.configure(connection)),
+    ):
+        revision.downgrade()
+        revision.upgrade()
     with api.us.runtime.reading() as session:
         facts = service.get_case(session, reference=reference).facts
     assert (facts["notice_id"], facts["notice_kind"]) == ("2022/23535", "red")
