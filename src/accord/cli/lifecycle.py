@@ -1,0 +1,136 @@
+"""`accord retention …`: the agreed retention periods, the dry run, the erasure run and its
+scheduled worker, and legal holds on cases."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from accord.cli.common import console, node_runtime, print_json
+from accord.core.clock import parse_iso, utcnow
+from accord.core.errors import InvalidInput
+from accord.lifecycle import retention
+
+app = typer.Typer(help="Retention of personal data, erasure runs and legal holds.")
+
+
+def _moment(at: str | None) -> datetime:
+    if at is None:
+        return utcnow()
+    try:
+        return parse_iso(at)
+    except ValueError:
+        raise InvalidInput(f"--at {at!r} is not a date and time (2031-01-01T00:00:00Z)") from None
+
+
+@app.command("agree")
+def agree(
+    ctx: typer.Context,
+    peer: str = typer.Option(..., help="the peer whose agreement this is"),
+    case_type: str = typer.Option(..., help="mla, fugitive, removal…"),
+    state: str = typer.Option(..., help="a final state: closed, refused, withdrawn…"),
+    days: int = typer.Option(..., help="days after reaching that state the personal data is kept"),
+) -> None:
+    """Record a retention period in the agreement with a peer (both sides record the same)."""
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        agreement = retention.agree_retention(
+            session, peer=peer, case_type=case_type, state=state, days=days
+        )
+    print_json(agreement.get("retention", {}))
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    at: str | None = typer.Option(None, help="plan for this moment instead of now (ISO 8601)"),
+) -> None:
+    """Dry run: list the cases whose personal data a run would erase, and why. Erases nothing."""
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        due = retention.plan(session, node=runtime.node, now=_moment(at))
+    print_json({"due": [d.as_json() for d in due], "count": len(due)})
+
+
+@app.command("apply")
+def apply(
+    ctx: typer.Context,
+    at: str | None = typer.Option(None, help="run as at this moment instead of now (ISO 8601)"),
+) -> None:
+    """Erase the personal data of every case the plan lists (not those under legal hold)."""
+    with (
+        node_runtime(ctx) as runtime,
+        runtime.transaction() as session,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+    ):
+        task = bar.add_task("erasing", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        erased, held = retention.apply(
+            session, node=runtime.node, now=_moment(at), progress=progress
+        )
+    print_json(
+        {
+            "erased": [d.reference for d in erased],
+            "held": [{"reference": d.reference, "hold": d.held} for d in held],
+        }
+    )
+
+
+@app.command("worker")
+def worker(
+    ctx: typer.Context,
+    every: float = typer.Option(3600.0, help="seconds between runs"),
+    once: bool = typer.Option(False, help="run once and stop"),
+) -> None:
+    """Run `retention apply` on a schedule, until Ctrl-C."""
+    stop = threading.Event()
+    while True:
+        with node_runtime(ctx) as runtime, runtime.transaction() as session:
+            erased, held = retention.apply(session, node=runtime.node, now=utcnow())
+        console.print(f"retention run: {len(erased)} cases erased, {len(held)} under legal hold")
+        if once:
+            return
+        try:
+            stop.wait(every)
+        except KeyboardInterrupt:
+            return
+
+
+@app.command("hold")
+def hold(
+    ctx: typer.Context,
+    reference: str,
+    reason: str = typer.Option(..., help="why the case must be kept (the court order…)"),
+    officer: str = typer.Option("cli"),
+) -> None:
+    """Place a legal hold on a case: retention leaves it alone until the hold is lifted."""
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        acted = retention.place_hold(
+            session, node=runtime.node, reference=reference, reason=reason, officer=officer
+        )
+    console.print(f"{reference}: legal hold {'placed' if acted.event else 'sent to the sequencer'}")
+
+
+@app.command("lift")
+def lift(
+    ctx: typer.Context,
+    reference: str,
+    reason: str = typer.Option(..., help="why the hold ends"),
+    officer: str = typer.Option("cli"),
+) -> None:
+    """Lift the legal hold on a case."""
+    with node_runtime(ctx) as runtime, runtime.transaction() as session:
+        acted = retention.lift_hold(
+            session, node=runtime.node, reference=reference, reason=reason, officer=officer
+        )
+    console.print(f"{reference}: legal hold {'lifted' if acted.event else 'lift sent'}")
