@@ -524,7 +524,9 @@ def test_a_search_page_answers_each_notice_and_imports_the_good_ones(api: Api) -
 # -- the CLI ----------------------------------------------------------------------------------
 
 
-def test_the_cli_imports_every_notice_of_a_page_and_links_the_second_time(api: Api) -> None:
+def test_the_cli_imports_every_notice_of_a_page_and_links_the_second_time(
+    api: Api, tmp_path: Path
+) -> None:
     settings = api.us.runtime.settings
     node = ["--data", str(settings.data_dir), "--database-url", str(settings.database_url)]
     command = ["case", "import-notice", str(PAGE), "--peer", api.cn.name]
@@ -535,6 +537,14 @@ def test_the_cli_imports_every_notice_of_a_page_and_links_the_second_time(api: A
     again = CliRunner().invoke(cli, [*node, *command])
     assert again.exit_code == 0, again.output
     assert again.output.count(" linked (notice)") == 2 and api.cases() == 2
+    page = sample(PAGE)
+    page["_embedded"]["notices"][1]["date_of_birth"] = "02/03/1981"
+    bad = tmp_path / "page.json"
+    bad.write_text(json.dumps(page))
+    partly = CliRunner().invoke(cli, [*node, "case", "import-notice", str(bad), "--peer", "CN-MOJ"])
+    assert partly.exit_code == 2, partly.output
+    assert "_embedded.notices[1]: refused: _embedded.notices[1].date_of_birth" in partly.output
+    assert "1 of 2 notices refused" in partly.output
     images = ["case", "import-notice", str(IMAGES), "--peer", api.cn.name]
     refused = CliRunner().invoke(cli, [*node, *images])
     assert isinstance(refused.exception, InvalidInput)  # `accord` exits 2 with its message
