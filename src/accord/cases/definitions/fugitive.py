@@ -488,8 +488,8 @@ def notice_from_interpol(data: Any, *, source: Mapping[str, Any] | None = None) 
     shape = notices.recognise(data)
     if shape is notices.Shape.SEARCH_PAGE:
         raise InvalidInput(
-            "this is a search page of notices, not one notice: import the page as a file "
-            "(accord case import-notice, or the API's notice_text), which opens a case per notice"
+            "this is a search page of notices, not one notice: import the page (accord case "
+            "import-notice, or POST /api/v1/cases/notices), which opens a case per notice"
         )
     kind = notices.YELLOW if shape is notices.Shape.YELLOW else notices.RED
     return FUGITIVE.validate_opening(notices.notice_details(data, kind, source=source))
