@@ -6,11 +6,13 @@ the log still verifies (`cases/erasable.py`)."""
 from __future__ import annotations
 
 import copy
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from accord.cases.casetype import case_types
@@ -65,6 +67,7 @@ def apply_erasure(
 ) -> int:
     """Erase what the erasure event `erasure_seq` names; return how many parts were erased
     here (0 when all of it was erased already: a redelivery, or a restore re-applying it)."""
+    _overwrite_freed_space(session)
     names = case_types(session).get(case.case_type).personal
     stored = parts_of(session, case)
     wanted: dict[int, list[str]] = {}
@@ -114,6 +117,44 @@ def apply_erasure(
         _refold_facts(session, case)
     session.flush()
     return erased
+
+
+def _overwrite_freed_space(session: Session) -> None:
+    """On SQLite: zero what the erasure frees in the database file (`secure_delete`), and once
+    it is committed, copy the write-ahead log back and truncate it, so that the old pages'
+    images do not linger there. PostgreSQL keeps the old row versions until VACUUM
+    (docs/security.md)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    session.execute(text("PRAGMA secure_delete=ON"))
+    if session.info.get(_CHECKPOINT):
+        return
+    session.info[_CHECKPOINT] = True
+
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    path = engine.url.database
+
+    def checkpoint(committed: Session) -> None:
+        committed.info.pop(_CHECKPOINT, None)
+        if not path or path == ":memory:":
+            return
+        # a connection of its own, outside the pool and its one-writer queue: the session's
+        # connection may not be checked in yet; busy readers only make it a partial checkpoint
+        connection = sqlite3.connect(path, timeout=2, isolation_level=None)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+
+    def forget(rolled_back: Session) -> None:
+        rolled_back.info.pop(_CHECKPOINT, None)
+
+    orm_event.listen(session, "after_commit", checkpoint, once=True)
+    orm_event.listen(session, "after_soft_rollback", lambda s, _t: forget(s), once=True)
+
+
+_CHECKPOINT = "accord.erasure_checkpoint"
 
 
 def _scrub_copies(session: Session, case: Case, scrubbed: dict[int, list[str]]) -> None:
