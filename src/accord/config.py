@@ -160,6 +160,35 @@ class Settings(BaseSettings):
         description="its longest wait: each failure in a row doubles the wait up to this, with "
         "jitter",
     )
+    tsa_url: str | None = Field(
+        default=None,
+        description="the RFC 3161 time-stamping authority that stamps checkpoints (HTTP POST of "
+        "a timestamp query); unset: checkpoints are signed and wait unstamped",
+    )
+    tsa_certificate_file: Path | None = Field(
+        default=None,
+        description="PEM file of the TSA's signing certificate, pinned: a token signed by "
+        "another is refused (needed with the URL)",
+    )
+    tsa_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificates the TSA's certificate chains to; unset: "
+        "the TSA certificate itself",
+    )
+    tsa_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="longest wait for the TSA's answer"
+    )
+    tsa_retry_max_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="longest wait before a checkpoint the TSA did not stamp is tried again "
+        "(doubling from 5 s; never given up)",
+    )
+    tsa_alert_after_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="age after which an unstamped checkpoint raises an alert (log and audit)",
+    )
 
     @property
     def resolved_database_url(self) -> str:
