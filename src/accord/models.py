@@ -7,6 +7,7 @@ from accord.cases import models as cases_models
 from accord.core.db import Base
 from accord.cyber.taxii import models as taxii_models
 from accord.dialogue import models as dialogue_models
+from accord.evidence import models as evidence_models
 from accord.federation import models as federation_models
 from accord.idempotency import models as idempotency_models
 from accord.identity import models as identity_models
@@ -19,6 +20,7 @@ __all__ = [
     "audit_models",
     "cases_models",
     "dialogue_models",
+    "evidence_models",
     "federation_models",
     "idempotency_models",
     "identity_models",

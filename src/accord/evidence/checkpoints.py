@@ -1,0 +1,319 @@
+"""Checkpoints of a case log: its Merkle tree head signed by this node and stamped by the
+node's time-stamping authority, kept until stamped and never lost for want of a stamp.
+
+A checkpoint covers the first `tree_size` events of a case: the RFC 9162 root over their
+hashes and the hash chain's head at that size. Its document names its purpose, so no act,
+envelope or receipt signed with the same key can pass for a checkpoint, and it names neither
+signer: both nodes sign the same bytes. The TSA stamps SHA-256 of those bytes. A TSA that is
+down or answers badly leaves the checkpoint pending with the reason; `stamp_due` tries again
+with a doubling wait (capped, never given up) and raises an alert (log and audit) once one has
+waited longer than ACCORD_TSA_ALERT_AFTER_SECONDS.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from nacl.exceptions import BadSignatureError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.audit import service as audit
+from accord.cases.models import Case, CaseEvent
+from accord.config import Settings
+from accord.core.canonical import canonical_bytes
+from accord.core.clock import iso, new_id, utcnow
+from accord.core.errors import AccordError, InvalidInput, NotFound
+from accord.evidence import merkle
+from accord.evidence.models import Checkpoint
+from accord.evidence.timestamps import (
+    TimestampAuthority,
+    TimestampInvalid,
+    request_timestamp,
+    verify_timestamp,
+)
+from accord.federation.keys import NodeIdentity, Verifier, b64, unb64
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "accord.evidence.checkpoint/1"
+PENDING = "pending"
+STAMPED = "stamped"
+RETRY_BASE_SECONDS = 5.0
+SIGNATURE_LENGTH = 88
+
+
+def checkpoint_document(checkpoint: Checkpoint) -> dict[str, Any]:
+    """What both nodes' signatures and the TSA's stamp cover."""
+    return {
+        "purpose": PURPOSE,
+        "reference": checkpoint.reference,
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "head_hash": checkpoint.head_hash,
+        "made_by": checkpoint.made_by,
+        "made_at": checkpoint.made_at,
+    }
+
+
+def _case(session: Session, reference: str) -> Case:
+    case = session.scalars(select(Case).where(Case.reference == reference)).first()
+    if case is None:
+        raise NotFound(f"no case {reference} on this node")
+    return case
+
+
+def event_hashes(session: Session, case: Case, tree_size: int | None = None) -> list[str]:
+    """The case's event hashes in log order (the tree's entries), the first `tree_size`."""
+    query = select(CaseEvent.hash).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+    if tree_size is not None:
+        query = query.limit(tree_size)
+    return list(session.scalars(query))
+
+
+def make_checkpoint(
+    session: Session,
+    *,
+    node: NodeIdentity,
+    reference: str,
+    reason: str,
+    now: datetime | None = None,
+) -> Checkpoint:
+    """Sign the case's log head as it is now and queue it for its timestamp (due at once).
+    A head already checkpointed is returned as it is: one checkpoint per tree size."""
+    case = _case(session, reference)
+    hashes = event_hashes(session, case)
+    if not hashes:
+        raise InvalidInput(f"case {reference} has no events to checkpoint")
+    existing = session.scalars(
+        select(Checkpoint).where(Checkpoint.case_id == case.id, Checkpoint.tree_size == len(hashes))
+    ).first()
+    if existing is not None:
+        return existing
+    moment = now or utcnow()
+    checkpoint = Checkpoint(
+        id=new_id(),
+        case_id=case.id,
+        reference=case.reference,
+        tree_size=len(hashes),
+        root_hash=merkle.root_hash(merkle.event_leaves(hashes)).hex(),
+        head_hash=hashes[-1],
+        made_by=node.name,
+        made_at=iso(moment),
+        reason=reason[:64],
+        peer=case.peer,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=moment,
+        alerted=False,
+        created_at=moment,
+    )
+    checkpoint.signature = b64(
+        node.signing.sign(canonical_bytes(checkpoint_document(checkpoint))).signature
+    )
+    session.add(checkpoint)
+    session.flush()
+    return checkpoint
+
+
+def signature_verifies(checkpoint: Checkpoint, signature: str | None, key: Verifier) -> bool:
+    """Whether `signature` is `key`'s over the checkpoint's document."""
+    if not isinstance(signature, str) or len(signature) != SIGNATURE_LENGTH:
+        return False
+    try:
+        key.verify(canonical_bytes(checkpoint_document(checkpoint)), unb64(signature))
+    except (BadSignatureError, binascii.Error, ValueError):
+        return False
+    return True
+
+
+def add_peer_signature(
+    session: Session, *, checkpoint: Checkpoint, signature: str, peer_key: Verifier
+) -> Checkpoint:
+    """Keep the peer's signature of the same document, once it verifies by its pinned key."""
+    if not signature_verifies(checkpoint, signature, peer_key):
+        raise InvalidInput(
+            f"the signature offered for checkpoint {checkpoint.reference} at size "
+            f"{checkpoint.tree_size} is not {checkpoint.peer}'s over that checkpoint"
+        )
+    checkpoint.peer_signature = signature
+    session.flush()
+    return checkpoint
+
+
+@dataclass
+class StampRound:
+    """What one pass over the due checkpoints did."""
+
+    stamped: list[Checkpoint] = field(default_factory=list)
+    waiting: list[Checkpoint] = field(default_factory=list)
+
+
+def retry_wait(attempts: int, *, cap: float, rng: random.Random) -> float:
+    """Seconds before the next try after `attempts` failures: 5·2^(n-1), capped, jittered in
+    its upper half so that checkpoints refused together are not retried together."""
+    step = min(cap, RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30))
+    return rng.uniform(step / 2, step)
+
+
+def stamp_due(
+    session: Session,
+    *,
+    tsa: TimestampAuthority | None,
+    settings: Settings,
+    now: datetime | None = None,
+    client: httpx.Client | None = None,
+    rng: random.Random | None = None,
+    limit: int = 100,
+) -> StampRound:
+    """Ask the TSA to stamp each pending checkpoint whose next attempt is due. One that the
+    TSA does not stamp stays pending with the reason and a later attempt; none is dropped.
+    Without a TSA configured nothing is asked and every checkpoint waits."""
+    moment = now or utcnow()
+    chooser = rng or random.Random()
+    result = StampRound()
+    due = list(
+        session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.status == PENDING, Checkpoint.next_attempt_at <= moment)
+            .order_by(Checkpoint.next_attempt_at, Checkpoint.created_at)
+            .limit(limit)
+        )
+    )
+    for checkpoint in due:
+        if tsa is None:
+            error = "no time-stamping authority configured (ACCORD_TSA_URL)"
+        else:
+            try:
+                stamp = request_timestamp(
+                    tsa, canonical_bytes(checkpoint_document(checkpoint)), client=client
+                )
+            except AccordError as exc:
+                error = exc.message
+            else:
+                checkpoint.status = STAMPED
+                checkpoint.tsa_token = stamp.token
+                checkpoint.stamped_at = stamp.stamped_at
+                checkpoint.next_attempt_at = None
+                checkpoint.last_error = None
+                result.stamped.append(checkpoint)
+                continue
+        _wait_again(session, checkpoint, error, settings=settings, now=moment, rng=chooser)
+        result.waiting.append(checkpoint)
+    session.flush()
+    return result
+
+
+def _wait_again(
+    session: Session,
+    checkpoint: Checkpoint,
+    error: str,
+    *,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    checkpoint.attempts += 1
+    checkpoint.last_error = error[:2000]
+    checkpoint.next_attempt_at = now + timedelta(
+        seconds=retry_wait(checkpoint.attempts, cap=settings.tsa_retry_max_seconds, rng=rng)
+    )
+    age = (now - checkpoint.created_at).total_seconds()
+    if age > settings.tsa_alert_after_seconds and not checkpoint.alerted:
+        checkpoint.alerted = True
+        log.warning(
+            "ALERT: checkpoint of %s at size %d unstamped for %.0f s (%d attempts): %s",
+            checkpoint.reference,
+            checkpoint.tree_size,
+            age,
+            checkpoint.attempts,
+            error,
+        )
+        audit.record(
+            session,
+            actor="system:checkpoints",
+            action="evidence.timestamp_overdue",
+            outcome="alert",
+            subject=checkpoint.reference,
+            detail={
+                "tree_size": checkpoint.tree_size,
+                "attempts": checkpoint.attempts,
+                "error": error[:500],
+            },
+        )
+
+
+def verify_checkpoint(
+    session: Session,
+    checkpoint: Checkpoint,
+    *,
+    signer_key: Verifier,
+    peer_key: Verifier | None = None,
+    tsa: TimestampAuthority | None = None,
+) -> list[str]:
+    """What is wrong with a checkpoint against the log this node holds now, in words; empty
+    when its root and head are those of the log's first `tree_size` events, its maker's
+    signature verifies by `signer_key`, the peer's (if held, and `peer_key` given) by
+    `peer_key`, and its token (if stamped, and `tsa` given) stamps its document."""
+    problems: list[str] = []
+    case = session.get(Case, checkpoint.case_id)
+    if case is None or case.reference != checkpoint.reference:
+        problems.append(f"checkpoint names case {checkpoint.reference}, which it is not held under")
+        return problems
+    hashes = event_hashes(session, case, checkpoint.tree_size)
+    if len(hashes) < checkpoint.tree_size:
+        problems.append(
+            f"the log holds {len(hashes)} events, fewer than the {checkpoint.tree_size} "
+            "the checkpoint signed: events were removed"
+        )
+    elif merkle.root_hash(merkle.event_leaves(hashes)).hex() != checkpoint.root_hash:
+        problems.append(
+            f"the root of the log's first {checkpoint.tree_size} events is not the one signed: "
+            "an event was changed, removed or reordered"
+        )
+    elif hashes[-1] != checkpoint.head_hash:
+        problems.append(f"event {checkpoint.tree_size}'s hash is not the head signed")
+    if not signature_verifies(checkpoint, checkpoint.signature, signer_key):
+        problems.append(f"{checkpoint.made_by}'s signature does not verify")
+    if (
+        checkpoint.peer_signature is not None
+        and peer_key is not None
+        and not signature_verifies(checkpoint, checkpoint.peer_signature, peer_key)
+    ):
+        problems.append(f"{checkpoint.peer}'s signature does not verify")
+    if checkpoint.status == STAMPED and tsa is not None:
+        if checkpoint.tsa_token is None:
+            problems.append("marked stamped but holds no timestamp token")
+        else:
+            try:
+                verify_timestamp(
+                    checkpoint.tsa_token,
+                    canonical_bytes(checkpoint_document(checkpoint)),
+                    certificate=tsa.certificate,
+                    roots=tsa.roots,
+                )
+            except TimestampInvalid as exc:
+                problems.append(exc.message)
+    return problems
+
+
+def inclusion_proof(session: Session, checkpoint: Checkpoint, seq: int) -> tuple[str, list[str]]:
+    """Event `seq`'s hash and its audit path in the checkpoint's tree (hex): what shows that
+    one event is in the signed log without showing the others."""
+    case = session.get(Case, checkpoint.case_id)
+    if case is None:
+        raise NotFound(f"no case {checkpoint.reference} on this node")
+    if not 1 <= seq <= checkpoint.tree_size:
+        raise InvalidInput(
+            f"event {seq} is not in the checkpoint of {checkpoint.reference}, which covers "
+            f"events 1 to {checkpoint.tree_size}"
+        )
+    hashes = event_hashes(session, case, checkpoint.tree_size)
+    leaves = merkle.event_leaves(hashes)
+    return hashes[seq - 1], [p.hex() for p in merkle.inclusion_proof(seq - 1, leaves)]
