@@ -3,8 +3,6 @@ neutrality and human-rights review, and the case goes on to the handover."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import Browser
 
@@ -32,9 +30,9 @@ def test_cn_notice_us_review_then_handover(
         form.locator('[name="title"]').fill("CHEN Xiaoming — embezzlement")
         form.locator('[name="d.name"]').fill("CHEN")
         form.locator('[name="d.forename"]').fill("XIAOMING")
-        form.locator('[name="d.arrest_warrants"]').fill(
-            json.dumps([{"issuing_country": "CN", "charge": "Embezzlement"}])
-        )
+        # the warrant is a row of the notice's warrants, its country chosen from the list
+        form.locator('[name="d.arrest_warrants.0.issuing_country"]').select_option("CN")
+        form.locator('[name="d.arrest_warrants.0.charge"]').fill("Embezzlement")
         with page.expect_navigation():
             form.locator('button[type="submit"]').click()
         assert "/cases/FUG-CN-" in page.url, page.content()

@@ -4,6 +4,7 @@ cases, the rounds with their agreed outcomes, and the briefing pack."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -99,6 +100,14 @@ def _scorecard(runtime: RuntimeDep, days: int) -> tuple[dict[str, Any], dict[str
     return card, waiting, nodes
 
 
+def _amount(value: object) -> str:
+    """An amount as officials read it: 2,500,000.50 (the exact decimal text, grouped)."""
+    try:
+        return f"{Decimal(str(value)):,}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
 @router.get("/dialogue")
 def dialogue(request: Request, runtime: RuntimeDep, me: OfficerDep, days: int = 90) -> Response:
     """The scorecard of the last `days`, the stuck cases of each side and the rounds."""
@@ -136,7 +145,7 @@ def dialogue(request: Request, runtime: RuntimeDep, me: OfficerDep, days: int = 
             assets = [
                 {
                     "currency": currency,
-                    "value": figure["value"],
+                    "value": _amount(figure["value"]),
                     "href": f"/dialogue/figure?days={days}&area={area}&node={node}"
                     f"&name=assets:{currency}",
                 }
@@ -164,6 +173,7 @@ def dialogue(request: Request, runtime: RuntimeDep, me: OfficerDep, days: int = 
             "rows": rows,
             "stuck": waiting,
             "rounds": rounds,
+            "round_state": lambda name: pick(lang, ROUND.state(name).en, ROUND.state(name).zh),
             "may_read_cases": me.principal.can(Permission.CASE_READ),
         },
         officer=me,
