@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,15 +19,17 @@ from typing import Any
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accord.accounts.service import create_user, issue_token
+from accord.cli import history as history_mod
 from accord.cli import scenarios
 from accord.cli.scenarios import Scenario
 from accord.composition import assemble
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
-from accord.federation.node import TOKEN_FILE, init_node
+from accord.federation.node import ADMIN_PASSWORD_FILE, TOKEN_FILE, init_node
 from accord.federation.peers import add_peer
 from accord.federation.schemas import NodeCard
 
@@ -54,6 +58,15 @@ class Staff:
     officer: Officer
     reviewer: Officer
     admin_token: str
+    others: tuple[tuple[Role, Officer], ...] = ()
+    """The other demo accounts (dialogue coordinator, administrator, auditor), by role."""
+
+    def accounts(self) -> list[tuple[Role, Officer]]:
+        return [
+            (Role.LIAISON_OFFICER, self.officer),
+            (Role.LEGAL_REVIEWER, self.reviewer),
+            *self.others,
+        ]
 
 
 @dataclass
@@ -108,12 +121,18 @@ DEMO_STAFF: dict[str, list[tuple[str, str, Role]]] = {
     "US": [
         ("smith", "Officer Smith", Role.LIAISON_OFFICER),
         ("doe", "J. Doe (legal)", Role.LEGAL_REVIEWER),
+        ("jones", "A. Jones (dialogue)", Role.DIALOGUE_COORDINATOR),
+        ("audit", "Inspector General's auditor", Role.AUDITOR),
     ],
     "CN": [
         ("wang", "王警官", Role.LIAISON_OFFICER),
         ("li", "李律师", Role.LEGAL_REVIEWER),
+        ("zhao", "赵处长", Role.DIALOGUE_COORDINATOR),
+        ("audit", "审计员", Role.AUDITOR),
     ],
 }
+"""Every node's demo accounts, officer and legal reviewer first (see Staff); the administrator
+is the one `accord init` makes (`admin`, its password in the data folder)."""
 
 
 def prepare_node(
@@ -150,7 +169,13 @@ def prepare_node(
                 officers.append(Officer(username, password, token))
     finally:
         engine.dispose()
-    staff = Staff(officers[0], officers[1], token_path.read_text().strip())
+    admin_token = token_path.read_text().strip()
+    admin_password = (data / ADMIN_PASSWORD_FILE).read_text().strip()
+    others = (
+        *((role, o) for (_, _, role), o in zip(people[2:], officers[2:], strict=True)),
+        (Role.ADMINISTRATOR, Officer("admin", admin_password, admin_token)),
+    )
+    staff = Staff(officers[0], officers[1], admin_token, others)
     return settings, identity.card(), staff
 
 
@@ -180,7 +205,7 @@ def start_node(settings: Settings, card: NodeCard, staff: Staff, log_dir: Path) 
     node = RunningNode(
         card.name, settings.data_dir, card.endpoint, staff, process, client, reviewer
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             client.close()
@@ -193,7 +218,7 @@ def start_node(settings: Settings, card: NodeCard, staff: Staff, log_dir: Path) 
             pass
         time.sleep(0.1)
     node.stop()
-    raise DemoFailure(f"{card.name} did not start within 30 s")
+    raise DemoFailure(f"{card.name} did not start within 60 s")
 
 
 def wait_for(predicate: Any, what: str, timeout: float = 30.0) -> Any:
@@ -302,7 +327,7 @@ def link_outcome(host: RunningNode, guest: RunningNode, round_reference: str, ca
     console.print(f"{round_reference}: outcome O1 linked to {case} on both nodes")
 
 
-def write_briefs(node: RunningNode, round_reference: str, folder: Path) -> None:
+def write_briefs(node: RunningNode, round_reference: str, folder: Path) -> list[Path]:
     """The round's briefing pack, in English and in Chinese, as PDF (and HTML in English)."""
     folder.mkdir(parents=True, exist_ok=True)
     url = f"{node.url}/api/v1/dialogue/rounds/{round_reference}/brief"
@@ -313,8 +338,9 @@ def write_briefs(node: RunningNode, round_reference: str, folder: Path) -> None:
             raise DemoFailure(f"briefing pack ({lang}, {fmt}): {response.text}")
         target = folder / f"{round_reference}-{lang}.{fmt}"
         target.write_bytes(response.content)
-        written.append(str(target))
-    console.print("briefing pack written: " + ", ".join(written), soft_wrap=True)
+        written.append(target)
+    console.print("briefing pack written: " + ", ".join(str(p) for p in written), soft_wrap=True)
+    return written
 
 
 def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
@@ -322,18 +348,96 @@ def _same_head(a: RunningNode, b: RunningNode, reference: str) -> bool:
     return bool(left and right and left["head_hash"] == right["head_hash"])
 
 
+class Stopped(Exception):
+    """Ctrl-C (SIGINT) or SIGTERM: stop everything the demo started."""
+
+
+def _stop_on_signals() -> None:
+    """Both signals end the demo through its clean-up, also when it runs in the background
+    (where a shell starts it with SIGINT ignored, so Python would not raise KeyboardInterrupt)."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Stopped(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
+ROLE_USE = {
+    Role.LIAISON_OFFICER: "opens cases and takes their steps",
+    Role.LEGAL_REVIEWER: "records the legal reviews (approve, accept, refuse)",
+    Role.DIALOGUE_COORDINATOR: "rounds, outcomes, the scorecard and the briefing pack",
+    Role.ADMINISTRATOR: "users, peers and the node",
+    Role.AUDITOR: "reads the audit trail and verifies the logs",
+}
+
+
+def sign_in_lines(nodes: list[RunningNode], root: Path) -> list[str]:
+    """Where and as whom to sign in, one line per account, and how the second factor works."""
+    lines = []
+    for node in nodes:
+        lines.append(f"{node.name}: {node.url}/login")
+        for role, person in node.staff.accounts():
+            lines.append(
+                f"  {role.en:<21} {person.username:<7} password {person.password}  "
+                f"({ROLE_USE[role]})"
+            )
+    lines.append(
+        "At the first sign-in each account enrols its second factor: the page shows a QR code "
+        "(and its secret) for an authenticator app (any TOTP app: Google Authenticator, "
+        "FreeOTP, 1Password, ...); type the app's 6-digit code to finish, and from then on sign "
+        "in with the password and the app's current code."
+    )
+    lines.append(f"API tokens (Bearer) of the node operators in {root}/*/{TOKEN_FILE}.")
+    return lines
+
+
+def verify_all(us: RunningNode, cn: RunningNode, references: list[str]) -> int:
+    """Both nodes hold the same log of every shared case, and each verifies its own; return
+    how many were shared (a draft not yet sent lives on its own node only)."""
+    shared = 0
+    for reference in references:
+        cases = [case_on(n, reference) for n in (us, cn)]
+        if any(c is None for c in cases) and not any(c and c["shared"] for c in cases):
+            continue
+        checks = [n.get(f"/api/v1/cases/{reference}/verify") for n in (us, cn)]
+        if not all(c["identical"] for c in checks):
+            raise DemoFailure(f"the two logs of {reference} differ: {checks[0]['explanation']}")
+        shared += 1
+    return shared
+
+
 def demo(
     workdir: Path = typer.Option(None, help="keep the nodes' data here (default: a temp folder)"),
-    serve: bool = typer.Option(False, "--serve", help="leave both nodes running afterwards"),
+    serve: bool = typer.Option(
+        False,
+        "--serve/--no-serve",
+        metavar="",  # a flag: no "<bool>" in --help
+        help="leave both nodes running afterwards",
+    ),
+    history: bool = typer.Option(
+        True,
+        "--history/--no-history",
+        metavar="",
+        help="first fill both nodes with a year of cooperation (about 230 cases, a minute or "
+        "two); --no-history plays only the seven live cases",
+    ),
+    seed: int = typer.Option(2026, help="the seed of the year of history (same seed, same year)"),
     brief_dir: Path = typer.Option(
-        Path("build/demo"), "--brief-dir", help="where the round's briefing packs are written"
+        None,
+        "--brief-dir",
+        help="where the round's briefing packs are written (default: <workdir>/brief, or "
+        "build/demo without --workdir)",
     ),
 ) -> None:
-    """Start two nodes (US and CN) on loopback, peer them, play one case of each type and a
-    dialogue round, print a scorecard and write the round's briefing pack."""
+    """Start two nodes (US and CN) on loopback, peer them, fill them with a year of cases,
+    play one case of each type and a dialogue round live, print a scorecard and write the
+    round's briefing pack. Ctrl-C or SIGTERM stops both nodes."""
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="accord-demo-"))
     root.mkdir(parents=True, exist_ok=True)
+    briefs = brief_dir or (root / "brief" if workdir else Path("build/demo"))
     nodes: list[RunningNode] = []
+    _stop_on_signals()
     try:
         us_settings, us_card, us_staff = prepare_node(root, "US-DOJ", "US")
         cn_settings, cn_card, cn_staff = prepare_node(root, "CN-MOJ", "CN")
@@ -343,10 +447,21 @@ def demo(
             f"two nodes in {root}: {us_card.name} at {us_card.endpoint}, "
             f"{cn_card.name} at {cn_card.endpoint}"
         )
+        year: history_mod.Year | None = None
+        shared = 0
+        if history:
+            year = play_history(us_settings, cn_settings, seed)
         us = start_node(us_settings, us_card, us_staff, root)
         nodes.append(us)
         cn = start_node(cn_settings, cn_card, cn_staff, root)
         nodes.append(cn)
+        if year is not None:
+            past = [r for refs in year.references.values() for r in refs]
+            shared = verify_all(us, cn, past)
+            console.print(
+                f"the year's {shared} shared cases verify and are identical on both nodes "
+                f"({len(past) - shared} drafts not sent yet)"
+            )
         references = [play(sc, us, cn) for sc in scenarios.ALL]
         heads: dict[str, tuple[int, str]] = {}
         for reference in references:
@@ -359,32 +474,67 @@ def demo(
         round_reference = references[ALL_TYPES.index("round")]
         link_outcome(us, cn, round_reference, references[ALL_TYPES.index("mla")])
         print_scorecard(us)
-        write_briefs(us, round_reference, brief_dir)
+        write_briefs(us, round_reference, briefs)
         if serve:
-            for node in nodes:
-                for person in (node.staff.officer, node.staff.reviewer):
-                    console.print(
-                        f"{node.name} at {node.url}: {person.username}, password "
-                        f"{person.password}, API token {person.token}",
-                        soft_wrap=True,
-                    )
-            console.print(f"API tokens in {root}/*/{TOKEN_FILE}. Ctrl-C stops.")
-            try:
-                while all(n.process.poll() is None for n in nodes):
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
+            for line in sign_in_lines(nodes, root):
+                console.print(line, soft_wrap=True, markup=False)
+            console.print("Ctrl-C (or SIGTERM) stops both nodes.")
+            while all(n.process.poll() is None for n in nodes):
+                time.sleep(1)
         first = references[0]
+        total = len(references) + shared
         console.print(
-            f"{len(references)} cases identical on {us.name} and {cn.name}; {first} "
+            f"{total} cases identical on {us.name} and {cn.name}; {first} "
             f"({heads[first][0]} events): head {heads[first][1]}",
             soft_wrap=True,
         )
     except DemoFailure as exc:
         console.print(f"[red]demo failed: {exc}[/red]")
         raise typer.Exit(1) from None
+    except (Stopped, KeyboardInterrupt) as exc:
+        console.print(f"stopped ({exc or 'SIGINT'}): both nodes are being stopped")
+        if not serve:
+            raise typer.Exit(130) from None
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for node in nodes:
             node.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if not workdir and not serve:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def play_history(us: Settings, cn: Settings, seed: int) -> history_mod.Year:
+    """The year of cooperation, with a progress bar."""
+    names = {country: (people[0][1], people[1][1]) for country, people in DEMO_STAFF.items()}
+    quiet = logging.getLogger("accord.identity.integration")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "not screened on receipt" for every removal of the year
+    started = time.monotonic()
+    try:
+        with Progress(
+            TextColumn("a year of cooperation"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("steps"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("history", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            year = history_mod.play_year(us, cn, seed=seed, officers=names, progress=advance)
+    finally:
+        quiet.setLevel(level)
+    kinds = ", ".join(f"{len(v)} {k}" for k, v in year.references.items())
+    console.print(
+        f"a year of history: {year.cases} cases ({kinds}), {year.events} steps, "
+        f"in {time.monotonic() - started:.0f} s",
+        soft_wrap=True,
+    )
+    return year
