@@ -732,8 +732,10 @@ def run_accord(folder: str, queue: Any, workers: int | None = None) -> None:
     elapsed, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     predicted: dict[str, str] = {}
     best: dict[str, tuple[float, str]] = {}  # each query's best candidate, match or possible
+    written: set[tuple[str, str]] = set()  # every (query, candidate) written, any decision
     with (root / "accord.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
+            written.add((row["query_id"], row["candidate_id"]))
             if row["decision"] == "match":
                 predicted[row["query_id"]] = row["candidate_id"]
             score = float(row["score"])
@@ -744,8 +746,14 @@ def run_accord(folder: str, queue: Any, workers: int | None = None) -> None:
         chosen = {q: c for q, (score, c) in best.items() if score >= threshold}
         found = evaluate(chosen, root)
         curve[f"{threshold:.2f}"] = {k: found[k] for k in ("precision", "recall", "f1")}
+    with (root / "truth.csv").open(encoding="utf-8") as f:
+        pairs = [(row["query_id"], row["watchlist_id"]) for row in csv.DictReader(f)]
     queue.put({
         **evaluate(predicted, root),
+        # the true record among the query's written candidates (match or possible): what any
+        # threshold could reach; a true pair missing here was never a candidate, or scored
+        # below `possible`
+        "candidate_recall": round(sum(p in written for p in pairs) / max(len(pairs), 1), 4),
         "by_match_threshold": curve,
         "seconds": round(elapsed, 1),
         "cpu_seconds": round(cpu, 1),
