@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.cases.casetype import CaseTypes
+from accord.cases.erasure import JOURNAL_FILE, ErasureJournal
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.federation.keys import NodeIdentity
@@ -46,12 +47,13 @@ class Runtime:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
+        parts = (*registry.parts, ErasureJournal(settings.data_dir / JOURNAL_FILE))
         return cls(
             settings=settings,
             registry=registry,
             engine=engine,
-            factory=session_factory(engine, parts=registry.parts),
-            read_factory=session_factory(engine, read_only=True, parts=registry.parts),
+            factory=session_factory(engine, parts=parts),
+            read_factory=session_factory(engine, read_only=True, parts=parts),
         )
 
     @property

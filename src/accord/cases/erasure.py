@@ -6,9 +6,13 @@ the log still verifies (`cases/erasable.py`)."""
 from __future__ import annotations
 
 import copy
+import json
+import os
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -21,6 +25,7 @@ from accord.cases.erasable import Part, personal_values, scrub
 from accord.cases.models import Case, CaseEvent, CaseEventPart, PendingAction
 from accord.cases.schemas import WirePart
 from accord.cases.workflow import fold
+from accord.core.clock import iso
 from accord.federation.models import InboxItem, OutboxItem
 
 ERASED_BODY = "erased"
@@ -63,7 +68,13 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def apply_erasure(
-    session: Session, *, case: Case, erasure_seq: int, payload: Mapping[str, Any], at: datetime
+    session: Session,
+    *,
+    case: Case,
+    erasure_seq: int,
+    payload: Mapping[str, Any],
+    at: datetime,
+    journal: bool = True,
 ) -> int:
     """Erase what the erasure event `erasure_seq` names; return how many parts were erased
     here (0 when all of it was erased already: a redelivery, or a restore re-applying it)."""
@@ -115,8 +126,65 @@ def apply_erasure(
     if scrubbed:
         _scrub_copies(session, case, scrubbed)
         _refold_facts(session, case)
+    if journal and erased:
+        _journal_after_commit(
+            session,
+            {
+                "reference": case.reference,
+                "erasure_seq": erasure_seq,
+                "rule": str(payload.get("rule", "")),
+                "targets": [dict(t) for t in payload.get("targets", [])],
+                "at": iso(at),
+            },
+        )
     session.flush()
     return erased
+
+
+JOURNAL_FILE = "erasures.jsonl"
+"""In the data folder, outside the database and its backups: one line per erasure applied here
+(where, not what), which `accord restore` re-applies to a database restored from before it."""
+
+
+@dataclass(frozen=True)
+class ErasureJournal:
+    """Where this node keeps its erasure journal; carried by the runtime's sessions."""
+
+    path: Path
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.path.is_file():
+            return []
+        return [json.loads(line) for line in self.path.read_text("utf-8").splitlines() if line]
+
+
+_JOURNAL_PENDING = "accord.erasure_journal"
+
+
+def _journal_after_commit(session: Session, entry: dict[str, Any]) -> None:
+    journal = session.info.get(ErasureJournal)
+    if not isinstance(journal, ErasureJournal):
+        return
+    pending: list[dict[str, Any]] | None = session.info.get(_JOURNAL_PENDING)
+    if pending is not None:
+        pending.append(entry)
+        return
+    session.info[_JOURNAL_PENDING] = [entry]
+
+    def write(committed: Session) -> None:
+        lines = committed.info.pop(_JOURNAL_PENDING, [])
+        journal.path.parent.mkdir(parents=True, exist_ok=True)
+        with journal.path.open("a", encoding="utf-8") as out:
+            for line in lines:
+                out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def forget(rolled_back: Session, _transaction: object) -> None:
+        rolled_back.info.pop(_JOURNAL_PENDING, None)
+
+    orm_event.listen(session, "after_commit", write, once=True)
+    orm_event.listen(session, "after_soft_rollback", forget, once=True)
 
 
 def _overwrite_freed_space(session: Session) -> None:

@@ -612,6 +612,9 @@ def restore_backup(
     if problems:
         raise Conflict("restored, but the audit log does not verify: " + "; ".join(problems[:5]))
     peers = _hold_until_reconciled(settings, manifest)
+    from accord.lifecycle.journal import reapply_after_restore
+
+    erasures = reapply_after_restore(settings)  # made since the backup: made again
     return {
         "node": manifest["node"],
         "created_at": manifest["created_at"],
@@ -619,6 +622,7 @@ def restore_backup(
         "members": len(manifest["members"]),
         "database": dialect,
         "reconcile_with": peers,
+        "erasures_reapplied": erasures,
     }
 
 

@@ -1,0 +1,96 @@
+"""Erasure in process, on SQLite and PostgreSQL: a subject erased by the requested side reaches
+the sequencer with its receipt, the logs verify on both nodes, and a restore of a backup made
+before the erasure erases the same parts again from the journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from accord.cases import service
+from accord.cases.models import CaseEvent, CaseEventPart
+from accord.cli.scenarios import REMOVAL
+from accord.ops.backup import create_backup, restore_backup
+from accord.runtime import Runtime
+from tests.helpers import Node, act, asker, log_of, open_from, pump
+from tests.ops.test_backup import PASSPHRASE, pg_tools
+
+__all__ = ["pg_tools"]
+
+
+def opening_payload(node: Node, reference: str) -> dict[str, Any]:
+    with node.runtime.reading() as session:
+        case = service.get_case(session, reference=reference)
+        row = session.scalar(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == 1)
+        )
+        assert row is not None
+        return dict(row.payload)
+
+
+def salts(node: Node, reference: str) -> list[str | None]:
+    with node.runtime.reading() as session:
+        case = service.get_case(session, reference=reference)
+        return [
+            p.salt
+            for p in session.scalars(select(CaseEventPart).where(CaseEventPart.case_id == case.id))
+        ]
+
+
+def verified(a: Node, b: Node, reference: str) -> bool:
+    with a.runtime.reading() as session:
+        return service.verify(
+            session, node=a.identity, reference=reference, ask=asker(a, b)
+        ).identical
+
+
+def test_the_requested_side_erases_one_person_and_both_logs_still_verify(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = open_from(us, cn.name, REMOVAL.opening)
+    pump(us, cn)
+    assert all(salts(us, reference)) and len(salts(us, reference)) == len(salts(cn, reference))
+    acted = act(
+        cn, reference, "erase", {"rule": "correction request 17", "targets": [
+            {"seq": 1, "path": "/details/persons/0"}
+        ]},
+    )  # fmt: skip
+    assert acted.pending is not None  # CN does not sequence: it submits the erasure
+    pump(us, cn)
+    actions = [e["action"] for e in log_of(us, reference)]
+    assert actions[-2:] == ["erase", "erasure_receipt"]
+    assert log_of(us, reference) == log_of(cn, reference)
+    for node in (us, cn):
+        persons = opening_payload(node, reference)["details"]["persons"]
+        assert persons[0]["name"] == "" and persons[0]["passport_number"] == ""
+        assert persons[1]["name"] == "HUANG Jun"  # only the person named
+    assert verified(us, cn, reference) and verified(cn, us, reference)
+
+
+def test_a_restore_from_before_an_erasure_erases_again(
+    pair: tuple[Node, Node], tmp_path: Path, pg_tools: None
+) -> None:
+    us, cn = pair
+    reference = open_from(us, cn.name, REMOVAL.opening)
+    pump(us, cn)
+    archive = tmp_path / "before.tar.gz"
+    create_backup(us.runtime.settings, archive, passphrase=PASSPHRASE)
+    act(us, reference, "erase", {"rule": "retention:removal/closed:0d", "targets": [{"seq": 1}]})
+    assert "LIN Hui" not in str(opening_payload(us, reference))
+
+    settings = us.runtime.settings
+    us.runtime.close()
+    report = restore_backup(settings, archive, passphrase=PASSPHRASE, force=True)
+    assert report["erasures_reapplied"]["cases"] == 1
+    restored = Runtime.open(settings, us.runtime.registry)
+    try:
+        node = Node(runtime=restored, identity=restored.node)
+        payload = opening_payload(node, reference)
+        assert "LIN Hui" not in str(payload) and "E12345678" not in str(payload)
+        assert payload["details"]["detained_at"] == "El Paso processing center"
+        assert not any(salts(node, reference))
+    finally:
+        restored.close()
