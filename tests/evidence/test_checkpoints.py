@@ -20,6 +20,7 @@ from accord.evidence.checkpoints import (
     STAMPED,
     add_peer_signature,
     checkpoint_document,
+    consistency_proof,
     inclusion_proof,
     make_checkpoint,
     stamp_due,
@@ -249,3 +250,31 @@ def test_one_event_is_proven_in_the_signed_tree(pair: tuple[Node, Node]) -> None
             )
         with pytest.raises(InvalidInput, match="covers events 1 to"):
             inclusion_proof(session, checkpoint, checkpoint.tree_size + 1)
+
+
+def test_a_later_checkpoint_is_proven_to_extend_an_earlier_one(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    with us.runtime.transaction() as session:
+        older = make_checkpoint(session, node=us.identity, reference=reference, reason="submit")
+        older_root, older_size = older.root_hash, older.tree_size
+    act(cn, reference, "acknowledge", {})
+    pump(us, cn)
+    with us.runtime.transaction() as session:
+        newer = make_checkpoint(session, node=us.identity, reference=reference, reason="receive")
+        older = session.scalars(
+            select(Checkpoint).where(
+                Checkpoint.reference == reference, Checkpoint.tree_size == older_size
+            )
+        ).one()
+        assert newer.tree_size > older.tree_size
+        proof = [bytes.fromhex(p) for p in consistency_proof(session, older, newer)]
+        assert merkle.verify_consistency(
+            older.tree_size,
+            newer.tree_size,
+            bytes.fromhex(older_root),
+            bytes.fromhex(newer.root_hash),
+            proof,
+        )
+        with pytest.raises(InvalidInput, match="is not older than"):
+            consistency_proof(session, newer, older)

@@ -317,3 +317,22 @@ def inclusion_proof(session: Session, checkpoint: Checkpoint, seq: int) -> tuple
     hashes = event_hashes(session, case, checkpoint.tree_size)
     leaves = merkle.event_leaves(hashes)
     return hashes[seq - 1], [p.hex() for p in merkle.inclusion_proof(seq - 1, leaves)]
+
+
+def consistency_proof(session: Session, older: Checkpoint, newer: Checkpoint) -> list[str]:
+    """The RFC 9162 consistency proof (hex) that `newer`'s tree extends `older`'s: what shows
+    the log between two checkpoints was only appended to."""
+    if older.case_id != newer.case_id:
+        raise InvalidInput(
+            f"checkpoints of {older.reference} and {newer.reference} are of different cases"
+        )
+    if older.tree_size > newer.tree_size:
+        raise InvalidInput(
+            f"the checkpoint at size {older.tree_size} is not older than the one at size "
+            f"{newer.tree_size}"
+        )
+    case = session.get(Case, newer.case_id)
+    if case is None:
+        raise NotFound(f"no case {newer.reference} on this node")
+    leaves = merkle.event_leaves(event_hashes(session, case, newer.tree_size))
+    return [p.hex() for p in merkle.consistency_proof(older.tree_size, leaves)]
