@@ -27,6 +27,7 @@ import pytest
 from accord.cli import history
 from accord.cli.demo import DEMO_STAFF, case_on, pin, prepare_node, start_node
 from accord.core.clock import utcnow
+from accord.dialogue.scorecard import money
 
 OFFICERS = {country: (people[0][1], people[1][1]) for country, people in DEMO_STAFF.items()}
 
@@ -171,3 +172,10 @@ def test_demo_in_the_background_stops_on_a_signal(tmp_path: Path, stop: signal.S
         if process.poll() is None:
             process.kill()
         out.close()
+
+
+def test_amounts_read_as_money_in_both_languages() -> None:
+    assert money("2500000.50", "USD") == "USD 2,500,000.50"
+    assert money("2500000.5", "USD", "zh") == "2,500,000.50 美元"
+    assert money("1234", "CNY", "zh") == "1,234.00 人民币"
+    assert money("0.1234", "EUR") == "EUR 0.1234"

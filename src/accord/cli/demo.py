@@ -29,6 +29,7 @@ from accord.composition import assemble
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
+from accord.dialogue.scorecard import money
 from accord.federation.node import ADMIN_PASSWORD_FILE, TOKEN_FILE, init_node
 from accord.federation.peers import add_peer
 from accord.federation.schemas import NodeCard
@@ -303,14 +304,23 @@ def print_scorecard(node: RunningNode) -> None:
     console.print("[bold]scorecard[/bold] (all areas, last 90 days), from " + node.name)
     for side, figures in card["areas"]["all"].items():
         now = figures["current"]
-        returned = ", ".join(f"{c} {f['value']}" for c, f in now["assets_returned"].items())
+        returned = ", ".join(money(f["value"], c) for c, f in now["assets_returned"].items())
+        backlog = sum(int(b["value"] or 0) for b in now["backlog"].values())
+        median = now["first_response_median_days"]["value"]
         console.print(
             f"  {side}: sent {now['sent']['value']}, received {now['received']['value']}, "
-            f"completed {now['completion_rate']['value']}, fugitives returned "
+            f"first response median {'—' if median is None else f'{median:g} days'}, "
+            f"completed {_share(now['completion_rate']['value'])}, refused "
+            f"{_share(now['refusal_rate']['value'])}, open {backlog}, overdue "
+            f"{now['overdue']['value']}, fugitives returned "
             f"{now['fugitives_returned']['value']}, assets returned {returned or '0'}, "
             f"persons verified {now['removal_persons_verified']['value']}",
             soft_wrap=True,
         )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
 
 
 ALL_TYPES = [sc.opening["case_type"] for sc in scenarios.ALL]

@@ -20,11 +20,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from babel.numbers import format_decimal, get_currency_name
 
 from accord.cases.metrics import CaseRecord, Figure, Figures, LoggedEvent, Measure, Period
 
-__all__ = ["CaseRecord", "Figure", "LoggedEvent", "SideFigures", "side_figures", "stuck"]
+__all__ = [
+    "CaseRecord",
+    "Figure",
+    "LoggedEvent",
+    "SideFigures",
+    "money",
+    "side_figures",
+    "stuck",
+]
 
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("<30d", 0, 30),
@@ -61,6 +72,19 @@ def _plain(figure: Figure | dict[str, Figure]) -> Any:
     return (
         asdict(figure) if isinstance(figure, Figure) else {k: asdict(v) for k, v in figure.items()}
     )
+
+
+def money(amount: object, currency: str, lang: str = "en") -> str:
+    """An exact amount as officials read it: "USD 2,500,000.50" in English, "2,500,000.50 美元"
+    in Chinese (the currency's CLDR name); two decimals at least, the wire's four at most."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        return f"{currency} {amount}"
+    text = format_decimal(value, format="#,##0.00##", locale="en", decimal_quantization=False)
+    if lang == "zh":
+        return f"{text} {get_currency_name(currency, locale='zh_Hans_CN')}"
+    return f"{currency} {text}"
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
