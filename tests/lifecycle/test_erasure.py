@@ -4,17 +4,22 @@ before the erasure erases the same parts again from the journal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
 
 from accord.cases import service
+from accord.cases.casetype import CaseTypes
 from accord.cases.models import CaseEvent, CaseEventPart
 from accord.cli.scenarios import REMOVAL
+from accord.composition import assemble
 from accord.ops.backup import create_backup, restore_backup
-from accord.runtime import Runtime
-from tests.helpers import Node, act, asker, log_of, open_from, pump
+from accord.runtime import Registry, Runtime
+from tests.helpers import Node, act, asker, log_of, make_node, open_from, peer_up, pump
 from tests.ops.test_backup import PASSPHRASE, pg_tools
 
 __all__ = ["pg_tools"]
@@ -94,3 +99,52 @@ def test_a_restore_from_before_an_erasure_erases_again(
         assert not any(salts(node, reference))
     finally:
         restored.close()
+
+
+def hashed_in_clear() -> Registry:
+    """The node as it was before format 0.3: no part of any payload declared personal."""
+    standard = assemble()
+    types = tuple(
+        replace(
+            t,
+            fields=MappingProxyType(
+                {name: replace(meta, personal=False) for name, meta in t.fields.items()}
+            ),
+        )
+        for t in standard.case_types
+    )
+    return Registry(
+        case_types=CaseTypes(types, on_shared=standard.case_types.on_shared),
+        kinds=standard.kinds,
+    )
+
+
+def test_an_event_hashed_in_clear_is_erased_with_its_hash_as_attested(
+    tmp_path: Path, database_url: Callable[[str], str]
+) -> None:
+    old_us = make_node(tmp_path, database_url("us"), "US-DOJ", "US", hashed_in_clear())
+    old_cn = make_node(tmp_path, database_url("cn"), "CN-MOJ", "CN", hashed_in_clear())
+    peer_up(old_us, old_cn)
+    reference = open_from(old_us, old_cn.name, REMOVAL.opening)
+    pump(old_us, old_cn)
+    assert salts(old_us, reference) == []  # no parts: the opening is hashed in clear
+    old_us.runtime.close()
+    old_cn.runtime.close()
+    us = Node(runtime=Runtime.open(old_us.runtime.settings, assemble()), identity=old_us.identity)
+    cn = Node(runtime=Runtime.open(old_cn.runtime.settings, assemble()), identity=old_cn.identity)
+    try:
+        act(us, reference, "erase", {"rule": "court order 9", "targets": [{"seq": 1}]})
+        pump(us, cn)
+        for node in (us, cn):
+            assert "LIN Hui" not in str(opening_payload(node, reference))
+            with node.runtime.reading() as session:
+                case = service.get_case(session, reference=reference)
+                rows = list(
+                    session.scalars(select(CaseEventPart).where(CaseEventPart.case_id == case.id))
+                )
+            assert rows and all(r.commitment is None and r.erased_at for r in rows)
+        assert [e["action"] for e in log_of(us, reference)][-2:] == ["erase", "erasure_receipt"]
+        assert verified(us, cn, reference) and verified(cn, us, reference)
+    finally:
+        us.runtime.close()
+        cn.runtime.close()
