@@ -147,3 +147,46 @@ def test_screening_needs_the_identity_permission(api: tuple[TestClient, dict[str
     assert client.post("/api/v1/identity/match", json=person).status_code == 401
     denied = client.post("/api/v1/identity/match", json=person, headers=auth(tokens["auditor"]))
     assert denied.status_code == 403
+
+
+def test_aliases_and_list_values_go_in_through_the_api_and_come_back(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    # issue 18: a person with aliases, a list-style date, a country name and an annotated
+    # passport, stored, read back, and matched on an alias.
+    client, tokens = api
+    person = {
+        "id": "SDN-2",
+        "name": "LI, Xiaoming (a.k.a. LEE, Siu Ming)",
+        "name_native": "李小明",
+        "aliases": ["CHAN, Tai Man"],
+        "weak_aliases": ["Ah Ming"],
+        "birth_date": "circa 1970",
+        "nationality": ["China", "Hong Kong"],
+        "passport_number": "CHN-K98765432",
+    }
+    loaded = client.post(
+        "/api/v1/identity/watchlist", json={"persons": [person]}, headers=auth(tokens["analyst"])
+    )
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["problems"] == []
+    stored = client.get("/api/v1/identity/watchlist/SDN-2", headers=auth(tokens["analyst"]))
+    assert stored.status_code == 200, stored.text
+    body = stored.json()
+    assert body["name"] == "LI, Xiaoming"
+    assert body["aliases"] == ["LEE, Siu Ming", "CHAN, Tai Man"]
+    assert body["weak_aliases"] == ["Ah Ming"]
+    assert body["birth_date"] == "circa 1970"
+    assert body["nationality"] == ["CN", "HK"]
+    assert body["passport_number"] == "K98765432 (CN)"
+    answer = client.post(
+        "/api/v1/identity/match",
+        json={"id": "Q", "name": "Tai Man Chan", "birth_date": "1971-02-03",
+              "passport_number": "K98765432"},
+        headers=auth(tokens["analyst"]),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    best = answer.json()["candidates"][0]
+    assert (best["candidate_id"], best["decision"]) == ("SDN-2", "match")
+    # the pair that agreed: the alias, with the person's name in both scripts
+    assert "CHAN, Tai Man (alias of LI, Xiaoming / 李小明)" in best["explanation"]
