@@ -86,12 +86,16 @@ def apply_erasure(
         wanted.setdefault(int(target["seq"]), []).append(str(target.get("path", "")))
     erased = 0
     scrubbed: dict[int, list[str]] = {}
-    for seq, prefixes in sorted(wanted.items()):
-        if seq >= erasure_seq:
-            continue  # an erasure erases only what came before it
-        event = session.scalar(
-            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == seq)
+    # an erasure erases only what came before it
+    seqs = [seq for seq in wanted if seq < erasure_seq]
+    events = {
+        e.seq: e
+        for e in session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq.in_(seqs))
         )
+    }
+    for seq, prefixes in sorted(wanted.items()):
+        event = events.get(seq)
         if event is None:
             continue
         rows = stored.get(seq, [])
@@ -124,7 +128,7 @@ def apply_erasure(
             scrubbed[seq] = pointers
             erased += len(pointers)
     if scrubbed:
-        _scrub_copies(session, case, scrubbed)
+        _scrub_copies(session, case, scrubbed, events)
         _refold_facts(session, case)
     if journal and erased:
         _journal_after_commit(
@@ -225,30 +229,32 @@ def _overwrite_freed_space(session: Session) -> None:
 _CHECKPOINT = "accord.erasure_checkpoint"
 
 
-def _scrub_copies(session: Session, case: Case, scrubbed: dict[int, list[str]]) -> None:
+def _scrub_copies(
+    session: Session, case: Case, scrubbed: dict[int, list[str]], events: dict[int, CaseEvent]
+) -> None:
     """The same parts wherever else this node kept the payload: the act we submitted while it
     was pending, and the bodies of the case's messages in the outbox and the inbox."""
-    for event in session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq.in_(list(scrubbed)))
-    ):
-        if event.submission_id is None:
-            continue
+    submissions = {events[seq].submission_id: seq for seq in scrubbed if events[seq].submission_id}
+    if submissions:
         for pending in session.scalars(
             select(PendingAction).where(PendingAction.case_id == case.id)
         ):
-            if str(pending.id) == event.submission_id:
-                pending.payload = scrub(pending.payload, scrubbed[event.seq])
-    submissions = {
-        e.submission_id: e.seq
-        for e in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq.in_(list(scrubbed)))
-        )
-        if e.submission_id
-    }
-    items: list[OutboxItem | InboxItem] = [
-        *session.scalars(select(OutboxItem).where(OutboxItem.stream == case.reference)),
-        *session.scalars(select(InboxItem).where(InboxItem.stream == case.reference)),
-    ]
+            found = submissions.get(str(pending.id))
+            if found is not None:
+                pending.payload = scrub(pending.payload, scrubbed[found])
+    with session.no_autoflush:
+        items: list[OutboxItem | InboxItem] = [
+            *session.scalars(
+                select(OutboxItem).where(
+                    OutboxItem.peer == case.peer, OutboxItem.stream == case.reference
+                )
+            ),
+            *session.scalars(
+                select(InboxItem).where(
+                    InboxItem.sender == case.peer, InboxItem.stream == case.reference
+                )
+            ),
+        ]
     for item in items:
         body = copy.deepcopy(item.body or {})
         event_body = body.get("event")
