@@ -21,6 +21,7 @@ from accord.cases.definitions.mla import MLA_TYPE
 from accord.cases.definitions.removal import REMOVAL_TYPE
 from accord.cyber.taxii import replication as taxii
 from accord.dialogue.casetype import ROUND_TYPE
+from accord.evidence import replication as evidence
 from accord.federation import announce
 from accord.federation.kinds import Kind, Kinds
 from accord.runtime import Registry
@@ -42,6 +43,7 @@ KINDS: tuple[Kind, ...] = (
     *announce.KINDS,
     *attachments.KINDS,
     *taxii.KINDS,
+    *evidence.KINDS,
 )
 
 

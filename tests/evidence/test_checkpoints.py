@@ -28,6 +28,7 @@ from accord.evidence.checkpoints import (
 )
 from accord.evidence.models import Checkpoint
 from accord.federation.keys import b64
+from accord.federation.models import QuarantineItem
 from tests.evidence.conftest import OpenSSLTSA
 from tests.helpers import Node, act, pump, submitted_mla
 
@@ -278,3 +279,60 @@ def test_a_later_checkpoint_is_proven_to_extend_an_earlier_one(pair: tuple[Node,
         )
         with pytest.raises(InvalidInput, match="is not older than"):
             consistency_proof(session, newer, older)
+
+
+def test_both_nodes_come_to_hold_both_signatures(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    with us.runtime.transaction() as session:
+        make_checkpoint(session, node=us.identity, reference=reference, reason="submit")
+    pump(us, cn)
+    us_key, cn_key = us.identity.signing.verify_key, cn.identity.signing.verify_key
+    held = {}
+    for node in (us, cn):
+        with node.runtime.transaction() as session:
+            checkpoint = _checkpoint(session, reference)
+            assert (checkpoint.made_by, checkpoint.peer) == (us.name, cn.name)
+            assert checkpoint.peer_signature is not None
+            assert verify_checkpoint(session, checkpoint, signer_key=us_key, peer_key=cn_key) == []
+            held[node.name] = (
+                checkpoint.root_hash,
+                checkpoint.signature,
+                checkpoint.peer_signature,
+            )
+    assert held[us.name] == held[cn.name]
+
+
+def test_only_the_sequencer_makes_checkpoints(pair: tuple[Node, Node]) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    with (
+        cn.runtime.transaction() as session,
+        pytest.raises(InvalidInput, match="sequenced by US-DOJ: that node makes its checkpoints"),
+    ):
+        make_checkpoint(session, node=cn.identity, reference=reference, reason="submit")
+
+
+def test_a_checkpoint_of_a_log_the_peer_holds_otherwise_is_quarantined(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    with cn.runtime.transaction() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        session.execute(
+            update(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.seq == 1)
+            .values(hash="cd" * 32)
+        )
+    with us.runtime.transaction() as session:
+        make_checkpoint(session, node=us.identity, reference=reference, reason="submit")
+    pump(us, cn)
+    with cn.runtime.transaction() as session:
+        assert session.scalars(select(Checkpoint)).all() == []
+        reasons = session.scalars(
+            select(QuarantineItem.reason).where(QuarantineItem.kind == "evidence.checkpoint")
+        ).all()
+        assert len(reasons) == 1 and "the logs differ" in reasons[0]
+    with us.runtime.transaction() as session:
+        assert _checkpoint(session, reference).peer_signature is None

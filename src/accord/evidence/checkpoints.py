@@ -32,6 +32,7 @@ from accord.core.clock import iso, new_id, utcnow
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.evidence import merkle
 from accord.evidence.models import Checkpoint
+from accord.evidence.schemas import CheckpointMessage
 from accord.evidence.timestamps import (
     TimestampAuthority,
     TimestampInvalid,
@@ -39,10 +40,14 @@ from accord.evidence.timestamps import (
     verify_timestamp,
 )
 from accord.federation.keys import NodeIdentity, Verifier, b64, unb64
+from accord.federation.kinds import Deferred, Rejected
+from accord.federation.outbox import enqueue
+from accord.federation.peers import get_peer, peer_keys
 
 log = logging.getLogger(__name__)
 
 PURPOSE = "accord.evidence.checkpoint/1"
+CHECKPOINT_KIND = "evidence.checkpoint"
 PENDING = "pending"
 STAMPED = "stamped"
 RETRY_BASE_SECONDS = 5.0
@@ -85,9 +90,16 @@ def make_checkpoint(
     reason: str,
     now: datetime | None = None,
 ) -> Checkpoint:
-    """Sign the case's log head as it is now and queue it for its timestamp (due at once).
-    A head already checkpointed is returned as it is: one checkpoint per tree size."""
+    """Sign the case's log head as it is now, queue it for its timestamp (due at once) and
+    offer it to the peer to countersign. Only the case's sequencer makes checkpoints (its log
+    is the authoritative one); the other node countersigns. A head already checkpointed is
+    returned as it is: one checkpoint per tree size."""
     case = _case(session, reference)
+    if case.sequencer != node.name:
+        raise InvalidInput(
+            f"case {reference} is sequenced by {case.sequencer}: that node makes its "
+            "checkpoints, and this one countersigns them"
+        )
     hashes = event_hashes(session, case)
     if not hashes:
         raise InvalidInput(f"case {reference} has no events to checkpoint")
@@ -118,8 +130,126 @@ def make_checkpoint(
         node.signing.sign(canonical_bytes(checkpoint_document(checkpoint))).signature
     )
     session.add(checkpoint)
+    _send(session, checkpoint, role="offer", signature=checkpoint.signature)
     session.flush()
     return checkpoint
+
+
+def _send(session: Session, checkpoint: Checkpoint, *, role: str, signature: str) -> None:
+    to = checkpoint.peer if role == "offer" else checkpoint.made_by
+    message = CheckpointMessage.model_validate(
+        {
+            "role": role,
+            "reference": checkpoint.reference,
+            "tree_size": checkpoint.tree_size,
+            "root_hash": checkpoint.root_hash,
+            "head_hash": checkpoint.head_hash,
+            "made_by": checkpoint.made_by,
+            "made_at": checkpoint.made_at,
+            "reason": checkpoint.reason,
+            "signature": signature,
+        }
+    )
+    enqueue(
+        session,
+        peer=to,
+        stream=checkpoint.reference,
+        kind=CHECKPOINT_KIND,
+        body=message.model_dump(mode="json"),
+    )
+
+
+def apply_checkpoint_message(
+    session: Session, node: NodeIdentity, sender: str, message: Any
+) -> None:
+    """As the other node, an offer: check the sequencer's signature and that our copy of the
+    log has the same head at that size, keep the checkpoint with our signature beside its
+    maker's, and send ours back. As the sequencer, a countersignature: keep it once it
+    verifies. Anything that does not hold is refused (quarantined with the reason)."""
+    assert isinstance(message, CheckpointMessage)
+    case = session.scalars(select(Case).where(Case.reference == message.reference)).first()
+    if case is None or case.peer != sender:
+        raise Rejected(f"checkpoint of {message.reference}, a case we do not hold with {sender}")
+    key = peer_keys(get_peer(session, sender)).act_verifier
+    if message.role == "countersign":
+        _apply_countersignature(session, node, sender, case, message, key)
+        return
+    if message.made_by != sender or case.sequencer != sender:
+        raise Rejected(
+            f"checkpoint of {message.reference} offered by {sender}, which does not sequence it"
+        )
+    offered = Checkpoint(
+        id=new_id(),
+        case_id=case.id,
+        reference=case.reference,
+        tree_size=message.tree_size,
+        root_hash=message.root_hash,
+        head_hash=message.head_hash,
+        made_by=message.made_by,
+        made_at=message.made_at,
+        reason=message.reason,
+        signature=message.signature,
+        peer=node.name,
+        status=PENDING,
+        attempts=0,
+        alerted=False,
+    )
+    if not signature_verifies(offered, message.signature, key):
+        raise Rejected(f"checkpoint of {message.reference}: {sender}'s signature does not verify")
+    hashes = event_hashes(session, case, message.tree_size)
+    if len(hashes) < message.tree_size:
+        raise Deferred(f"our log of {message.reference} has not reached {message.tree_size}")
+    ours = merkle.root_hash(merkle.event_leaves(hashes)).hex()
+    if ours != message.root_hash or hashes[-1] != message.head_hash:
+        raise Rejected(
+            f"checkpoint of {message.reference} at size {message.tree_size}: {sender} signed "
+            f"root {message.root_hash}, our log's is {ours}; the logs differ"
+        )
+    existing = session.scalars(
+        select(Checkpoint).where(
+            Checkpoint.case_id == case.id, Checkpoint.tree_size == message.tree_size
+        )
+    ).first()
+    if existing is not None:
+        if existing.signature != message.signature:
+            raise Rejected(
+                f"a second checkpoint of {message.reference} at size {message.tree_size}"
+            )
+        return
+    moment = utcnow()
+    offered.created_at = moment
+    offered.next_attempt_at = moment
+    offered.peer_signature = b64(
+        node.signing.sign(canonical_bytes(checkpoint_document(offered))).signature
+    )
+    session.add(offered)
+    _send(session, offered, role="countersign", signature=offered.peer_signature)
+
+
+def _apply_countersignature(
+    session: Session,
+    node: NodeIdentity,
+    sender: str,
+    case: Case,
+    message: CheckpointMessage,
+    key: Verifier,
+) -> None:
+    checkpoint = session.scalars(
+        select(Checkpoint).where(
+            Checkpoint.case_id == case.id, Checkpoint.tree_size == message.tree_size
+        )
+    ).first()
+    if checkpoint is None or checkpoint.made_by != node.name:
+        raise Rejected(
+            f"countersignature of a checkpoint of {message.reference} at size "
+            f"{message.tree_size} that this node did not make"
+        )
+    if not signature_verifies(checkpoint, message.signature, key):
+        raise Rejected(
+            f"countersignature of {message.reference} at size {message.tree_size}: not "
+            f"{sender}'s signature of our checkpoint"
+        )
+    checkpoint.peer_signature = message.signature
 
 
 def signature_verifies(checkpoint: Checkpoint, signature: str | None, key: Verifier) -> bool:
