@@ -16,6 +16,7 @@ both nodes throughout. Reading the load figures as ratios to the baseline cancel
 noise of a shared machine.
 
     .venv/bin/python benchmarks/load.py [--officers 50] [--seconds 60] [--baseline-seconds 10]
+        [--history]   # first the demo's year of history (about 230 cases), as `accord demo`
 
 Prints one JSON object; exits non-zero when a request failed or the two nodes disagree at the end.
 """
@@ -43,7 +44,8 @@ import httpx
 import pyotp
 
 from accord.accounts.service import create_user, issue_token
-from accord.cli.demo import DemoFailure, RunningNode, pin, prepare_node, start_node
+from accord.cli.demo import DEMO_STAFF, DemoFailure, RunningNode, pin, prepare_node, start_node
+from accord.cli.history import play_year
 from accord.cli.scenarios import MLA_OPENING, REVIEW
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
@@ -707,6 +709,7 @@ def run(
     exchange_every_s: float,
     seed_cases: int,
     rng_seed: int = 7,
+    history: bool = False,
 ) -> dict[str, Any]:
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     root = Path(tempfile.mkdtemp(prefix="accord-load-"))
@@ -722,6 +725,10 @@ def run(
         pin(cn_settings, us_card, cn_card.name)
         us_accounts = add_officers(us_settings, "US", (officers + 1) // 2, 1)
         cn_accounts = add_officers(cn_settings, "CN", officers // 2, (officers + 1) // 2 + 1)
+        year = None
+        if history:  # the demo's year of history (accord demo), played before the nodes start
+            names = {c: (people[0][1], people[1][1]) for c, people in DEMO_STAFF.items()}
+            year = play_year(us_settings, cn_settings, seed=2026, officers=names)
         nodes.append(start_node(us_settings, us_card, us_staff, root))
         nodes.append(start_node(cn_settings, cn_card, cn_staff, root))
         desks = [Desk(nodes[0], us_accounts), Desk(nodes[1], cn_accounts)]
@@ -743,7 +750,7 @@ def run(
         for node in nodes:
             node.stop()
         shutil.rmtree(root, ignore_errors=True)
-    return report(
+    result = report(
         outcome,
         officers=officers,
         seconds=seconds,
@@ -752,6 +759,8 @@ def run(
         exchange_every_s=exchange_every_s,
         load_before=load_before,
     )
+    result["history"] = {"cases": year.cases, "steps": year.events} if year else None
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -769,6 +778,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed-cases", type=int, default=8, help="shared cases per node")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the officers' mix")
+    parser.add_argument(
+        "--history", action="store_true", help="first load the demo's year of history"
+    )
     args = parser.parse_args(argv)
     if args.officers < 2 or args.seconds <= 0 or args.baseline_seconds <= 0:
         parser.error("--officers must be at least 2, --seconds and --baseline-seconds positive")
@@ -784,6 +796,7 @@ def main(argv: list[str] | None = None) -> int:
             exchange_every_s=args.exchange_every,
             seed_cases=args.seed_cases,
             rng_seed=args.seed,
+            history=args.history,
         )
     except (BenchFailure, DemoFailure) as exc:
         print(json.dumps({"error": str(exc)}), file=sys.stderr)
