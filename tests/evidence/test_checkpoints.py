@@ -24,6 +24,7 @@ from accord.evidence.checkpoints import (
     inclusion_proof,
     make_checkpoint,
     stamp_due,
+    stamp_pending,
     verify_checkpoint,
 )
 from accord.evidence.models import Checkpoint
@@ -336,3 +337,42 @@ def test_a_checkpoint_of_a_log_the_peer_holds_otherwise_is_quarantined(
         assert len(reasons) == 1 and "the logs differ" in reasons[0]
     with us.runtime.transaction() as session:
         assert _checkpoint(session, reference).peer_signature is None
+
+
+def test_the_worker_pass_stamps_outside_the_write_transaction(
+    pair: tuple[Node, Node], tsa: OpenSSLTSA
+) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)
+    runtime = us.runtime
+    with runtime.transaction() as session:
+        make_checkpoint(session, node=us.identity, reference=reference, reason="submit")
+    tsa.stop()
+    down = stamp_pending(
+        runtime.reading,
+        runtime.transaction,
+        tsa=tsa.authority(timeout=2),
+        settings=runtime.settings,
+    )
+    assert not down.stamped and len(down.waiting) == 1
+    tsa.start()
+    later = utcnow() + timedelta(hours=1)
+    back = stamp_pending(
+        runtime.reading,
+        runtime.transaction,
+        tsa=tsa.authority(),
+        settings=runtime.settings,
+        now=later,
+    )
+    assert len(back.stamped) == 1
+    again = stamp_pending(
+        runtime.reading,
+        runtime.transaction,
+        tsa=tsa.authority(),
+        settings=runtime.settings,
+        now=later,
+    )
+    assert not again.stamped and not again.waiting and tsa.requests == 1
+    with runtime.transaction() as session:
+        checkpoint = _checkpoint(session, reference)
+        assert checkpoint.status == STAMPED and checkpoint.attempts == 1

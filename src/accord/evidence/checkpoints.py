@@ -15,6 +15,8 @@ from __future__ import annotations
 import binascii
 import logging
 import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +36,7 @@ from accord.evidence import merkle
 from accord.evidence.models import Checkpoint
 from accord.evidence.schemas import CheckpointMessage
 from accord.evidence.timestamps import (
+    Timestamp,
     TimestampAuthority,
     TimestampInvalid,
     request_timestamp,
@@ -292,6 +295,51 @@ def retry_wait(attempts: int, *, cap: float, rng: random.Random) -> float:
     return rng.uniform(step / 2, step)
 
 
+def _due(session: Session, *, now: datetime, limit: int) -> list[Checkpoint]:
+    return list(
+        session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.status == PENDING, Checkpoint.next_attempt_at <= now)
+            .order_by(Checkpoint.next_attempt_at, Checkpoint.created_at)
+            .limit(limit)
+        )
+    )
+
+
+def _ask(
+    tsa: TimestampAuthority | None, document: dict[str, Any], client: httpx.Client | None
+) -> Timestamp | str:
+    """The TSA's verified stamp of `document`, or why there is none."""
+    if tsa is None:
+        return "no time-stamping authority configured (ACCORD_TSA_URL)"
+    try:
+        return request_timestamp(tsa, canonical_bytes(document), client=client)
+    except AccordError as exc:
+        return exc.message
+
+
+def _settle(
+    session: Session,
+    checkpoint: Checkpoint,
+    outcome: Timestamp | str,
+    result: StampRound,
+    *,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    if isinstance(outcome, Timestamp):
+        checkpoint.status = STAMPED
+        checkpoint.tsa_token = outcome.token
+        checkpoint.stamped_at = outcome.stamped_at
+        checkpoint.next_attempt_at = None
+        checkpoint.last_error = None
+        result.stamped.append(checkpoint)
+    else:
+        _wait_again(session, checkpoint, outcome, settings=settings, now=now, rng=rng)
+        result.waiting.append(checkpoint)
+
+
 def stamp_due(
     session: Session,
     *,
@@ -302,41 +350,50 @@ def stamp_due(
     rng: random.Random | None = None,
     limit: int = 100,
 ) -> StampRound:
-    """Ask the TSA to stamp each pending checkpoint whose next attempt is due. One that the
-    TSA does not stamp stays pending with the reason and a later attempt; none is dropped.
-    Without a TSA configured nothing is asked and every checkpoint waits."""
+    """Ask the TSA to stamp each pending checkpoint whose next attempt is due, inside the
+    caller's transaction. One that the TSA does not stamp stays pending with the reason and a
+    later attempt; none is dropped. Without a TSA configured nothing is asked and every
+    checkpoint waits. A worker on SQLite should call `stamp_pending` instead, which holds no
+    write lock while it waits for the TSA."""
     moment = now or utcnow()
     chooser = rng or random.Random()
     result = StampRound()
-    due = list(
-        session.scalars(
-            select(Checkpoint)
-            .where(Checkpoint.status == PENDING, Checkpoint.next_attempt_at <= moment)
-            .order_by(Checkpoint.next_attempt_at, Checkpoint.created_at)
-            .limit(limit)
-        )
-    )
-    for checkpoint in due:
-        if tsa is None:
-            error = "no time-stamping authority configured (ACCORD_TSA_URL)"
-        else:
-            try:
-                stamp = request_timestamp(
-                    tsa, canonical_bytes(checkpoint_document(checkpoint)), client=client
-                )
-            except AccordError as exc:
-                error = exc.message
-            else:
-                checkpoint.status = STAMPED
-                checkpoint.tsa_token = stamp.token
-                checkpoint.stamped_at = stamp.stamped_at
-                checkpoint.next_attempt_at = None
-                checkpoint.last_error = None
-                result.stamped.append(checkpoint)
-                continue
-        _wait_again(session, checkpoint, error, settings=settings, now=moment, rng=chooser)
-        result.waiting.append(checkpoint)
+    for checkpoint in _due(session, now=moment, limit=limit):
+        outcome = _ask(tsa, checkpoint_document(checkpoint), client)
+        _settle(session, checkpoint, outcome, result, settings=settings, now=moment, rng=chooser)
     session.flush()
+    return result
+
+
+def stamp_pending(
+    reading: Callable[[], AbstractContextManager[Session]],
+    writing: Callable[[], AbstractContextManager[Session]],
+    *,
+    tsa: TimestampAuthority | None,
+    settings: Settings,
+    now: datetime | None = None,
+    client: httpx.Client | None = None,
+    rng: random.Random | None = None,
+    limit: int = 100,
+) -> StampRound:
+    """`stamp_due` for a worker: the due checkpoints are read in one transaction, the TSA asked
+    outside any, and the outcomes written in a second (`runtime.reading`, `runtime.transaction`),
+    each only if the checkpoint is still pending (another worker may have stamped it)."""
+    moment = now or utcnow()
+    chooser = rng or random.Random()
+    with reading() as session:
+        documents = {c.id: checkpoint_document(c) for c in _due(session, now=moment, limit=limit)}
+    outcomes = {cid: _ask(tsa, document, client) for cid, document in documents.items()}
+    result = StampRound()
+    with writing() as session:
+        for cid, outcome in outcomes.items():
+            checkpoint = session.get(Checkpoint, cid)
+            if checkpoint is None or checkpoint.status != PENDING:
+                continue
+            _settle(
+                session, checkpoint, outcome, result, settings=settings, now=moment, rng=chooser
+            )
+        session.flush()
     return result
 
 
