@@ -10,7 +10,6 @@ runs with the UI in English and in Chinese.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -104,6 +103,15 @@ class Desk:
             box.locator("summary").click()
         form = box.locator("form")
         for name, value in fields.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                for i, row in enumerate(value):  # repeatable rows, one input per column
+                    for column, cell in row.items():
+                        found = form.locator(f'[name="{action}.{name}.{i}.{column}"]')
+                        if found.evaluate("e => e.tagName") == "SELECT":
+                            found.select_option(str(cell))
+                        else:
+                            found.fill(str(cell))
+                continue
             control = form.locator(f'[name="{action}.{name}"]')
             if control.first.evaluate("e => e.tagName") == "SELECT":
                 control.select_option(str(value))
@@ -232,7 +240,7 @@ def test_officers_move_an_mla_request_between_two_nodes(
         wang.act(
             reference,
             "return_evidence",
-            {"items": json.dumps(evidence), "outstanding": "The witness statement."},
+            {"items": evidence, "outstanding": "The witness statement."},
         )
         wang.wait_for_state(reference, "partially_executed")
         wang.act(reference, "complete_execution", {"summary": "All records provided."})

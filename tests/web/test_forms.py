@@ -204,3 +204,18 @@ def test_a_hostile_row_count_reads_no_more_than_the_limit() -> None:
     for count in ("-5", "nine", "99999999999"):
         parsed = parse_form(schema, Posted({"d.persons.count": [count]}), prefix="d.")
         assert parsed == {"persons": []}  # none: the model says "add at least one"
+
+
+def test_an_empty_row_whose_select_shows_its_default_is_left_out() -> None:
+    schema = EvidenceReturn.model_json_schema()
+    posted = Posted(
+        {
+            "f.items.count": ["2"],
+            "f.items.0.description": ["Statements of account"],
+            "f.items.0.handling_code": ["H1"],
+            "f.items.1.handling_code": ["H0"],  # the default the empty row's select shows
+        }
+    )
+    assert parse_form(schema, posted)["items"] == [
+        {"description": "Statements of account", "handling_code": "H1"}
+    ]

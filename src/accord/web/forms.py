@@ -454,13 +454,23 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
 
 def _parse_rows(items: Schema, posted: PostedForm, prefix: str) -> list[dict[str, Any]]:
     """The rows an officer filled in, in order: empty and removed rows are left out."""
-    names = list(items.get("properties", {}))
+    defs: Mapping[str, Schema] = items.get("$defs", {})
+    defaults = {
+        name: _unwrap_optional(raw, defs)[0].get("default")
+        for name, raw in items.get("properties", {}).items()
+    }
     rows: list[dict[str, Any]] = []
     for i in range(_row_count(posted, prefix)):
         row = f"{prefix}{i}."
         if posted.getlist(row + "_remove"):
             continue
-        if not any(str(v).strip() for n in names for v in posted.getlist(row + n)):
+        typed = [
+            str(v).strip()
+            for name, default in defaults.items()
+            for v in posted.getlist(row + name)
+            if str(v).strip() not in ("", "" if default is None else str(default))
+        ]
+        if not typed:  # an empty row (a select left at its default is not a value typed)
             continue
         rows.append(parse_form(items, posted, prefix=row))
     return rows
