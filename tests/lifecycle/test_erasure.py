@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from accord.cases import service
@@ -17,6 +18,8 @@ from accord.cases.casetype import CaseTypes
 from accord.cases.models import CaseEvent, CaseEventPart
 from accord.cli.scenarios import REMOVAL
 from accord.composition import assemble
+from accord.core.errors import InvalidInput
+from accord.lifecycle.subject import subject_access
 from accord.ops.backup import create_backup, restore_backup
 from accord.runtime import Registry, Runtime
 from tests.helpers import Node, act, asker, log_of, make_node, open_from, peer_up, pump
@@ -148,3 +151,22 @@ def test_an_event_hashed_in_clear_is_erased_with_its_hash_as_attested(
     finally:
         us.runtime.close()
         cn.runtime.close()
+
+
+def test_subject_access_lists_what_the_node_holds_about_one_person_until_it_is_erased(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = open_from(us, cn.name, REMOVAL.opening)
+    pump(us, cn)
+    with cn.runtime.reading() as session:
+        held = subject_access(session, query="lin hui", node_name=cn.name)
+    [case] = held["cases"]
+    assert case["reference"] == reference
+    assert case["events"][0]["parts"] == {"/details/persons/0/name": "LIN Hui"}
+    with pytest.raises(InvalidInput, match="at least 3 characters"), cn.runtime.reading() as s:
+        subject_access(s, query="L", node_name=cn.name)
+    act(us, reference, "erase", {"rule": "request", "targets": [{"seq": 1, "path": "/details"}]})
+    pump(us, cn)
+    with cn.runtime.reading() as session:
+        assert subject_access(session, query="lin hui", node_name=cn.name)["cases"] == []

@@ -134,3 +134,15 @@ def lift(
             session, node=runtime.node, reference=reference, reason=reason, officer=officer
         )
     console.print(f"{reference}: legal hold {'lifted' if acted.event else 'lift sent'}")
+
+
+@app.command("subject-access")
+def subject_access(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="a name or number of the person, as held"),
+) -> None:
+    """Everything this node holds about one person, as JSON (erased parts listed, not shown)."""
+    from accord.lifecycle.subject import subject_access as export
+
+    with node_runtime(ctx) as runtime, runtime.reading() as session:
+        print_json(export(session, query=query, node_name=runtime.node.name))
