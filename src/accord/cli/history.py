@@ -18,6 +18,7 @@ hash-chained and verify. The clock only moves forwards.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 import random
@@ -42,6 +43,7 @@ from accord.federation.keys import NodeIdentity
 from accord.federation.models import OutboxItem
 from accord.federation.node import load_identity
 from accord.federation.peers import find_peer, peer_keys
+from accord.identity import service as identity_service
 from accord.runtime import Runtime
 
 WINDOW = timedelta(seconds=300)
@@ -493,6 +495,87 @@ def plan_year(seed: int, end: datetime, days: int = 365) -> list[Planned]:
     return planned
 
 
+def records_for(plans: list[Planned], seed: int) -> dict[str, list[dict[str, str]]]:
+    """Identity records for each requested side, so that screening proposals appear: CN's
+    registry holds most of the persons in the US's removal batches (and the rest of a small
+    town), the US's records most of the fugitives CN seeks. Drawn from their own generator."""
+    rng = random.Random(seed + 1)
+    cn: list[dict[str, str]] = []
+    us: list[dict[str, str]] = []
+    for plan in plans:
+        details = plan.opening["details"]
+        if plan.opening["case_type"] == "removal":
+            for person in details["persons"]:
+                if rng.random() < 0.8:
+                    cn.append(
+                        {
+                            "name": person["name"],
+                            "name_native": person["name_native"],
+                            "birth_date": f"{person['birth_date']}-{rng.randint(1, 28):02d}",
+                            "sex": person["sex"],
+                            "nationality": "CN",
+                            "passport_number": f"E{rng.randint(10_000_000, 99_999_999)}",
+                        }
+                    )
+        elif plan.opening["case_type"] == "fugitive" and rng.random() < 0.6:
+            us.append(
+                {
+                    "name": f"{details.get('forename', '')} {details.get('name', '')}".strip(),
+                    "name_native": details.get("name_native", ""),
+                    "birth_date": str(details.get("date_of_birth") or ""),
+                    "sex": str(details.get("sex") or ""),
+                    "nationality": "CN",
+                    "passport_number": f"E{rng.randint(10_000_000, 99_999_999)}",
+                }
+            )
+    for i in range(300):  # others of the same names: the near misses a screener must sort
+        name, native, sex = rng.choice(_REMOVAL_NAMES)
+        cn.append(
+            {
+                "name": name,
+                "name_native": native,
+                "birth_date": f"{rng.randint(1950, 2006)}-{rng.randint(1, 12):02d}-"
+                f"{i % 28 + 1:02d}",
+                "sex": sex,
+                "nationality": "CN",
+            }
+        )
+    for rows, prefix in ((cn, "HR"), (us, "US")):
+        for i, row in enumerate(rows, 1):
+            row["id"] = f"{prefix}{i:05d}"
+    return {"CN": cn, "US": us}
+
+
+def _import(settings: Settings, rows: list[dict[str, str]]) -> int:
+    """Load `rows` onto the watchlist of the unit that receives the peer's cases."""
+    columns = [
+        "id",
+        "name",
+        "name_native",
+        "birth_date",
+        "sex",
+        "nationality",
+        "id_number",
+        "passport_number",
+    ]
+    path = settings.data_dir / "demo-identity-records.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    runtime = Runtime.open(settings, assemble())
+    try:
+        with runtime.transaction() as session:
+            added, updated, problems = identity_service.import_records(
+                session, path=path, unit=settings.intake_unit
+            )
+    finally:
+        runtime.close()
+    if problems:
+        raise RuntimeError(f"identity records refused: {problems[:3]}")
+    return added + updated
+
+
 class _Side:
     def __init__(self, settings: Settings) -> None:
         self.runtime = Runtime.open(settings, assemble())
@@ -566,10 +649,12 @@ def play_year(
     progress: Callable[[int, int], None] | None = None,
 ) -> Year:
     """Play the planned year between the two nodes (not running: their databases are used
-    directly). `officers` gives, per country, the (officer, legal reviewer) display names; `days`
-is the length of the history (the rates stay per year)."""
+    directly). `officers` gives, per country, the (officer, legal reviewer) display names;
+    `days` is the length of the history (the rates stay per year)."""
     end = utcnow()
     plans = plan_year(seed, end, days)
+    for country, rows in records_for(plans, seed).items():
+        _import(us if country == "US" else cn, rows)
     sides = {"US": _Side(us), "CN": _Side(cn)}
     timeline: list[tuple[datetime, int, int]] = []
     for index, plan in enumerate(plans):
@@ -633,4 +718,3 @@ is the length of the history (the rates stay per year)."""
         for side in sides.values():
             side.runtime.close()
     return year
-
