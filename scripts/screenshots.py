@@ -1,8 +1,10 @@
 """Screenshots of the main web pages in English and Chinese, for the README.
 
-Starts the two demo nodes (US-DOJ, CN-MOJ) on loopback, plays the demo cases and one legal
-assistance request that is waiting for more information, signs in as the US liaison officer
-and as an administrator in Chromium, and writes PNGs into docs/screenshots/.
+Starts the two demo nodes (US-DOJ, CN-MOJ) on loopback with the demo's year of history (as
+`accord demo` fills them), plays the demo cases and one legal assistance request that is waiting
+for more information, signs in as the US liaison officer and as an administrator in Chromium,
+and writes PNGs into docs/screenshots/: the pages, the scorecard (Dialogue) and the round's
+briefing pack, page by page (brief-<lang>-<n>.png).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -17,11 +19,21 @@ from dataclasses import replace
 from pathlib import Path
 
 import pyotp
+import pypdfium2  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from accord.accounts.service import create_user
 from accord.cli import scenarios
-from accord.cli.demo import RunningNode, pin, play, prepare_node, start_node
+from accord.cli.demo import (
+    RunningNode,
+    link_outcome,
+    pin,
+    play,
+    play_history,
+    prepare_node,
+    start_node,
+    write_briefs,
+)
 from accord.config import Settings
 from accord.core.db import make_engine, session_factory, unit_of_work
 from accord.core.permissions import Role
@@ -91,12 +103,24 @@ def main() -> None:
         admin = add_admin(us_settings)
         pin(us_settings, cn_card, us_card.name)
         pin(cn_settings, us_card, cn_card.name)
+        play_history(us_settings, cn_settings, 2026)
         us = start_node(us_settings, us_card, us_staff, root)
         nodes.append(us)
         cn = start_node(cn_settings, cn_card, cn_staff, root)
         nodes.append(cn)
-        for scenario in scenarios.ALL:
-            play(scenario, us, cn)
+        played = [play(scenario, us, cn) for scenario in scenarios.ALL]
+        types = [sc.opening["case_type"] for sc in scenarios.ALL]
+        round_reference = played[types.index("round")]
+        link_outcome(us, cn, round_reference, played[types.index("mla")])
+        for pdf in write_briefs(us, round_reference, root / "brief"):
+            if pdf.suffix == ".pdf":
+                lang = pdf.stem.rsplit("-", 1)[1]
+                document = pypdfium2.PdfDocument(pdf)
+                for i in range(len(document)):
+                    target = out / f"brief-{lang}-{i + 1}.png"
+                    document[i].render(scale=1.25).to_pil().save(target)
+                    print(target)
+                document.close()
         asked = [s.action for s in scenarios.MLA_STEPS].index("request_more_info") + 1
         waiting = replace(
             scenarios.MLA,
@@ -112,6 +136,7 @@ def main() -> None:
             for lang in ("en", "zh"):
                 shoot(officer, "/", out, "dashboard", lang)
                 shoot(officer, "/cases", out, "cases", lang)
+                shoot(officer, "/dialogue?days=365", out, "dialogue", lang)
                 shoot(officer, f"/cases/{reference}", out, "case", lang, open_diagram=True)
                 shoot(administrator, "/users", out, "users", lang)
             browser.close()
