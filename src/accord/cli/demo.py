@@ -447,6 +447,7 @@ def demo(
     root.mkdir(parents=True, exist_ok=True)
     briefs = brief_dir or (root / "brief" if workdir else Path("build/demo"))
     nodes: list[RunningNode] = []
+    summary = ""
     _stop_on_signals()
     try:
         us_settings, us_card, us_staff = prepare_node(root, "US-DOJ", "US")
@@ -485,26 +486,26 @@ def demo(
         link_outcome(us, cn, round_reference, references[ALL_TYPES.index("mla")])
         print_scorecard(us)
         write_briefs(us, round_reference, briefs)
+        first = references[0]
+        summary = (
+            f"{len(references) + shared} cases identical on {us.name} and {cn.name}; {first} "
+            f"({heads[first][0]} events): head {heads[first][1]}"
+        )
         if serve:
             for line in sign_in_lines(nodes, root):
                 console.print(line, soft_wrap=True, markup=False)
             console.print("Ctrl-C (or SIGTERM) stops both nodes.")
             while all(n.process.poll() is None for n in nodes):
                 time.sleep(1)
-        first = references[0]
-        total = len(references) + shared
-        console.print(
-            f"{total} cases identical on {us.name} and {cn.name}; {first} "
-            f"({heads[first][0]} events): head {heads[first][1]}",
-            soft_wrap=True,
-        )
+        console.print(summary, soft_wrap=True)
     except DemoFailure as exc:
         console.print(f"[red]demo failed: {exc}[/red]")
         raise typer.Exit(1) from None
     except (Stopped, KeyboardInterrupt) as exc:
         console.print(f"stopped ({exc or 'SIGINT'}): both nodes are being stopped")
-        if not serve:
+        if not summary:
             raise typer.Exit(130) from None
+        console.print(summary, soft_wrap=True)  # the last line, as after a run without --serve
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
