@@ -53,6 +53,7 @@ from accord.cases.schemas import (
 from accord.cases.workflow import (
     ERASE_ACTION,
     ERASURE_RECEIPT_ACTION,
+    HANDLING_CODE_ACTION,
     OPEN_ACTION,
     CaseFold,
     OpenDeadline,
@@ -938,6 +939,8 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
     case.next_due_at = min((d.due_at for d in fold.deadlines.values()), default=None)
     case.facts = fold.facts
     case.updated_at = parse_iso(event.occurred_at)
+    if event.action == HANDLING_CODE_ACTION:  # both nodes: what every H2 check reads
+        case.handling_code = str(event.payload["handling_code"])
     if event.action == ERASE_ACTION:
         session.flush()
         session.info[_ERASED_NOW] = apply_erasure(

@@ -36,7 +36,14 @@ ERASE_ACTION = "erase"
 ERASURE_RECEIPT_ACTION = "erasure_receipt"
 LEGAL_HOLD_ACTION = "legal_hold"
 LIFT_HOLD_ACTION = "lift_legal_hold"
-LIFECYCLE_ACTIONS = (ERASE_ACTION, ERASURE_RECEIPT_ACTION, LEGAL_HOLD_ACTION, LIFT_HOLD_ACTION)
+HANDLING_CODE_ACTION = "change_handling_code"
+LIFECYCLE_ACTIONS = (
+    ERASE_ACTION,
+    ERASURE_RECEIPT_ACTION,
+    LEGAL_HOLD_ACTION,
+    LIFT_HOLD_ACTION,
+    HANDLING_CODE_ACTION,
+)
 """Built into every workflow, in every state (final ones too: retention runs on closed cases),
 for either side: the lifecycle of the personal data a case holds (`accord.lifecycle`)."""
 LEGAL_HOLD = "legal_hold"
@@ -102,6 +109,15 @@ class ErasureReceipt(BaseModel):
 class LegalHold(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HandlingCodeChange(BaseModel):
+    """A new handling code for the whole case (raised or lowered), with the reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    handling_code: HandlingCode
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -368,6 +384,7 @@ _LIFECYCLE: dict[str, tuple[str, str, type[BaseModel]]] = {
     ERASURE_RECEIPT_ACTION: ("Confirm an erasure", "确认删除", ErasureReceipt),
     LEGAL_HOLD_ACTION: ("Place a legal hold", "设置法律保全", LegalHold),
     LIFT_HOLD_ACTION: ("Lift the legal hold", "解除法律保全", LegalHold),
+    HANDLING_CODE_ACTION: ("Change the handling code", "更改处理代码", HandlingCodeChange),
 }
 
 
