@@ -96,7 +96,7 @@ def test_history_verifies_and_fills_the_scorecard(
             assert now["first_response_median_days"]["value"] > 0.01, side
         # the year is dated across its days, not all now
         log = us.get(f"/api/v1/cases/{year.references['mla'][0]}/log")
-        days = {event["at"][:10] for event in log}
+        days = {event["occurred_at"][:10] for event in log}
         assert len(days) > 1, log
     finally:
         for node in nodes:
@@ -163,11 +163,14 @@ def test_demo_in_the_background_stops_on_a_signal(tmp_path: Path, stop: signal.S
         # a password printed is the one that signs in
         smith = re.search(r"smith\s+password (\S+)", text)
         assert smith, text
-        login = httpx.post(
-            f"http://127.0.0.1:{ports[0]}/login",
-            data={"username": "smith", "password": smith.group(1)},
-        )
-        assert login.status_code in (200, 303), login.text
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}") as web:
+            form = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").text)
+            assert form, "no CSRF token on the sign-in page"
+            login = web.post(
+                "/login",
+                data={"username": "smith", "password": smith.group(1), "csrf_token": form[1]},
+            )
+        assert login.status_code == 303 and "/login/enrol" in login.headers["location"], login
         process.send_signal(stop)
         assert process.wait(60) == 0
         text = (tmp_path / "out.txt").read_text()
