@@ -24,6 +24,7 @@ from accord.dialogue.casetype import ROUND_TYPE
 from accord.evidence import replication as evidence
 from accord.federation import announce
 from accord.federation.kinds import Kind, Kinds
+from accord.identity.integration import forget_screening
 from accord.runtime import Registry
 
 CASE_TYPES: tuple[CaseType, ...] = (
@@ -50,6 +51,6 @@ KINDS: tuple[Kind, ...] = (
 def assemble() -> Registry:
     """Every case type, message kind and hook of an Accord node."""
     return Registry(
-        case_types=CaseTypes(CASE_TYPES, on_shared=(send_backlog,)),
+        case_types=CaseTypes(CASE_TYPES, on_shared=(send_backlog,), on_erased=(forget_screening,)),
         kinds=Kinds(KINDS),
     )

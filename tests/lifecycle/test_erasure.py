@@ -19,6 +19,10 @@ from accord.cases.models import CaseEvent, CaseEventPart
 from accord.cli.scenarios import REMOVAL
 from accord.composition import assemble
 from accord.core.errors import InvalidInput
+from accord.identity.integration import screening_id
+from accord.identity.models import ScreeningJob
+from accord.identity.service import add_to_watchlist
+from accord.lifecycle.journal import reapply_after_restore
 from accord.lifecycle.subject import subject_access
 from accord.ops.backup import create_backup, restore_backup
 from accord.runtime import Registry, Runtime
@@ -91,7 +95,9 @@ def test_a_restore_from_before_an_erasure_erases_again(
 
     settings = us.runtime.settings
     us.runtime.close()
-    report = restore_backup(settings, archive, passphrase=PASSPHRASE, force=True)
+    report = restore_backup(
+        settings, archive, passphrase=PASSPHRASE, force=True, reapply=reapply_after_restore
+    )
     assert report["erasures_reapplied"]["cases"] == 1
     restored = Runtime.open(settings, us.runtime.registry)
     try:
@@ -170,3 +176,25 @@ def test_subject_access_lists_what_the_node_holds_about_one_person_until_it_is_e
     pump(us, cn)
     with cn.runtime.reading() as session:
         assert subject_access(session, query="lin hui", node_name=cn.name)["cases"] == []
+
+
+def test_an_erasure_removes_the_screening_proposals_that_copied_the_persons(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    with cn.runtime.transaction() as session:
+        _, _, problems = add_to_watchlist(
+            session,
+            persons=[{"id": "R1", "name": "LIN Hui", "birth_date": "1990-02-03"}],
+            unit="central-authority",
+        )
+    assert problems == []
+    reference = open_from(us, cn.name, REMOVAL.opening)
+    pump(us, cn)
+    with cn.runtime.reading() as session:
+        job = session.get(ScreeningJob, screening_id(reference))
+        assert job is not None and "LIN Hui" in str(job.persons)
+    act(us, reference, "erase", {"rule": "retention:removal/closed:0d", "targets": [{"seq": 1}]})
+    pump(us, cn)
+    with cn.runtime.reading() as session:
+        assert session.get(ScreeningJob, screening_id(reference)) is None

@@ -37,6 +37,11 @@ SharedHook = Callable[[Session, NodeIdentity, Case, list[CaseEvent]], None]
 attachments send the files attached to the draft)."""
 
 
+ErasedHook = Callable[[Session, Case], None]
+"""Run when an erasure has overwritten personal parts of a case here: what another domain
+derived from them goes too (the case's identity screening proposals)."""
+
+
 Screened = Callable[[Mapping[str, Any]], list[dict[str, object]]]
 """(opening details) -> the persons a case asks about, as record fields (`id`: the person's id
 in the case)."""
@@ -134,6 +139,7 @@ class CaseTypes:
 
     types: tuple[CaseType, ...]
     on_shared: tuple[SharedHook, ...] = ()
+    on_erased: tuple[ErasedHook, ...] = ()
     _by_name: Mapping[str, CaseType] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

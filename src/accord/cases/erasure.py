@@ -130,6 +130,8 @@ def apply_erasure(
     if scrubbed:
         _scrub_copies(session, case, scrubbed, events)
         _refold_facts(session, case)
+        for hook in case_types(session).on_erased:
+            hook(session, case)
     if journal and erased:
         _journal_after_commit(
             session,

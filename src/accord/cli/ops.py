@@ -178,6 +178,7 @@ def restore(
 ) -> None:
     """Restore a node from an archive, after checking every member against the manifest; an
     encrypted archive asks for its passphrase."""
+    from accord.lifecycle.journal import reapply_after_restore
     from accord.ops.backup import restore_backup
     from accord.ops.sealed import is_sealed
 
@@ -198,6 +199,7 @@ def restore(
             force=force,
             accept_unsigned=accept_unsigned,
             progress=advance,
+            reapply=reapply_after_restore,
         )
     console.print(
         f"[green]node {report['node']} restored into {settings.data_dir}[/green] "

@@ -178,6 +178,14 @@ def screen_on_receipt(session: Session, node: NodeIdentity, case: Case) -> None:
         job.error = reason[:500]
 
 
+def forget_screening(session: Session, case: Case) -> None:
+    """The hook run when personal parts of a case are erased: its screening proposals, which
+    copy the persons screened, go with them (screen the case again for what is left)."""
+    job = session.get(ScreeningJob, screening_id(case.reference))
+    if job is not None:
+        session.delete(job)
+
+
 def case_screening(session: Session, *, reference: str) -> ScreeningJob:
     job = session.get(ScreeningJob, screening_id(reference))
     if job is None:

@@ -564,6 +564,7 @@ def restore_backup(
     force: bool = False,
     accept_unsigned: bool = False,
     progress: Progress = _quiet,
+    reapply: Callable[[Settings], dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     """Restore the archive into this node's data folder and database, then migrate the schema
     to this version's head and check that the node loads and its audit chain is intact. A
@@ -612,9 +613,8 @@ def restore_backup(
     if problems:
         raise Conflict("restored, but the audit log does not verify: " + "; ".join(problems[:5]))
     peers = _hold_until_reconciled(settings, manifest)
-    from accord.lifecycle.journal import reapply_after_restore
-
-    erasures = reapply_after_restore(settings)  # made since the backup: made again
+    # the erasures made since the backup, made again (`accord.lifecycle.journal`)
+    erasures = reapply(settings) if reapply is not None else None
     return {
         "node": manifest["node"],
         "created_at": manifest["created_at"],
