@@ -429,8 +429,8 @@ def demo(
         True,
         "--history/--no-history",
         metavar="",
-        help="first fill both nodes with a year of cooperation (about 230 cases, a minute or "
-        "two); --no-history plays only the seven live cases",
+        help="first fill both nodes with a year of cooperation (about 230 cases; half a minute "
+        "on a quiet machine); --no-history plays only the seven live cases",
     ),
     seed: int = typer.Option(2026, help="the seed of the year of history (same seed, same year)"),
     brief_dir: Path = typer.Option(
