@@ -1019,7 +1019,9 @@ def accept_proposal(
     """Take the action a person's screening proposal calls for (confirm or deny the identity),
     in the officer's name: the same use case as the API's proposal confirmation."""
     check_csrf(form.get(CSRF_FIELD), me.csrf)
+    # as the API's confirmation: an officer who screens identities (a legal reviewer does not)
     me.principal.require(Permission.CASE_ACT)
+    me.principal.require(Permission.IDENTITY_SCREEN)
     try:
         with runtime.transaction() as session:
             case = service.get_visible_case(session, reference=reference, viewer=me.principal)
