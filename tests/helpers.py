@@ -3,6 +3,7 @@ them through the real seal → inbox → process path (only the HTTP hop is left
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -227,3 +228,23 @@ def submitted_mla(us: Node, cn: Node) -> str:
         act(us, reference, step.action, step.payload)
     pump(us, cn)
     return reference
+
+
+def published_samples(kind: str) -> Path:
+    """The folder of published sample files of one kind (`notices`, `stix`, `watchlists`):
+    `../shared/samples/<kind>` beside the checkout, or below `ACCORD_SAMPLES` where the checkout
+    lies elsewhere. Tests read them there and never copy them in; without them a test fails,
+    saying where it looked, rather than skip."""
+    configured = os.environ.get("ACCORD_SAMPLES")
+    base = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "shared" / "samples"
+    )
+    folder = base / kind
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"the published samples are not at {folder}: check out beside ../shared, or set "
+            "ACCORD_SAMPLES to the samples folder"
+        )
+    return folder

@@ -32,10 +32,10 @@ from accord.config import Settings
 from accord.core.dialects import JsonText, dialect_of
 from accord.core.errors import InvalidInput, WorkflowViolation
 from accord.core.permissions import Role
-from tests.helpers import Node, act, log_of, make_node, peer_up, pump
+from tests.helpers import Node, act, log_of, make_node, peer_up, published_samples, pump
 from tests.web.conftest import Web, web  # noqa: F401 (the web UI's fixture, signed in below)
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "notices"
+SAMPLES = published_samples("notices")
 RED = SAMPLES / "red-2022-23535.json"
 YELLOW = SAMPLES / "yellow-2021-5590.json"
 PAGE = SAMPLES / "red-search-page.json"

@@ -47,7 +47,7 @@ from accord.cyber.misp.service import case_event, case_feed, import_event
 from accord.cyber.misp.writer import CaseEvent as CaseSummary
 from accord.cyber.misp.writer import write_event
 from accord.cyber.stix import TlpLevel, observables_of, parse_bundle, tlp_level_of
-from tests.helpers import Node, open_from, pump
+from tests.helpers import Node, open_from, published_samples, pump
 
 EVENT_UUID = "5e6b7c2a-3f1d-4e8a-9b0c-1d2e3f4a5b6c"
 
@@ -438,7 +438,7 @@ def test_a_value_that_does_not_fit_its_type_is_reported_not_imported() -> None:
     assert "field 'to_ids': 'maybe' is not true or false; not imported" in parsed.problems[4]
 
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "stix"
+SAMPLES = published_samples("stix")
 SUMMARY_H0 = CaseSummary(
     node="US-DOJ",
     reference="CYB-US-2026-000002",

@@ -24,9 +24,9 @@ from accord.cyber.stix import parse_bundle, validate_object
 from accord.cyber.taxii import service
 from tests.cases.test_case_types import open_scenario
 from tests.cyber.conftest import stix_indicator
-from tests.helpers import Node, pump
+from tests.helpers import Node, published_samples, pump
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "stix"
+SAMPLES = published_samples("stix")
 ATTACK_ICS = SAMPLES / "attack-ics-slice.json"
 
 

@@ -31,10 +31,11 @@ from accord.cyber.taxii.service import collection_id
 from accord.federation.models import Peer
 from tests.conftest import IN_CI, _pg_admin, pg_problem
 from tests.cyber.test_taxii_server import Bearer, _database, indicator, malware, stix_id
+from tests.helpers import published_samples
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "stix"
+SAMPLES = published_samples("stix")
 TO_CN = collection_id("to-CN-MOJ")
 TO_CERT = collection_id("to-CN-CERT")
 ERROR_FIELDS = {"title", "description", "http_status"}

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from accord.identity.screening import screen_files
+from tests.helpers import published_samples
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "watchlists"
+SAMPLES = published_samples("watchlists")
 WATCHLIST = SAMPLES / "sanctions-style-watchlist.csv"
 ARRIVALS = SAMPLES / "arrivals.csv"
 
