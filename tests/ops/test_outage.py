@@ -219,7 +219,7 @@ def test_a_node_started_while_its_database_is_down_says_unreachable_not_uninitia
         settings, _card, _staff = prepare_node(tmp_path, "US-DOJ", "US", url)
         forwarder.cut()
         env = {**os.environ, "ACCORD_DATA_DIR": str(settings.data_dir), "ACCORD_DATABASE_URL": url}
-        for args in (["serve", "--port", str(free_port())], ["worker"], ["node", "card"]):
+        for args in (["serve", "--port", str(free_port())], ["node", "card"]):
             done = subprocess.run(
                 [sys.executable, "-m", "accord", *args],
                 env=env,
@@ -234,5 +234,53 @@ def test_a_node_started_while_its_database_is_down_says_unreachable_not_uninitia
                 f"{forwarder.port}/{postgres_database}"
             ) in said, said
             assert "accord init" not in said and PASSWORD not in said
+    finally:
+        forwarder.stop()
+
+
+@pytest.mark.postgres
+def test_a_worker_started_while_its_database_is_down_waits_for_it(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    # a supervisor (systemd, the fault run) restarts a worker in the middle of an outage: it must
+    # wait for the database, a line per backoff step, and be up when the database is, not exit
+    forwarder = CuttableTcp("127.0.0.1", 5432).start()
+    try:
+        url = (
+            f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{forwarder.port}/"
+            f"{postgres_database}"
+        )
+        settings, _card, _staff = prepare_node(tmp_path, "US-DOJ", "US", url)
+        forwarder.cut()
+        env = {
+            **os.environ,
+            "ACCORD_DATA_DIR": str(settings.data_dir),
+            "ACCORD_DATABASE_URL": url,
+            "ACCORD_LOG_FORMAT": "text",
+        }
+        log_path = tmp_path / "worker.log"
+        with log_path.open("wb") as out:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "accord", "worker"], env=env, stdout=out, stderr=out
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while "retrying in" not in log_path.read_text() and time.monotonic() < deadline:
+                assert worker.poll() is None, log_path.read_text()
+                time.sleep(0.2)
+            said = log_path.read_text()
+            assert "database unreachable at postgresql+psycopg://postgres:***@" in said, said
+            assert worker.poll() is None, said  # still waiting, not exited
+            forwarder.heal()
+            while "worker ready" not in log_path.read_text() and time.monotonic() < deadline:
+                assert worker.poll() is None, log_path.read_text()
+                time.sleep(0.2)
+            assert "worker ready" in log_path.read_text(), log_path.read_text()
+        finally:
+            worker.terminate()
+            code = worker.wait(timeout=30)
+        said = log_path.read_text()
+        assert code == 0, said
+        assert PASSWORD not in said
     finally:
         forwarder.stop()

@@ -21,7 +21,9 @@ from rich.progress import (
 )
 
 from accord.cli.common import console, node_runtime, print_json, runtime_from, settings_from
-from accord.core.errors import InvalidInput
+from accord.core.errors import DatabaseUnreachable, InvalidInput
+from accord.federation.keys import NodeIdentity
+from accord.runtime import Runtime
 
 log = logging.getLogger("accord.worker")
 
@@ -72,7 +74,9 @@ def worker(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        node = runtime.node
+        node = _node_once_reachable(runtime, stop)
+        if node is None:
+            return  # stopped while the database was still down
         logs.set_node(node.name)
         metrics.process_started()
         workers = Workers(runtime.factory, node, settings)
@@ -90,6 +94,24 @@ def worker(
     finally:
         runtime.close()
         metrics.process_stopped()
+
+
+def _node_once_reachable(runtime: Runtime, stop: threading.Event) -> NodeIdentity | None:
+    """The node, once its database answers: a worker started (or restarted by its supervisor)
+    during a database outage waits for it, one line per backoff step, as its rounds do, instead
+    of exiting; None if it is stopped first. Any other start-up error (no node here) ends it."""
+    from accord.federation.workers import backoff_seconds
+
+    failures = 0
+    while True:
+        try:
+            return runtime.node
+        except DatabaseUnreachable as exc:
+            failures += 1
+            wait = backoff_seconds(failures, base=0.5, ceiling=30.0)
+            log.warning("%s; retrying in %.1f s", exc, wait)
+            if stop.wait(wait):
+                return None
 
 
 def _progress() -> Progress:
