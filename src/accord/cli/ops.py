@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from accord.cli.common import console, node_runtime, print_json, runtime_from, settings_from
+from accord.config import Settings
 from accord.core.errors import DatabaseUnreachable, InvalidInput
 from accord.federation.keys import NodeIdentity
 from accord.runtime import Runtime
@@ -74,7 +75,7 @@ def worker(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        node = _node_once_reachable(runtime, stop)
+        node = _node_once_reachable(runtime, settings, stop)
         if node is None:
             return  # stopped while the database was still down
         logs.set_node(node.name)
@@ -96,7 +97,9 @@ def worker(
         metrics.process_stopped()
 
 
-def _node_once_reachable(runtime: Runtime, stop: threading.Event) -> NodeIdentity | None:
+def _node_once_reachable(
+    runtime: Runtime, settings: Settings, stop: threading.Event
+) -> NodeIdentity | None:
     """The node, once its database answers: a worker started (or restarted by its supervisor)
     during a database outage waits for it, one line per backoff step, as its rounds do, instead
     of exiting; None if it is stopped first. Any other start-up error (no node here) ends it."""
@@ -108,7 +111,11 @@ def _node_once_reachable(runtime: Runtime, stop: threading.Event) -> NodeIdentit
             return runtime.node
         except DatabaseUnreachable as exc:
             failures += 1
-            wait = backoff_seconds(failures, base=0.5, ceiling=30.0)
+            wait = backoff_seconds(
+                failures,
+                base=settings.worker_backoff_base_seconds,
+                ceiling=settings.worker_backoff_max_seconds,
+            )
             log.warning("%s; retrying in %.1f s", exc, wait)
             if stop.wait(wait):
                 return None

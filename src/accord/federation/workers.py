@@ -172,17 +172,32 @@ class Workers:
         return deleted
 
     def _prune_loop(self) -> None:
+        # a failed prune is retried sooner than its period, never later
+        self._periodic(
+            "pruning the quarantine", self.prune, self.settings.quarantine_prune_seconds, min
+        )
+
+    def _periodic(
+        self,
+        what: str,
+        step: Callable[[], object],
+        period: float,
+        bound: Callable[[float, float], float],
+    ) -> None:
+        """Run `step` every `period` seconds until stopped; after a failure wait
+        `bound(period, backoff)` and log one line."""
         failures = 0
         while not self.stop.is_set():
             try:
-                self.prune()
+                step()
                 failures = 0
-                wait = self.settings.quarantine_prune_seconds
+                wait = period
             except Exception as exc:
                 failures += 1
-                wait = min(self.settings.quarantine_prune_seconds, self._backoff(failures))
+                wait = bound(period, self._backoff(failures))
                 log.warning(
-                    "pruning the quarantine failed (%s); retry %d in %.1f s",
+                    "%s failed (%s); retry %d in %.1f s",
+                    what,
                     failure_line(exc, self.settings.resolved_database_url),
                     failures,
                     wait,
@@ -208,22 +223,10 @@ class Workers:
         )
 
     def _heartbeat_loop(self) -> None:
-        failures = 0
-        while not self.stop.is_set():
-            try:
-                self.beat()
-                failures = 0
-                wait = self.settings.worker_heartbeat_seconds
-            except Exception as exc:
-                failures += 1
-                wait = max(self.settings.worker_heartbeat_seconds, self._backoff(failures))
-                log.warning(
-                    "recording the worker heartbeat failed (%s); retry %d in %.1f s",
-                    failure_line(exc, self.settings.resolved_database_url),
-                    failures,
-                    wait,
-                )
-            self.stop.wait(wait)
+        # a failed beat is retried no more often than the beat itself
+        self._periodic(
+            "recording the worker heartbeat", self.beat, self.settings.worker_heartbeat_seconds, max
+        )
 
     def shutdown(self, timeout: float = 10.0) -> None:
         self.stop.set()
