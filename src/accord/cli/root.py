@@ -7,7 +7,18 @@ from urllib.parse import urlparse
 
 import typer
 
-from accord.cli import accounts, cases, cyber, demo, dialogue, federation, identity, lifecycle, ops
+from accord.cli import (
+    accounts,
+    cases,
+    cyber,
+    demo,
+    dialogue,
+    evidence,
+    federation,
+    identity,
+    lifecycle,
+    ops,
+)
 from accord.cli.common import console, node_runtime, runtime_from, settings_from
 from accord.config import Settings
 from accord.core.errors import InvalidInput
@@ -217,6 +228,7 @@ app.add_typer(federation.federation_app, name="federation")
 app.add_typer(federation.audit_app, name="audit")
 app.add_typer(cases.app, name="case")
 app.add_typer(lifecycle.app, name="retention")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(accounts.app, name="user")
 app.command(name="demo")(demo.demo)
 app.add_typer(cyber.app, name="cyber")
