@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from accord.config import Settings
 from accord.core.clock import iso, new_id, utcnow
 from accord.core.errors import Conflict, InvalidInput
 from accord.core.permissions import Role
+from accord.cyber.stix import TLP2_MARKINGS, TlpLevel
 from accord.federation.envelope import seal
 from accord.federation.keys import PeerKeys
 from accord.federation.models import QuarantineItem
@@ -218,6 +220,53 @@ def test_a_peer_cannot_send_more_than_it_announced(pair: tuple[Node, Node]) -> N
     assert status_on(us, reference, sha) is FileStatus.RECEIVING
     push(cn, us, service.CHUNK_KIND, *chunks(reference, content))  # what was announced, whole
     assert status_on(us, reference, sha) is FileStatus.AVAILABLE
+
+
+def stix_bundle(marking: str) -> bytes:
+    """A bundle of one indicator marked with `marking` (a TLP marking-definition id)."""
+    indicator = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{new_id()}",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": [marking],
+    }
+    bundle = {"type": "bundle", "id": f"bundle--{new_id()}", "objects": [indicator]}
+    return json.dumps(bundle).encode()
+
+
+def test_a_peers_stix_bundle_stricter_than_the_case_is_refused_and_not_kept(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = submitted_mla(us, cn)  # an H1 case
+    red = stix_bundle(TLP2_MARKINGS[TlpLevel.RED].id)  # TLP:RED asks for H3
+    mislabelled = stix_bundle(TLP2_MARKINGS[TlpLevel.AMBER].id)  # AMBER asks for H2, labelled H0
+    green = stix_bundle(TLP2_MARKINGS[TlpLevel.GREEN].id)
+    stix = {"media_type": "application/stix+json;version=2.1"}
+    shas = [
+        announce(cn, reference, red, **stix, handling_code="H1"),
+        announce(cn, reference, mislabelled, **stix, handling_code="H0"),
+        announce(cn, reference, green, **stix, handling_code="H0"),
+    ]
+    pump(us, cn)
+    before = kept(us)
+    for content in (red, mislabelled):
+        push(cn, us, service.CHUNK_KIND, *chunks(reference, content))
+    first, second = refusals(us, service.CHUNK_KIND)
+    assert "need handling code H3" in first and "refused and not kept" in first, first
+    assert "need handling code H2" in second and "as labelled (H0)" in second, second
+    assert kept(us) == before  # neither the chunks nor the joined bundle stay
+    assert status_on(us, reference, shas[0]) is not FileStatus.AVAILABLE
+    assert status_on(us, reference, shas[1]) is not FileStatus.AVAILABLE
+    with us.runtime.reading() as session:
+        assert session.get(Blob, shas[0]) is None and session.get(Blob, shas[1]) is None
+    push(cn, us, service.CHUNK_KIND, *chunks(reference, green))  # what the case carries: held
+    assert status_on(us, reference, shas[2]) is FileStatus.AVAILABLE
 
 
 def test_chunks_a_peer_never_finishes_expire(pair: tuple[Node, Node]) -> None:

@@ -34,6 +34,7 @@ from accord.core.db import unit_of_work
 from accord.core.errors import Conflict, Forbidden, InvalidInput, NotFound, NotInitialised
 from accord.core.media import FALLBACK, media_type_problem
 from accord.cyber import handling
+from accord.cyber.stix import parse_bundle
 from accord.federation.keys import NodeIdentity
 from accord.federation.kinds import Deferred, Rejected
 from accord.federation.models import InboxItem
@@ -193,7 +194,8 @@ def receive_chunk(session: Session, node: NodeIdentity, sender: str, message: An
             f"does not fit a size of {message.size} bytes"
         )
     case = session.scalar(select(Case).where(Case.reference == message.reference))
-    sizes = _announced_sizes(session, case, sender, sha) if case is not None else []
+    announced = _announcements(session, case, sender, sha) if case is not None else []
+    sizes = sorted({int(p["size"]) for p in announced})
     if case is None or not sizes:
         if _announcement_unsettled(session, sender, message.reference):
             raise Deferred(f"{what}: waiting for the event that announces it")
@@ -226,6 +228,10 @@ def receive_chunk(session: Session, node: NodeIdentity, sender: str, message: An
             f"{what}: the joined chunks do not match the SHA-256; "
             "discarded, the sender must send it again"
         )
+    if complete and (refused := _stix_refusal(store, case, sha, announced)) is not None:
+        if session.get(Blob, sha) is None:  # no case here holds these bytes: not kept
+            store.path(sha).unlink(missing_ok=True)
+        raise Rejected(f"{what}: {refused}; refused and not kept")
     now = utcnow()
     if held is None:
         held = CaseFile(
@@ -259,8 +265,8 @@ def receive_chunk(session: Session, node: NodeIdentity, sender: str, message: An
             blob.complete, blob.completed_at = True, now
 
 
-def _announced_sizes(session: Session, case: Case, sender: str, sha: str) -> list[int]:
-    """The sizes with which `sender` announced `sha` (attach events it took) on `case`."""
+def _announcements(session: Session, case: Case, sender: str, sha: str) -> list[dict[str, Any]]:
+    """The attach events' payloads in which `sender` announced `sha` on `case`."""
     if not case.shared or sender != case.peer:
         return []
     payloads = session.scalars(
@@ -270,7 +276,34 @@ def _announced_sizes(session: Session, case: Case, sender: str, sha: str) -> lis
             CaseEvent.actor_node == sender,
         )
     )
-    return sorted({int(p["size"]) for p in payloads if p.get("sha256") == sha})
+    return [p for p in payloads if p.get("sha256") == sha]
+
+
+def _stix_refusal(
+    store: BlobStore, case: Case, sha: str, announced: list[dict[str, Any]]
+) -> str | None:
+    """Why a STIX bundle the peer sent may not be held on `case` (None: it may): the TLP rule
+    of `cyber.handling` holds for what arrives as it does for what we attach, so a peer cannot
+    put TLP:RED objects on an H1 case, or label them with a laxer code than their markings ask."""
+    types = {str(p.get("media_type") or "") for p in announced}
+    if not any(t.startswith("application/stix+json") for t in types):
+        return None
+    try:
+        parsed = parse_bundle(store.path(sha).read_bytes(), validate=False)
+    except InvalidInput as exc:
+        return f"announced as a STIX bundle, but {exc}"
+    declared = [HandlingCode(p["handling_code"]) for p in announced if p.get("handling_code")]
+    ceiling = min([HandlingCode(case.handling_code), *declared], key=list(HandlingCode).index)
+    destination = handling.Destination(
+        f"the case {case.reference}" + (f" as labelled ({ceiling})" if declared else ""),
+        ceiling,
+        "the sender must label it with a stricter handling code on a case that carries it",
+    )
+    try:
+        handling.require_fits(parsed.objects, destination)
+    except Forbidden as exc:
+        return str(exc)
+    return None
 
 
 def _announcement_unsettled(session: Session, sender: str, reference: str) -> bool:

@@ -1,6 +1,7 @@
 """The one handling-code rule for STIX: an object whose TLP markings ask for stricter handling
 than where it is going allows does not go there. Every path asks it: `cyber attach`, TAXII Add
-Objects, federation out (`taxii.objects` to a peer) and in, and the export of a case."""
+Objects, federation out (`taxii.objects` to a peer) and in, a STIX bundle the peer attaches to
+a case (`attachments.service`), and the export of a case."""
 
 from __future__ import annotations
 
