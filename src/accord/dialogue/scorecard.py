@@ -18,7 +18,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -63,15 +63,22 @@ class SideFigures:
     """Each case type's own figures, by name (its `CaseType.metrics`)."""
 
     def flat(self) -> dict[str, Any]:
-        """As the API and the briefing pack publish them: the types' figures beside the rest."""
-        common = {k: v for k, v in asdict(self).items() if k != "metrics"}
+        """As the API and the briefing pack publish them: the types' figures beside the rest.
+        (Built field by field: `dataclasses.asdict` deep-copies every list of references and
+        was half the scorecard's arithmetic.)"""
+        common = {
+            f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "metrics"
+        }
         return {**common, **{name: _plain(figure) for name, figure in self.metrics.items()}}
 
 
-def _plain(figure: Figure | dict[str, Figure]) -> Any:
-    return (
-        asdict(figure) if isinstance(figure, Figure) else {k: asdict(v) for k, v in figure.items()}
-    )
+def _plain(value: object) -> Any:
+    """A figure, a dict of figures or of counts, as plain data (lists copied, not deeply)."""
+    if isinstance(value, Figure):
+        return {"value": value.value, "cases": list(value.cases)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def money(amount: object, currency: str, lang: str = "en") -> str:

@@ -7,15 +7,17 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, load_only
 
 from accord.cases import service as cases
 from accord.cases.casetype import case_types
 from accord.cases.definitions.round import AGENDA, HELD, OUTCOMES, ROUND, ROUND_DETAILS
 from accord.cases.enums import Area, HandlingCode, OutcomeStatus, Priority, Side
-from accord.cases.models import Case, CaseEvent
+from accord.cases.models import Case, CaseEvent, CaseEventPart
 from accord.cases.service import open_deadlines
 from accord.core.clock import parse_iso, utcnow
 from accord.core.errors import Conflict, InvalidInput, NotFound
@@ -222,30 +224,85 @@ def previous_round(session: Session, current: RoundOut) -> RoundOut | None:
 # -- scorecard --------------------------------------------------------------------------------
 
 
+_READ: WeakKeyDictionary[Engine, tuple[tuple[int, int | None, int], list[CaseRecord]]] = (
+    WeakKeyDictionary()
+)
+"""The last records read from each database, with the mark of the logs they were read at."""
+
+
+def log_mark(session: Session) -> tuple[int, int | None, int]:
+    """(events, highest event id, erased parts) of the node's case logs. Logs are append-only,
+    the case columns the scorecard reads (its deadlines) change only with an event appended in
+    the same transaction, and an erasure that overwrites a stored payload marks the part erased:
+    the records read at one mark are the records at any equal mark. (The count catches an event
+    committed after one with a higher id.)"""
+    erased = (
+        select(func.count(CaseEventPart.id))
+        .where(CaseEventPart.erased_at.is_not(None))
+        .scalar_subquery()
+    )
+    count, highest, parts = session.execute(
+        select(func.count(CaseEvent.id), func.max(CaseEvent.id), erased)
+    ).one()
+    return int(count), highest, int(parts)
+
+
 def case_records(session: Session) -> list[CaseRecord]:
-    """Every case of the node as the pure scorecard sees it (one query for all events); the
-    dialogue's own rounds are not cases of cooperation and are left out."""
-    events: dict[Any, list[LoggedEvent]] = defaultdict(list)
-    rows = session.scalars(
-        select(CaseEvent)
+    """Every case of the node as the pure scorecard sees it; read again only when a log has
+    grown since the last read from this database (see `log_mark`): with a year of history,
+    reading the logs was most of the scorecard page, loaded by every officer."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    mark = log_mark(session)
+    cached = _READ.get(engine)
+    if cached is not None and cached[0] == mark:
+        return list(cached[1])
+    records = read_case_records(session)
+    _READ[engine] = (mark, records)
+    return list(records)
+
+
+def read_case_records(session: Session) -> list[CaseRecord]:
+    """Every case of the node as the pure scorecard sees it, from the database (one query for
+    all events, of the columns the scorecard reads only); the dialogue's own rounds are not
+    cases of cooperation and are left out."""
+    events: dict[UUID, list[LoggedEvent]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            CaseEvent.case_id,
+            CaseEvent.seq,
+            CaseEvent.action,
+            CaseEvent.side,
+            CaseEvent.occurred_at,
+            CaseEvent.payload,
+            CaseEvent.state_after,
+        )
         .join(Case, Case.id == CaseEvent.case_id)
         .where(Case.case_type != ROUND.case_type)
         .order_by(CaseEvent.case_id, CaseEvent.seq)
     )
-    for row in rows:
-        events[row.case_id].append(
-            LoggedEvent(
-                row.seq,
-                row.action,
-                row.side,
-                parse_iso(row.occurred_at),
-                row.payload,
-                row.state_after,
-            )
+    for case_id, seq, action, side, occurred_at, payload, state_after in rows:
+        events[case_id].append(
+            LoggedEvent(seq, action, side, parse_iso(occurred_at), payload, state_after)
         )
+    declared = case_types(session)
+    final_states = {
+        t.name: frozenset(s.name for s in t.workflow.states if s.final) for t in declared
+    }
     records = []
-    for case in session.scalars(select(Case).where(Case.case_type != ROUND.case_type)):
-        declared = case_types(session).get(case.case_type)
+    # whole Case rows are cheap beside the events (one per case); open_deadlines reads them
+    only = load_only(
+        Case.reference,
+        Case.case_type,
+        Case.area,
+        Case.requesting_node,
+        Case.requested_node,
+        Case.deadlines,
+    )
+    for case in session.scalars(
+        select(Case).options(only).where(Case.case_type != ROUND.case_type)
+    ):
+        kind = declared.get(case.case_type)
         records.append(
             CaseRecord(
                 reference=case.reference,
@@ -254,12 +311,12 @@ def case_records(session: Session) -> list[CaseRecord]:
                 requesting_node=case.requesting_node,
                 requested_node=case.requested_node,
                 events=tuple(events[case.id]),
-                final_states=frozenset(s.name for s in declared.workflow.states if s.final),
+                final_states=final_states[case.case_type],
                 deadlines=tuple((d.name, d.owner.value, d.due_at) for d in open_deadlines(case)),
-                share_action=declared.share_action,
-                withdrawn_states=declared.withdrawn_states,
-                refused_states=declared.refused_states,
-                bookkeeping=declared.bookkeeping,
+                share_action=kind.share_action,
+                withdrawn_states=kind.withdrawn_states,
+                refused_states=kind.refused_states,
+                bookkeeping=kind.bookkeeping,
             )
         )
     return records
