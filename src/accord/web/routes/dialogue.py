@@ -4,7 +4,6 @@ cases, the rounds with their agreed outcomes, and the briefing pack."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -20,7 +19,7 @@ from accord.core.labels import Lang, label, pick
 from accord.core.permissions import Permission
 from accord.dialogue import service
 from accord.dialogue.routes import brief_response
-from accord.dialogue.scorecard import AGE_BUCKETS
+from accord.dialogue.scorecard import AGE_BUCKETS, money
 from accord.federation.peers import list_peers
 from accord.web.forms import parse_form
 from accord.web.pages import WebRoute, render, see_other, svg, tr
@@ -100,14 +99,6 @@ def _scorecard(runtime: RuntimeDep, days: int) -> tuple[dict[str, Any], dict[str
     return card, waiting, nodes
 
 
-def _amount(value: object) -> str:
-    """An amount as officials read it: 2,500,000.50 (the exact decimal text, grouped)."""
-    try:
-        return f"{Decimal(str(value)):,}"
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
 @router.get("/dialogue")
 def dialogue(request: Request, runtime: RuntimeDep, me: OfficerDep, days: int = 90) -> Response:
     """The scorecard of the last `days`, the stuck cases of each side and the rounds."""
@@ -145,7 +136,7 @@ def dialogue(request: Request, runtime: RuntimeDep, me: OfficerDep, days: int = 
             assets = [
                 {
                     "currency": currency,
-                    "value": _amount(figure["value"]),
+                    "value": money(figure["value"], currency, lang),
                     "href": f"/dialogue/figure?days={days}&area={area}&node={node}"
                     f"&name=assets:{currency}",
                 }
@@ -196,14 +187,19 @@ def figure_cases(
     found = _figure(card, area, node, name)
     titles = dict(FIGURES)
     _ = tr(me.lang)
+    if name.startswith("assets:"):
+        currency = name.split(":", 1)[1]
+        title, value = _("Assets returned"), money(found["value"], currency, me.lang)
+    else:
+        title, value = _(titles[name]) if name in titles else name, _shown(name, found["value"])
     return render(
         request,
         "dialogue/figure.html",
         {
             "area": _area_label(area, me.lang),
             "node": node,
-            "title": _(titles[name]) if name in titles else name,
-            "value": _shown(name, found["value"]),
+            "title": title,
+            "value": value,
             "cases": sorted(set(found["cases"])),
             "days": days,
             "may_read_cases": me.principal.can(Permission.CASE_READ),
