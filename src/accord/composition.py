@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from accord.attachments import replication as attachments
 from accord.attachments.service import send_backlog
+from accord.audit import anchors as audit
 from accord.cases import recovery
 from accord.cases import replication as cases
 from accord.cases.casetype import CaseType, CaseTypes
@@ -22,6 +23,7 @@ from accord.cases.definitions.removal import REMOVAL_TYPE
 from accord.cyber.taxii import replication as taxii
 from accord.dialogue.casetype import ROUND_TYPE
 from accord.evidence import replication as evidence
+from accord.evidence.checkpoints import checkpoint_on_append
 from accord.federation import announce
 from accord.federation.kinds import Kind, Kinds
 from accord.identity.integration import forget_screening
@@ -45,12 +47,18 @@ KINDS: tuple[Kind, ...] = (
     *attachments.KINDS,
     *taxii.KINDS,
     *evidence.KINDS,
+    *audit.KINDS,
 )
 
 
 def assemble() -> Registry:
     """Every case type, message kind and hook of an Accord node."""
     return Registry(
-        case_types=CaseTypes(CASE_TYPES, on_shared=(send_backlog,), on_erased=(forget_screening,)),
+        case_types=CaseTypes(
+            CASE_TYPES,
+            on_shared=(send_backlog,),
+            on_erased=(forget_screening,),
+            on_appended=(checkpoint_on_append,),
+        ),
         kinds=Kinds(KINDS),
     )

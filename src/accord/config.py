@@ -189,6 +189,23 @@ class Settings(BaseSettings):
         gt=0,
         description="age after which an unstamped checkpoint raises an alert (log and audit)",
     )
+    checkpoints: bool = Field(
+        default=True,
+        description="the sequencer checkpoints a shared case's log at every change of state "
+        "and every checkpoint_every_events events (off: only `accord evidence checkpoint`)",
+    )
+    checkpoint_every_events: int = Field(
+        default=100,
+        ge=0,
+        description="a checkpoint at every this many events of a case, beside those at its "
+        "changes of state (0: only at changes of state)",
+    )
+    tsa_stamp_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often the worker inside `accord serve` and `accord worker` stamps the "
+        "checkpoints whose attempt is due",
+    )
 
     @property
     def resolved_database_url(self) -> str:

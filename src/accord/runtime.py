@@ -47,7 +47,7 @@ class Runtime:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        parts = (*registry.parts, ErasureJournal(settings.data_dir / JOURNAL_FILE))
+        parts = (*registry.parts, ErasureJournal(settings.data_dir / JOURNAL_FILE), settings)
         return cls(
             settings=settings,
             registry=registry,

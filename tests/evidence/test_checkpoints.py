@@ -1,5 +1,6 @@
 """Checkpoints of real case logs (two nodes, SQLite and PostgreSQL) stamped by a real TSA:
-signed heads, the TSA-down fault, and each change to the log that a checkpoint exposes."""
+signed heads, the TSA-down fault, and each change to the log that a checkpoint exposes. Each
+checkpoint here is made by hand (ACCORD_CHECKPOINTS off)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ from accord.federation.keys import b64
 from accord.federation.models import QuarantineItem
 from tests.evidence.conftest import OpenSSLTSA
 from tests.helpers import Node, act, pump, submitted_mla
+
+
+@pytest.fixture(autouse=True)
+def _checkpoints_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests make each checkpoint themselves: none at the case's changes of state (those
+    are tested in test_checkpoints_in_use.py)."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", "false")
 
 
 def _checkpoint(session: object, reference: str) -> Checkpoint:

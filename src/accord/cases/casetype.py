@@ -41,6 +41,10 @@ ErasedHook = Callable[[Session, Case], None]
 """Run when an erasure has overwritten personal parts of a case here: what another domain
 derived from them goes too (the case's identity screening proposals)."""
 
+AppendedHook = Callable[[Session, NodeIdentity, Case, CaseEvent, str], None]
+"""Run on the sequencer after an event of a shared case is appended and queued for the peer,
+with the state the case was in before it (evidence checkpoints the log at changes of state)."""
+
 
 Screened = Callable[[Mapping[str, Any]], list[dict[str, object]]]
 """(opening details) -> the persons a case asks about, as record fields (`id`: the person's id
@@ -140,6 +144,7 @@ class CaseTypes:
     types: tuple[CaseType, ...]
     on_shared: tuple[SharedHook, ...] = ()
     on_erased: tuple[ErasedHook, ...] = ()
+    on_appended: tuple[AppendedHook, ...] = ()
     _by_name: Mapping[str, CaseType] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

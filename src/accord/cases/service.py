@@ -865,6 +865,7 @@ def _append(
     wire["parts"] = [{"path": p.path, "commitment": p.commitment, "salt": p.salt} for p in parts]
     event = WireEvent.model_validate({**wire, "hash": event_hash(fields, commitments)})
     was_shared = case.shared
+    state_before = case.state
     row = _record(session, case=case, workflow=workflow, event=event)
     if case.shared:
         backlog = (
@@ -881,6 +882,8 @@ def _append(
         if not was_shared:
             for hook in case_types(session).on_shared:
                 hook(session, node, case, backlog)
+        for appended in case_types(session).on_appended:
+            appended(session, node, case, row, state_before)
     return row
 
 

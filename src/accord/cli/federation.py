@@ -10,10 +10,12 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text
 
+from accord.audit import anchors
 from accord.audit import service as audit
 from accord.cli.common import console, node_runtime, print_json, read_json
 from accord.core.errors import AccordError, InvalidInput
 from accord.federation import inbox, outbox
+from accord.federation.client import asker
 from accord.federation.models import Peer
 from accord.federation.peers import add_peer, get_peer, list_peers, set_trust
 from accord.federation.reconcile import waiting_for as reconcile_waiting
@@ -238,15 +240,45 @@ def audit_list(
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Check the audit log's hash chain; exit 1 and name each broken entry if it was altered."""
-    with node_runtime(ctx) as runtime, runtime.reading() as session:
-        problems = audit.verify(session)
+def audit_verify(
+    ctx: typer.Context,
+    against_peer: list[str] = typer.Option(
+        [],
+        "--against-peer",
+        help="also check the log against the anchors of it that this peer holds (asked over "
+        "the federation API, a signed answer): shows entries removed from the end or a log "
+        "rewritten and chained anew; repeat for several peers",
+    ),
+) -> None:
+    """Check the audit log's hash chain and the anchors of its head given to peers; exit 1 and
+    name each broken, missing or rewritten entry."""
+    with node_runtime(ctx) as runtime:
+        node = runtime.node
+        with runtime.reading() as session:
+            problems = audit.verify(session)
+            given = anchors.given_anchors(session, node=node.name)
+            problems += anchors.check_against_anchors(session, given, own_key=node.act_keys)
+        checks = []
+        for peer in against_peer:
+            with runtime.reading() as session:
+                get_peer(session, peer)
+                checks.append(
+                    anchors.check_against_peer(
+                        session, node=node, peer=peer, ask=asker(session, node)
+                    )
+                )
+    for check in checks:
+        problems += [f"against {check.peer}: {line}" for line in check.problems]
     if problems:
         for line in problems:
             console.print(f"[red]{line}[/red]")
         raise typer.Exit(1)
     console.print("[green]audit log intact[/green]")
+    for check in checks:
+        console.print(
+            f"[green]verified against {check.peer}[/green]: {check.held} anchors held there, "
+            f"the highest at entry {check.highest}; entries up to it are as they were"
+        )
 
 
 @peer_app.command("agreement")

@@ -23,14 +23,16 @@ from typing import Any
 
 import httpx
 from nacl.exceptions import BadSignatureError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.audit import anchors
 from accord.audit import service as audit
 from accord.cases.models import Case, CaseEvent
 from accord.config import Settings
 from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, new_id, utcnow
+from accord.core.db import provided
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.evidence import merkle
 from accord.evidence.models import Checkpoint
@@ -133,13 +135,37 @@ def make_checkpoint(
         node.signing.sign(canonical_bytes(checkpoint_document(checkpoint))).signature
     )
     session.add(checkpoint)
-    _send(session, checkpoint, role="offer", signature=checkpoint.signature)
+    _send(session, node, checkpoint, role="offer", signature=checkpoint.signature)
     session.flush()
     return checkpoint
 
 
-def _send(session: Session, checkpoint: Checkpoint, *, role: str, signature: str) -> None:
+def checkpoint_on_append(
+    session: Session, node: NodeIdentity, case: Case, event: CaseEvent, state_before: str
+) -> None:
+    """The case service's hook on the sequencer (registered by the composition root): a
+    checkpoint at every event that moves a shared case into another state (submission,
+    acceptance, refusal, execution, closing…, whatever the type's workflow declares), and at
+    every ACCORD_CHECKPOINT_EVERY_EVENTS events; none with ACCORD_CHECKPOINTS off."""
+    settings = provided(session, Settings)
+    if not settings.checkpoints:
+        return
+    every = settings.checkpoint_every_events
+    if event.state_after != state_before:
+        reason = event.action
+    elif every and event.seq % every == 0:
+        reason = f"every {every} events"
+    else:
+        return
+    make_checkpoint(session, node=node, reference=case.reference, reason=reason)
+
+
+def _send(
+    session: Session, node: NodeIdentity, checkpoint: Checkpoint, *, role: str, signature: str
+) -> None:
+    """Queue the checkpoint message for the other node, with our audit log's head in it."""
     to = checkpoint.peer if role == "offer" else checkpoint.made_by
+    anchor = anchors.give_anchor(session, node=node, peer=to)
     message = CheckpointMessage.model_validate(
         {
             "role": role,
@@ -151,6 +177,7 @@ def _send(session: Session, checkpoint: Checkpoint, *, role: str, signature: str
             "made_at": checkpoint.made_at,
             "reason": checkpoint.reason,
             "signature": signature,
+            "audit_anchor": anchor.model_dump(mode="json") if anchor is not None else None,
         }
     )
     enqueue(
@@ -174,8 +201,12 @@ def apply_checkpoint_message(
     if case is None or case.peer != sender:
         raise Rejected(f"checkpoint of {message.reference}, a case we do not hold with {sender}")
     key = peer_keys(get_peer(session, sender)).act_verifier
+    if message.audit_anchor is not None:
+        anchors.check_peer_anchor(message.audit_anchor, sender=sender, receiver=node.name, key=key)
     if message.role == "countersign":
         _apply_countersignature(session, node, sender, case, message, key)
+        if message.audit_anchor is not None:
+            anchors.keep_peer_anchor(session, message.audit_anchor)
         return
     if message.made_by != sender or case.sequencer != sender:
         raise Rejected(
@@ -226,7 +257,9 @@ def apply_checkpoint_message(
         node.signing.sign(canonical_bytes(checkpoint_document(offered))).signature
     )
     session.add(offered)
-    _send(session, offered, role="countersign", signature=offered.peer_signature)
+    if message.audit_anchor is not None:
+        anchors.keep_peer_anchor(session, message.audit_anchor)
+    _send(session, node, offered, role="countersign", signature=offered.peer_signature)
 
 
 def _apply_countersignature(
@@ -523,3 +556,66 @@ def consistency_proof(session: Session, older: Checkpoint, newer: Checkpoint) ->
         raise NotFound(f"no case {newer.reference} on this node")
     leaves = merkle.event_leaves(event_hashes(session, case, newer.tree_size))
     return [p.hex() for p in merkle.consistency_proof(older.tree_size, leaves)]
+
+
+def checkpoints_of(session: Session, *, reference: str) -> list[Checkpoint]:
+    """The checkpoints this node holds of one case, oldest (smallest) first."""
+    case = _case(session, reference)
+    return list(
+        session.scalars(
+            select(Checkpoint).where(Checkpoint.case_id == case.id).order_by(Checkpoint.tree_size)
+        )
+    )
+
+
+def prove_event(
+    session: Session, *, reference: str, seq: int, tree_size: int | None = None
+) -> dict[str, Any]:
+    """Everything a third party needs to check that event `seq` is in the case's signed log:
+    the checkpoint's document and signatures, the event's hash and its RFC 9162 audit path,
+    without the other events. The checkpoint is the one at `tree_size`, else the latest."""
+    case = _case(session, reference)
+    held = checkpoints_of(session, reference=reference)
+    if tree_size is not None:
+        chosen = next((c for c in held if c.tree_size == tree_size), None)
+        if chosen is None:
+            sizes = ", ".join(str(c.tree_size) for c in held) or "none"
+            raise NotFound(f"no checkpoint of {reference} at size {tree_size}; sizes held: {sizes}")
+    elif held:
+        chosen = held[-1]
+    else:
+        raise NotFound(
+            f"no checkpoint of {reference} on this node yet: `accord evidence checkpoint "
+            f"{reference}` on {case.sequencer} makes one"
+        )
+    event_hash, path = inclusion_proof(session, chosen, seq)
+    return {
+        "checkpoint": checkpoint_document(chosen),
+        "signature": chosen.signature,
+        "peer": chosen.peer,
+        "peer_signature": chosen.peer_signature,
+        "timestamp_token": b64(chosen.tsa_token) if chosen.tsa_token else None,
+        "seq": seq,
+        "leaf_index": seq - 1,
+        "event_hash": event_hash,
+        "audit_path": path,
+        "how_to_check": (
+            "RFC 9162 §2.1.3.2: from SHA-256(0x00 || event_hash) and the audit path, recompute "
+            "the root for leaf_index in a tree of checkpoint.tree_size entries; it must equal "
+            "checkpoint.root_hash, and signature (peer_signature) must be made_by's (peer's) "
+            "Ed25519 signature over the canonical JSON of checkpoint"
+        ),
+    }
+
+
+def due_count(session: Session, *, now: datetime | None = None) -> int:
+    """How many pending checkpoints are due for an attempt."""
+    moment = now or utcnow()
+    return (
+        session.scalar(
+            select(func.count(Checkpoint.id)).where(
+                Checkpoint.status == PENDING, Checkpoint.next_attempt_at <= moment
+            )
+        )
+        or 0
+    )

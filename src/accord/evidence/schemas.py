@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.audit.schemas import AuditAnchorMessage
 from accord.federation.schemas import NAME_PATTERN
 
 HEX64 = r"^[0-9a-f]{64}$"
@@ -28,3 +29,6 @@ class CheckpointMessage(BaseModel):
     reason: str = Field(max_length=64)
     signature: str = Field(min_length=88, max_length=88)
     """`made_by`'s signature in an offer; the sender's own in a countersignature."""
+    audit_anchor: AuditAnchorMessage | None = None
+    """The sender's audit log head, signed by the sender for the receiver (`audit/anchors.py`):
+    outside the checkpoint's document, which both nodes sign alike."""

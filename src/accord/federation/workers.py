@@ -16,7 +16,8 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,8 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.attachments import service as attachments
 from accord.config import Settings
 from accord.core.clock import utcnow
-from accord.core.db import failure_line, unit_of_work
+from accord.core.db import failure_line, session_factory, unit_of_work
 from accord.core.dialects import is_postgresql
+from accord.evidence.checkpoints import stamp_pending
+from accord.evidence.timestamps import TimestampAuthority
 from accord.federation import delivery, inbox, outbox
 from accord.federation.keys import NodeIdentity
 from accord.idempotency import service as idempotency
@@ -88,6 +91,7 @@ class Workers:
         self.delivered = 0
         self.processed = 0
         self.pruned = 0
+        self.stamped = 0
         self.process = health.process_name()
         self.started_at = utcnow()
         self.rounds: dict[str, int] = {}
@@ -132,6 +136,9 @@ class Workers:
             self._threads.append(
                 threading.Thread(target=self._prune_loop, name="accord-prune", daemon=True)
             )
+            self._threads.append(
+                threading.Thread(target=self._stamp_loop, name="accord-stamp", daemon=True)
+            )
         if self.roles:
             self._threads.append(
                 threading.Thread(target=self._heartbeat_loop, name="accord-heartbeat", daemon=True)
@@ -175,6 +182,35 @@ class Workers:
         # a failed prune is retried sooner than its period, never later
         self._periodic(
             "pruning the quarantine", self.prune, self.settings.quarantine_prune_seconds, min
+        )
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A transaction that only reads (no SQLite write lock), as `Runtime.reading`."""
+        bind = self.factory.kw["bind"]
+        reads = session_factory(bind, read_only=True, parts=self.factory.kw["info"].values())
+        session = reads()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def stamp(self) -> int:
+        """Ask the node's TSA to stamp the checkpoints whose attempt is due (no write lock held
+        while it answers); return how many it stamped. Those it did not stay pending."""
+        done = stamp_pending(
+            self._reading,
+            lambda: unit_of_work(self.factory),
+            tsa=TimestampAuthority.from_settings(self.settings),
+            settings=self.settings,
+        )
+        self.stamped += len(done.stamped)
+        return len(done.stamped)
+
+    def _stamp_loop(self) -> None:
+        # a failed round (the database, a misconfigured TSA) is retried sooner, never later
+        self._periodic(
+            "stamping checkpoints", self.stamp, self.settings.tsa_stamp_poll_seconds, min
         )
 
     def _periodic(
