@@ -4,6 +4,7 @@ third party can verify offline."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -11,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -19,8 +21,9 @@ from rich.text import Text
 
 from accord.cli.common import console, node_runtime
 from accord.core.clock import iso
-from accord.evidence import checkpoints
+from accord.evidence import checkpoints, verify_pack
 from accord.evidence.models import Checkpoint
+from accord.evidence.pack import AttachmentMode, export_pack
 from accord.evidence.timestamps import TimestampAuthority
 
 app = typer.Typer(help="Checkpoints, trusted timestamps and evidence packs of case logs.")
@@ -159,3 +162,73 @@ def prove(
     with node_runtime(ctx) as runtime, runtime.reading() as session:
         proof = checkpoints.prove_event(session, reference=reference, seq=seq, tree_size=tree_size)
     typer.echo(json.dumps(proof, ensure_ascii=False, indent=2))
+
+
+# -- evidence packs (issue 22, items 4 to 6) -------------------------------------------------
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    reference: str = typer.Argument(..., help="the case, e.g. MLA-US-2026-000123"),
+    out: Path | None = typer.Option(None, "--out", help="the archive (default REFERENCE.zip)"),
+    attachments: AttachmentMode = typer.Option(
+        AttachmentMode.FULL,
+        "--attachments",
+        help="full: the files whose handling code lets them leave (the others by hash); "
+        "hashes: every file by its SHA-256 only",
+    ),
+) -> None:
+    """Write the case's evidence pack: log, envelopes, receipts, checkpoints and timestamps,
+    attachments, both nodes' keys, a bilingual report, and the offline verifier."""
+    target = out or Path(f"{reference}.zip")
+    with (
+        node_runtime(ctx) as runtime,
+        runtime.transaction() as session,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
+        tasks: dict[str, TaskID] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        written = export_pack(
+            session,
+            node=runtime.node,
+            settings=runtime.settings,
+            reference=reference,
+            out=target,
+            attachments=attachments,
+            progress=progress,
+        )
+    console.print(
+        f"{written.path}: {written.events} events, {written.checkpoints} checkpoints, "
+        f"{written.envelopes} envelopes, {written.receipts} receipts, {written.attachments} "
+        f"attachments (+{written.attachments_by_hash} by hash), {written.erased_parts} erased "
+        f"parts, {written.size} bytes"
+    )
+
+
+@app.command("verify")
+def verify(
+    pack: Path = typer.Argument(..., help="an evidence pack (accord evidence export)"),
+    tsa_ca: Path | None = typer.Option(
+        None, "--tsa-ca", help="PEM file of the CA certificates you trust for the TSA"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Check a pack offline, as its own verify_pack.py does (the same code): exit 0 when
+    everything verifies, 1 when something does not (each problem named)."""
+    arguments = [str(pack), *(["--tsa-ca", str(tsa_ca)] if tsa_ca else [])]
+    status = verify_pack.main([*arguments, *(["--json"] if as_json else [])])
+    if status:
+        raise typer.Exit(status)
