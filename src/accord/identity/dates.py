@@ -30,6 +30,14 @@ _CIRCA = re.compile(r"(?:circa|c\.|ca\.?|approx\.?|approximately|about|约|大�
 _RANGE = re.compile(r"(?:between|from)?\s*(\d{4})\s*(?:to|and|-|–|—|~|至|到)\s*(\d{4})")
 
 
+class NotARealDate(InvalidInput):
+    """A date in a form that is read, whose parts do not exist (a 13th month, 30 February)."""
+
+
+class ImplausibleBirthYear(InvalidInput):
+    """A real date that cannot be a date of birth (before 1880, or a year still to come)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PartialDate:
     """A date of birth known to the year, the month or the day; or a span of years: `circa`
@@ -72,11 +80,13 @@ class PartialDate:
 
 def _checked(text: str, year: int, month: int | None = None, day: int | None = None) -> PartialDate:
     try:
+        if month == 0 or day == 0:  # `month or 1` would read 1970-00 as January
+            raise ValueError
         date(year, month or 1, day or 1)
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a real date") from None
+        raise NotARealDate(f"{text!r} is not a real date") from None
     if not 1880 <= year <= date.today().year:
-        raise InvalidInput(f"{text!r}: the year {year} is not a plausible year of birth")
+        raise ImplausibleBirthYear(f"{text!r}: the year {year} is not a plausible year of birth")
     return PartialDate(year, month, day)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
@@ -14,7 +15,6 @@ from accord.cases.definitions.common import (
     FIELDS,
     PARTIAL_DATE,
     TEXT,
-    BirthDate,
     Closure,
     LegalReview,
     Payload,
@@ -25,6 +25,7 @@ from accord.cases.definitions.common import (
     note_action,
     withdraw_action,
 )
+from accord.cases.definitions.persons import PERSON_FIELDS, Aliases, ListedBirthDate
 from accord.cases.enums import Area, ReturnRoute, Side
 from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import OPEN_ACTION, Action, DeadlineRule, State, Who, Workflow
@@ -85,7 +86,8 @@ class Notice(Payload):
     name: str = Field(min_length=1, max_length=200, description="family name")
     forename: str = Field(default="", max_length=200)
     name_native: str = Field(default="", max_length=200, description="name in its own script")
-    date_of_birth: BirthDate = Field(default="", description="YYYY, YYYY-MM or full")
+    aliases: Aliases = ""
+    date_of_birth: ListedBirthDate = ""
     place_of_birth: str = Field(default="", max_length=200)
     country_of_birth: str = Field(default="", pattern=MAYBE_COUNTRY)
     nationalities: list[str] = Field(default_factory=list)
@@ -512,16 +514,20 @@ def notice_title(details: Mapping[str, Any]) -> str:
 def person_sought(details: Mapping[str, Any]) -> list[dict[str, object]]:
     """The notice's subject as record fields for identity screening. A notice names the family
     name apart: written in capitals, the name layer reads it as the surname whatever the order
-    (CHEN Xiaoming)."""
-    nationalities = details.get("nationalities") or []
+    (CHEN Xiaoming). The notice's other names, and a name at birth, are screened as aliases;
+    every nationality is kept (a person matches on any of them)."""
+    birth_name = str(details.get("birth_name") or "")
+    aliases = [a for a in str(details.get("aliases") or "").split(";") if a.strip()]
     return [
         {
             "id": details.get("notice_id") or "subject",
             "name": f"{details['name'].upper()} {details.get('forename', '')}".strip(),
             "name_native": details.get("name_native", ""),
+            "aliases": [*aliases, *([birth_name] if birth_name.strip() else [])],
             "birth_date": details.get("date_of_birth", ""),
             "sex": details.get("sex", ""),
-            "nationality": nationalities[0] if len(nationalities) == 1 else "",
+            "nationality": "; ".join(details.get("nationalities") or []),
+            "birth_place": details.get("place_of_birth", ""),
         }
     ]
 
@@ -536,13 +542,8 @@ NOTICE_FIELDS: dict[str, FieldMeta] = {
     "notice_id": FieldMeta("Notice number (entity_id)", "通报编号（entity_id）"),
     "name": FieldMeta("Family name", "姓", personal=True),
     "forename": FieldMeta("Forename", "名", personal=True),
-    "date_of_birth": FieldMeta(
-        "Date of birth",
-        "出生日期",
-        hint_en="YYYY, YYYY-MM or YYYY-MM-DD",
-        hint_zh="年、年-月或年-月-日",
-        personal=True,
-    ),
+    "aliases": PERSON_FIELDS["aliases"],
+    "date_of_birth": replace(PERSON_FIELDS["birth_date"], kind=""),
     "place_of_birth": FieldMeta("Place of birth", "出生地", personal=True),
     "country_of_birth": FieldMeta("Country of birth", "出生国", kind="country"),
     "nationalities": FieldMeta("Nationalities", "国籍"),

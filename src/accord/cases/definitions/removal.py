@@ -12,7 +12,6 @@ from pydantic import AfterValidator, Field, model_validator
 from accord.cases.casetype import CaseType, FieldMeta
 from accord.cases.definitions.common import (
     FIELDS,
-    BirthDate,
     Closure,
     Payload,
     Remark,
@@ -21,6 +20,7 @@ from accord.cases.definitions.common import (
     optional_country,
     withdraw_action,
 )
+from accord.cases.definitions.persons import PERSON_FIELDS, Aliases, ListedBirthDate
 from accord.cases.enums import Area, PersonStatus, Side
 from accord.cases.metrics import CaseRecord, Figure, Figures, Period
 from accord.cases.workflow import Action, DeadlineRule, Guard, State, Who, Workflow
@@ -34,7 +34,8 @@ class Person(Payload):
     person_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     name_native: str = Field(default="", max_length=200)
-    birth_date: BirthDate = ""
+    aliases: Aliases = ""
+    birth_date: ListedBirthDate = ""
     sex: str = Field(default="", pattern=r"^(M|F|U)?$")
     nationality: Annotated[str, AfterValidator(optional_country)] = Field(default="", max_length=2)
     id_number: str = Field(default="", max_length=32)
@@ -240,9 +241,14 @@ REMOVAL = Workflow(
 
 
 def persons_asked_about(details: Mapping[str, Any]) -> list[dict[str, object]]:
-    """The batch's persons as record fields for identity screening (`id`: the person's id)."""
+    """The batch's persons as record fields for identity screening (`id`: the person's id;
+    the claimed home address is the record's address, kept but not compared)."""
     return [
-        {"id": p["person_id"], **{f: p.get(f, "") for f in RECORD_FIELDS if f != "id"}}
+        {
+            "id": p["person_id"],
+            **{f: p.get(f, "") for f in RECORD_FIELDS if f != "id"},
+            "address": p.get("claimed_origin", ""),
+        }
         for p in details["persons"]
     ]
 
@@ -297,6 +303,7 @@ REMOVAL_TYPE = CaseType(
     screened=persons_asked_about,
     fields={
         **FIELDS,
+        **PERSON_FIELDS,
         "persons": FieldMeta("Persons in the batch", "本批次人员"),
         "name": FieldMeta("Name (Latin letters)", "姓名（拉丁字母）", personal=True),
         "claimed_origin": FieldMeta("Claimed home address", "自称的住址", personal=True),
