@@ -9,7 +9,7 @@ import copy
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 from sqlalchemy import event as orm_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from accord.cases.casetype import case_types
 from accord.cases.enums import Priority
@@ -186,11 +186,36 @@ def _journal_after_commit(session: Session, entry: dict[str, Any]) -> None:
             out.flush()
             os.fsync(out.fileno())
 
-    def forget(rolled_back: Session, _transaction: object) -> None:
+    def forget(rolled_back: Session) -> None:
         rolled_back.info.pop(_JOURNAL_PENDING, None)
 
-    orm_event.listen(session, "after_commit", write, once=True)
-    orm_event.listen(session, "after_soft_rollback", forget, once=True)
+    _at_outer_end(session, write, forget)
+
+
+def _at_outer_end(
+    session: Session, committed: Callable[[Session], None], rolled_back: Callable[[Session], None]
+) -> None:
+    """Run `committed` once the session's outermost transaction commits, or `rolled_back` once
+    it rolls back. SQLAlchemy fires `after_commit` and `after_soft_rollback` for a SAVEPOINT
+    (a `begin_nested` block, as identity screening opens after an erasure) too: a listener
+    with `once=True` would write the journal and checkpoint the WAL while the erasing
+    transaction is still open (the checkpoint then left the old pages in the files)."""
+    done = False
+
+    def on_commit(ended: Session) -> None:
+        nonlocal done
+        if not done and not ended.in_nested_transaction():
+            done = True
+            committed(ended)
+
+    def on_rollback(ended: Session, transaction: SessionTransaction) -> None:
+        nonlocal done
+        if not done and not transaction.nested:
+            done = True
+            rolled_back(ended)
+
+    orm_event.listen(session, "after_commit", on_commit)
+    orm_event.listen(session, "after_soft_rollback", on_rollback)
 
 
 def _overwrite_freed_space(session: Session) -> None:
@@ -224,8 +249,7 @@ def _overwrite_freed_space(session: Session) -> None:
     def forget(rolled_back: Session) -> None:
         rolled_back.info.pop(_CHECKPOINT, None)
 
-    orm_event.listen(session, "after_commit", checkpoint, once=True)
-    orm_event.listen(session, "after_soft_rollback", lambda s, _t: forget(s), once=True)
+    _at_outer_end(session, checkpoint, forget)
 
 
 _CHECKPOINT = "accord.erasure_checkpoint"

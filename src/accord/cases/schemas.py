@@ -231,10 +231,34 @@ class CaseOut(Schema):
     deadlines: list[DeadlineOut]
 
 
+class HistoryTarget(BaseModel):
+    seq: int = Field(description="the event that held the data")
+    path: str = Field(description="where in its payload (RFC 6901 pointer); never the value")
+
+
+class HistoryEntry(BaseModel):
+    """One erasure, correction or retraction of the case's personal data: where, when, by
+    whom and under which rule, never the content."""
+
+    seq: int
+    action: str = Field(description="erase, correct or retract")
+    occurred_at: str
+    actor_node: str
+    actor_officer: str
+    rule: str
+    reason: str
+    targets: list[HistoryTarget]
+    parts_erased: int = Field(description="personal parts this node erased for it")
+    receipt_seq: int | None = Field(default=None, description="the other node's receipt")
+    receipt_by: str | None = None
+    receipt_at: str | None = None
+
+
 class CaseDetail(CaseOut):
     details: dict[str, Any]
     available_actions: list[AvailableAction]
     pending: list[PendingOut]
+    personal_data_history: list[HistoryEntry] = Field(default_factory=list)
 
 
 class ActOutcome(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.accounts.service import Principal, get_user
+from accord.cases import correction
 from accord.cases.acts import (
     CLOCK_TOLERANCE,
     FUTURE_LIMIT,
@@ -51,10 +52,12 @@ from accord.cases.schemas import (
     WirePart,
 )
 from accord.cases.workflow import (
+    CORRECT_ACTION,
     ERASE_ACTION,
     ERASURE_RECEIPT_ACTION,
     HANDLING_CODE_ACTION,
     OPEN_ACTION,
+    RETRACT_ACTION,
     CaseFold,
     OpenDeadline,
     Workflow,
@@ -69,6 +72,9 @@ from accord.federation.keys import NodeIdentity, PeerKeys, Verifier
 from accord.federation.kinds import Deferred, Rejected
 from accord.federation.outbox import enqueue
 from accord.federation.peers import get_peer, peer_keys, peer_namespace
+
+ERASING_ACTIONS = (ERASE_ACTION, CORRECT_ACTION, RETRACT_ACTION)
+"""The events that erase personal parts as they are recorded, each answered by a receipt."""
 
 EVENT_KIND = "case.event"
 SUBMIT_KIND = "case.submit"
@@ -331,6 +337,7 @@ def act(
     _, clean = workflow.decide(
         state=case.state, action=action, side=side, payload=payload, facts=case.facts
     )
+    correction.check(session, case=case, side=side, action=action, payload=clean)
     if case.sequencer == node.name:
         event = _append(
             session,
@@ -440,6 +447,7 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
         unfit = check_parts(clean, parts, case_types(session).get(case.case_type).personal)
         if unfit:
             raise InvalidInput(f"the erasable parts of {message.action!r}: {unfit}")
+        correction.check(session, case=case, side=side, action=message.action, payload=clean)
         _append(
             session,
             node=node,
@@ -455,7 +463,7 @@ def apply_submission(session: Session, node: NodeIdentity, sender: str, message:
             signature=message.signature,
             parts=parts,
         )
-        if message.action == ERASE_ACTION:  # the peer's erasure, applied here: our receipt
+        if message.action in ERASING_ACTIONS:  # the peer's erasure, applied here: our receipt
             _append(
                 session,
                 node=node,
@@ -547,6 +555,17 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
             raise Rejected(
                 f"case {case.reference}: event {event.seq} breaks the workflow: {exc.message}"
             ) from None
+        try:
+            correction.check(
+                session,
+                case=case,
+                side=event.side,
+                action=event.action,
+                payload=event.payload,
+                replicated=True,
+            )
+        except AccordError as exc:
+            raise Rejected(f"case {case.reference}: event {event.seq}: {exc.message}") from None
     if created is not None:
         session.add(created)
     _record(session, case=case, workflow=workflow, event=event)
@@ -559,7 +578,7 @@ def apply_replicated(session: Session, node: NodeIdentity, sender: str, message:
     if created is not None:
         for received in case_types(session).get(case.case_type).on_receipt:
             received(session, node, case)
-    if event.action == ERASE_ACTION and event.actor_node != node.name:
+    if event.action in ERASING_ACTIONS and event.actor_node != node.name:
         # the sequencer's erasure, applied here: our signed receipt goes back to it
         act(
             session,
@@ -907,6 +926,7 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
         priority=Priority(case.priority),
         deadlines={d.name: d for d in open_deadlines(case)},
         facts=copy.deepcopy(case.facts or {}),
+        seq=case.event_count,
     )
     fold.apply(event.action, event.occurred_at, event.payload)
     row = CaseEvent(
@@ -948,6 +968,19 @@ def _record(session: Session, *, case: Case, workflow: Workflow, event: WireEven
         session.flush()
         session.info[_ERASED_NOW] = apply_erasure(
             session, case=case, erasure_seq=event.seq, payload=event.payload, at=utcnow()
+        )
+    elif event.action in (CORRECT_ACTION, RETRACT_ACTION):
+        session.flush()  # the old values, or the items withdrawn, are erased as it is recorded
+        targets = correction.erasure_targets(
+            session, case, event.action, event.payload, seq=event.seq
+        )
+        rule = str(event.payload.get("rule") or "") or f"{event.action}: {event.payload['reason']}"
+        session.info[_ERASED_NOW] = apply_erasure(
+            session,
+            case=case,
+            erasure_seq=event.seq,
+            payload={"rule": rule[:200], "targets": targets},
+            at=utcnow(),
         )
     return row
 
@@ -1015,8 +1048,8 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
     pending: list[PendingOut] = []
     details: dict[str, Any] = {}
     if detailed:
-        # a type's fold may keep the details as amended since the opening (a newer notice)
-        details = (case.facts or {}).get("details") or header_of(session, case).details
+        # as amended since the opening (a newer notice), corrected, and without what was retracted
+        details = correction.current_details(case, header_of(session, case))
         pending = [PendingOut.model_validate(p) for p in pending_actions(session, case=case)]
         if case.sequencer == node_name or case.shared:
             available = [
@@ -1053,6 +1086,7 @@ def describe(session: Session, *, case: Case, node_name: str, detailed: bool = T
         details=details,
         available_actions=available,
         pending=pending,
+        personal_data_history=correction.history(session, case=case) if detailed else [],
     )
 
 

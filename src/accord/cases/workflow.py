@@ -37,17 +37,29 @@ ERASURE_RECEIPT_ACTION = "erasure_receipt"
 LEGAL_HOLD_ACTION = "legal_hold"
 LIFT_HOLD_ACTION = "lift_legal_hold"
 HANDLING_CODE_ACTION = "change_handling_code"
+CORRECT_ACTION = "correct"
+RETRACT_ACTION = "retract"
 LIFECYCLE_ACTIONS = (
     ERASE_ACTION,
     ERASURE_RECEIPT_ACTION,
     LEGAL_HOLD_ACTION,
     LIFT_HOLD_ACTION,
     HANDLING_CODE_ACTION,
+    CORRECT_ACTION,
+    RETRACT_ACTION,
 )
 """Built into every workflow, in every state (final ones too: retention runs on closed cases),
 for either side: the lifecycle of the personal data a case holds (`accord.lifecycle`)."""
 LEGAL_HOLD = "legal_hold"
 """Facts key: the legal hold on the case ({"reason", "since", "by"}), absent when none."""
+CORRECTED = "corrected"
+"""Facts key: the corrected values, {str(seq): {pointer: value}}, that the case's views and
+its screening read in place of the erased ones (`cases/correction.py`)."""
+RETRACTED = "retracted"
+"""Facts key: the items retracted from the case, {str(seq): [pointer, ...]}."""
+DETAILS_SEQ = "details_seq"
+"""Facts key: the event whose payload the case's current details come from, when a type's
+fold took them from a later event than the opening (a newer notice)."""
 
 
 class AttachmentRecord(BaseModel):
@@ -97,6 +109,54 @@ class Erasure(BaseModel):
     """The retention rule ("retention:mla/closed:1825d") or the legal ground of a request."""
     reason: str = Field(default="", max_length=2000)
     targets: list[ErasureTarget] = Field(min_length=1, max_length=100000)
+
+
+POINTER = r"^(/[^/]*)*$"
+"""An RFC 6901 pointer into a payload ("" for the payload itself)."""
+
+
+class CorrectionItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    seq: int = Field(ge=1)
+    path: str = Field(max_length=500, pattern=POINTER)
+    """The object in the event's payload that holds the fields corrected
+    (`/details/persons/0`; `/details` for a notice's subject; "" for the payload itself)."""
+    set: dict[str, str] = Field(min_length=1, max_length=50)
+    """Field name -> its new value; each name must be a personal field of the case type. The
+    values are erasable parts of the correction event, committed like any personal part."""
+
+
+class Correction(BaseModel):
+    """A correction of personal data recorded earlier in the log: the old values are erased,
+    the new ones carried (committed) by this event."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rule: str = Field(min_length=1, max_length=200)
+    """The legal ground ("GDPR art. 16", "PIPL art. 46") or the request it answers."""
+    reason: str = Field(default="", max_length=2000)
+    corrections: list[CorrectionItem] = Field(min_length=1, max_length=1000)
+
+
+class RetractionItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1)
+    path: str = Field(max_length=500, pattern=POINTER)
+    """The item withdrawn: an object in the event's payload (a person of a batch, an
+    indicator, a notice's subject at `/details`)."""
+
+
+class Retraction(BaseModel):
+    """Items withdrawn from the case: they leave its views and its screening, and their
+    personal parts are erased."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rule: str = Field(default="", max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+    items: list[RetractionItem] = Field(min_length=1, max_length=1000)
 
 
 class ErasureReceipt(BaseModel):
@@ -385,6 +445,8 @@ _LIFECYCLE: dict[str, tuple[str, str, type[BaseModel]]] = {
     LEGAL_HOLD_ACTION: ("Place a legal hold", "设置法律保全", LegalHold),
     LIFT_HOLD_ACTION: ("Lift the legal hold", "解除法律保全", LegalHold),
     HANDLING_CODE_ACTION: ("Change the handling code", "更改处理代码", HandlingCodeChange),
+    CORRECT_ACTION: ("Correct personal data", "更正个人数据", Correction),
+    RETRACT_ACTION: ("Retract an item", "撤回一项内容", Retraction),
 }
 
 
@@ -431,6 +493,8 @@ class CaseFold:
     priority: Priority
     deadlines: dict[str, OpenDeadline] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    """The number of the last event folded in."""
 
     @property
     def shared(self) -> bool:
@@ -443,6 +507,7 @@ class CaseFold:
     def apply(self, action_name: str, occurred_at: str, payload: Mapping[str, Any]) -> None:
         """Advance by one already-validated event."""
         moment = parse_iso(occurred_at)
+        self.seq += 1
         if action_name == OPEN_ACTION:
             durations = self.workflow.default_durations(self.priority)
             durations.update(payload.get(DEADLINE_SECONDS) or {})
@@ -455,16 +520,39 @@ class CaseFold:
             self.facts[LEGAL_HOLD] = {"reason": payload.get("reason", ""), "since": occurred_at}
         elif action_name == LIFT_HOLD_ACTION:
             self.facts.pop(LEGAL_HOLD, None)
+        elif action_name == CORRECT_ACTION:
+            self._correct(payload)
+        elif action_name == RETRACT_ACTION:
+            retracted = {k: list(v) for k, v in (self.facts.get(RETRACTED) or {}).items()}
+            for item in payload.get("items", []):
+                retracted.setdefault(str(item["seq"]), []).append(str(item["path"]))
+            self.facts[RETRACTED] = retracted
         action = self.workflow.action(action_name)
         for name in action.stops:
             self.deadlines.pop(self.workflow.deadline(name).key(payload), None)
         self._start(action.starts, moment, payload)
+        details = self.facts.get("details")
         if self.workflow.reduce is not None:
             self.workflow.reduce(self.facts, action_name, payload)
+        if self.facts.get("details") is not details:
+            self.facts[DETAILS_SEQ] = self.seq
         if action.target is not None:
             self.state = action.target
         if self.final:
             self.deadlines.clear()
+
+    def _correct(self, payload: Mapping[str, Any]) -> None:
+        """The new values of a correction, by the event and pointer they replace. A value
+        erased since (an empty one) leaves nothing to show."""
+        corrected = {k: dict(v) for k, v in (self.facts.get(CORRECTED) or {}).items()}
+        for item in payload.get("corrections", []):
+            for name, value in (item.get("set") or {}).items():
+                pointer = f"{item['path']}/{name.replace('~', '~0').replace('/', '~1')}"
+                if value:
+                    corrected.setdefault(str(item["seq"]), {})[pointer] = value
+                else:
+                    corrected.get(str(item["seq"]), {}).pop(pointer, None)
+        self.facts[CORRECTED] = {k: v for k, v in corrected.items() if v}
 
     def _start(self, names: Iterable[str], moment: datetime, payload: Mapping[str, Any]) -> None:
         seconds = self.facts.get(DEADLINE_SECONDS) or self.workflow.default_durations(self.priority)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.cases import service as cases
 from accord.cases.casetype import case_types
+from accord.cases.correction import current_details
 from accord.cases.enums import PersonStatus, Side
 from accord.cases.models import Case
 from accord.core.clock import iso, utcnow
@@ -70,9 +71,13 @@ def screening_id(reference: str) -> UUID:
 def subjects(
     session: Session, case_type: str, details: Mapping[str, Any]
 ) -> list[dict[str, object]]:
-    """The persons a case asks about, as record fields (`id` is the person's id in the case)."""
+    """The persons a case asks about, as record fields (`id` is the person's id in the case):
+    none when the case's details are gone (its subject retracted), and without a person whose
+    name was erased."""
     screened = case_types(session).get(case_type).screened
-    return screened(details) if screened is not None else []
+    if screened is None or not details:
+        return []
+    return [p for p in screened(details) if p.get("name")]
 
 
 def propose(screener: Screener, person: Mapping[str, object], row: int) -> dict[str, Any]:
@@ -107,12 +112,20 @@ def screen_case(session: Session, *, node: NodeIdentity, reference: str, by: str
     a proposal already confirmed is kept as it was)."""
     case = cases.get_case(session, reference=reference)
     _check_screened(session, case, node)
-    details = cases.header_of(session, case).details
-    persons = subjects(session, case.case_type, details)
     job = session.get(ScreeningJob, screening_id(reference))
     kept = {
         p["person_id"]: p for p in (job.results if job is not None else []) if p["confirmed_at"]
     }
+    return _screen(session, case, by, kept)
+
+
+def _screen(
+    session: Session, case: Case, by: str, kept: Mapping[str, dict[str, Any]]
+) -> ScreeningJob:
+    reference = case.reference
+    details = current_details(case, cases.header_of(session, case))
+    persons = subjects(session, case.case_type, details)
+    job = session.get(ScreeningJob, screening_id(reference))
     active = service.screener(session)
     if not len(active.index):
         # Every person would come out "no candidate", and a hurried confirmation deny them all.
@@ -179,11 +192,31 @@ def screen_on_receipt(session: Session, node: NodeIdentity, case: Case) -> None:
 
 
 def forget_screening(session: Session, case: Case) -> None:
-    """The hook run when personal parts of a case are erased: its screening proposals, which
-    copy the persons screened, go with them (screen the case again for what is left)."""
+    """The hook run when personal parts of a case are erased (by an erasure, a correction or a
+    retraction): its screening proposals, which copy the persons screened, go with them, and
+    the persons still named in the case (corrected, without those retracted or erased) are
+    screened again. A confirmation already taken stays marked on its person's new proposal."""
     job = session.get(ScreeningJob, screening_id(case.reference))
-    if job is not None:
-        session.delete(job)
+    if job is None:
+        return
+    confirmed = {
+        p["person_id"]: {k: p[k] for k in ("confirmed_by", "confirmed_at", "action")}
+        for p in job.results
+        if p.get("confirmed_at")
+    }
+    was_done, by = job.status == "done", job.created_by
+    session.delete(job)
+    session.flush()
+    details = current_details(case, cases.header_of(session, case))
+    if not was_done or not subjects(session, case.case_type, details):
+        return
+    try:
+        with session.begin_nested():
+            rescreened = _screen(session, case, by, {})
+    except AccordError as exc:  # no records left to screen against: the proposals stay gone
+        log.warning("case %s not screened again after an erasure: %s", case.reference, exc)
+        return
+    rescreened.results = [{**p, **confirmed.get(p["person_id"], {})} for p in rescreened.results]
 
 
 def case_screening(session: Session, *, reference: str) -> ScreeningJob:

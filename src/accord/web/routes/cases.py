@@ -693,6 +693,13 @@ def _case_context(
         "cyber": _cyber_panel(session, runtime, case) if case.case_type == "cyber" else None,
         "batch": _batch(session, case, detail, declared_type, me),
         "notice": _notice_panel(runtime.case_types, detail, lang),
+        "history": [
+            {
+                **entry.model_dump(),
+                "action_label": _action_label(workflow, entry.action, lang),
+            }
+            for entry in detail.personal_data_history
+        ],
     }
 
 
