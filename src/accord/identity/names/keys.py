@@ -259,8 +259,11 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
 
 @lru_cache(maxsize=100_000)
 def _no_cheaper(token: str, system: System, earlier: System) -> bool:
-    """Whether `system` reads the token as `earlier` does, no reading more cheaply."""
-    mine, theirs = token_readings(token, system), token_readings(token, earlier)
+    """Whether `system` reads the token as `earlier` does, no reading more cheaply, by the
+    spellings that mark a system only: a spelling a system shares with pinyin (Dang, Ga) does
+    not make a pinyin name Cantonese."""
+    mine = token_readings(token, system, wide=False)
+    theirs = token_readings(token, earlier, wide=False)
     if mine is theirs:
         return True
     if len(mine) != len(theirs):

@@ -16,8 +16,9 @@ _LATIN_TOKEN = re.compile(r"[a-z]+")
 # Interpuncts join parts of transcribed foreign names (约翰·史密斯); they separate like spaces.
 _SEPARATORS = re.compile(r"[\s\-‐‑–—_.,;:/'’`·・•()\[\]\"]+")
 # Wade-Giles marks aspiration with an apostrophe after the initial (Ch'en, T'ang, Tz'u); there it
-# is part of the syllable. Elsewhere (Xi'an) an apostrophe separates syllables.
-_ASPIRATION = re.compile(r"(?:(?<=^)|(?<=[\s\-‐‑–—]))(ch|ts|tz|k|p|t)['’`]", re.IGNORECASE)
+# is part of the syllable, also inside a joined name (Hsiaoch'ing, Ssut'u: no pinyin syllable
+# ends in ch, s, z, k, p or t). Elsewhere (Xi'an, Chang'an) an apostrophe separates syllables.
+_ASPIRATION = re.compile(r"(ch|ts|tz|k|p|t)['’`](?=[a-z])", re.IGNORECASE)
 
 
 def is_han(char: str) -> bool:

@@ -1,5 +1,5 @@
 """Readings of a name in pinyin: Hanzi with surname-aware readings, and romanised tokens (pinyin,
-Wade-Giles, Cantonese, Hokkien surnames, ü as u/v/yu) split into syllables and mapped back."""
+Wade-Giles, Cantonese, Hokkien, ü as u/v/yu) split into syllables and mapped back."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ from pypinyin import Style, lazy_pinyin, pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 from pypinyin.style import convert
 
-from accord.identity.names.cantonese import cantonese_syllables
-from accord.identity.names.surnames import CANTONESE, COMPOUND, HOKKIEN, IRREGULAR, SINGLE
+from accord.identity.names.cantonese import cantonese_surnames, cantonese_syllables
+from accord.identity.names.hokkien import hokkien_surnames, hokkien_syllables
+from accord.identity.names.surnames import (
+    CANTONESE,
+    COMPOUND,
+    HOKKIEN,
+    IRREGULAR,
+    SINGLE,
+    listed_spellings,
+)
 
 Syllables = tuple[str, ...]
 
@@ -89,6 +97,18 @@ _CANTONESE_SYLLABLES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def _name_syllable(spelling: str) -> bool:
+    """Whether a spelling from the data may be a piece of a joined token: letters with a vowel,
+    two or more, not an interjection. A lone vowel or a syllabic nasal (Hokkien i, u, ng, m)
+    would cut any name into pieces (Ming: mi + ng); as a whole token a surname table reads it."""
+    return (
+        len(spelling) >= 2
+        and spelling.isalpha()
+        and any(v in spelling for v in "aeiouy")
+        and spelling not in _NOT_NAME_SYLLABLES
+    )
+
+
 def _u_variants(spelling: str) -> set[str]:
     """ü written as v, u or yu (lü: lv, lu, lyu; lüe: lve, lue, lyue)."""
     if "v" not in spelling:
@@ -112,17 +132,31 @@ class System(StrEnum):
 
     PINYIN = "pinyin"
     WADE_GILES = "wade-giles"
-    SOUTHERN = "southern"  # Cantonese, and Hokkien / Teochew surnames
+    SOUTHERN = "southern"  # Cantonese (Hong Kong, Macau, Taishanese), Hakka; Hokkien surnames
+    HOKKIEN = "hokkien"  # Hokkien and Teochew (Taiwan, Singapore, Malaysia, the Philippines)
 
 
-def _syllable_tables() -> dict[System, dict[str, dict[str, int]]]:
-    """Per system: each spelling, the pinyin syllables it may stand for, ranked (0 = likeliest)."""
-    tables: dict[System, dict[str, dict[str, int]]] = {s: {} for s in System}
+Table = dict[System, dict[str, dict[str, int]]]
+# Spellings read from the maintained data per system, the likeliest readings kept.
+DATA_READINGS = 2
+# Surnames a data-derived surname spelling may stand for (Koh: 高 gao, 許 xu).
+DATA_SURNAMES = 2
 
-    def add(system: System, spelling: str, syllable: str, rank: int) -> None:
+
+def _syllable_tables() -> tuple[Table, Table]:
+    """Per system: each spelling, the pinyin syllables it may stand for, ranked (0 = likeliest).
+    Two tables: the spellings that say a name is written in the system (Cheung, Lim, Hsiao:
+    no pinyin syllable is spelt so), and, wider, those too that the system shares with pinyin
+    (Ga 家, Dang 鄧, Bun 文): read in a name the system's own spellings have marked, never a
+    reason to read a pinyin name in another system."""
+    tables: Table = {s: {} for s in System}
+    wide: Table = {s: {} for s in System}
+
+    def add(system: System, spelling: str, syllable: str, rank: int, *, marks: bool = True) -> None:
         for variant in _u_variants(spelling):
-            readings = tables[system].setdefault(variant, {})
-            readings[syllable] = min(rank, readings.get(syllable, rank))
+            for table in (tables, wide) if marks else (wide,):
+                readings = table[system].setdefault(variant, {})
+                readings[syllable] = min(rank, readings.get(syllable, rank))
 
     # Sorted: ties of rank keep this order downstream, so it must not depend on string hashing.
     for syllable in sorted(PINYIN_SYLLABLES):
@@ -132,42 +166,67 @@ def _syllable_tables() -> dict[System, dict[str, dict[str, int]]]:
     for spelling, syllables in _CANTONESE_SYLLABLES.items():
         for rank, syllable in enumerate(syllables):
             add(System.SOUTHERN, spelling, syllable, rank)
-    # Every other Cantonese spelling of an everyday character (gwok, kwai, cheuk …), from the
-    # Hong Kong Government romanisation data (names/cantonese.py), its two likeliest readings:
-    # the table above holds the commonest name syllables only.
-    for spelling, syllables in cantonese_syllables().items():
-        if not spelling.isalpha() or spelling in tables[System.SOUTHERN]:
-            continue
-        if spelling in PINYIN_SYLLABLES:
+    # Every other spelling of an everyday character in the maintained data, its likeliest
+    # readings: Cantonese as the Hong Kong Government romanises it (names/cantonese.py: gwok,
+    # kwai, cheuk), Hokkien from taibun (names/hokkien.py: lim, chua, beng). The short table
+    # above holds the commonest Cantonese name syllables and decides their ranking.
+    for system, data in ((System.SOUTHERN, cantonese_syllables()),
+                         (System.HOKKIEN, hokkien_syllables())):  # fmt: skip
+        for spelling, syllables in data.items():
+            if not _name_syllable(spelling) or spelling in tables[system]:
+                continue
             # a spelling that is also a pinyin syllable (liu, man, tin) would give every pinyin
-            # name southern readings too: only the table above says when it is Cantonese
-            continue
-        kept = [s for s in syllables if s in PINYIN_SYLLABLES and s not in _NOT_NAME_SYLLABLES]
-        for rank, syllable in enumerate(kept[:2]):
-            add(System.SOUTHERN, spelling, syllable, rank)
-    # A surname's Cantonese spelling also spells the syllable in given names (Fong: 方, 芳).
-    for spelling, readings in CANTONESE.items():
-        for rank, reading in enumerate(readings):
-            if " " not in reading:
-                add(System.SOUTHERN, spelling, reading, rank + 1)
-    return tables
-
-
-SYLLABLE_TABLES = _syllable_tables()
-
-
-def _surname_aliases() -> dict[System, dict[str, dict[Syllables, int]]]:
-    aliases: dict[System, dict[str, dict[Syllables, int]]] = {s: {} for s in System}
-    sources = ((System.WADE_GILES, IRREGULAR), (System.SOUTHERN, CANTONESE))
-    for system, table in (*sources, (System.SOUTHERN, HOKKIEN)):
+            # name southern readings too: it is read only in a name the system has marked
+            marks = spelling not in PINYIN_SYLLABLES
+            kept = [s for s in syllables if s in PINYIN_SYLLABLES and s not in _NOT_NAME_SYLLABLES]
+            # a shared spelling's own pinyin reading is one of them (bun: 文 wen, or bun):
+            # one other reading only, each costing a key in every name it is read in
+            for rank, syllable in enumerate(kept[: DATA_READINGS if marks else 1]):
+                add(system, spelling, syllable, rank, marks=marks)
+    # A surname's spelling also spells the syllable in given names (Fong: 方, 芳).
+    for system, table in ((System.SOUTHERN, CANTONESE), (System.HOKKIEN, HOKKIEN)):
         for spelling, readings in table.items():
-            entry = aliases[system].setdefault(spelling, {})
+            if system == System.HOKKIEN and not _name_syllable(spelling):
+                continue  # Ng as a piece would cut Ming into mi + ng (Cantonese has ming)
             for rank, reading in enumerate(readings):
-                entry.setdefault(tuple(reading.split()), rank)
-    return aliases
+                if " " not in reading:
+                    add(system, spelling, reading, rank + 1)
+    return tables, wide
 
 
-SURNAME_ALIASES = _surname_aliases()
+SYLLABLE_TABLES, WIDE_SYLLABLE_TABLES = _syllable_tables()
+Aliases = dict[System, dict[str, dict[Syllables, int]]]
+
+
+def _surname_aliases() -> tuple[Aliases, Aliases]:
+    """Surname spellings per system, as SYLLABLE_TABLES: those that mark the system, and the
+    wider set with those that are also pinyin syllables (Lei 李 in Cantonese, Tin 陳 in
+    Hokkien). The hand tables first, then the sourced table (data/surname_spellings.tsv),
+    then every spelling of a surname character in the maintained data."""
+    aliases: Aliases = {s: {} for s in System}
+    wide: Aliases = {s: {} for s in System}
+    listed = listed_spellings()
+    hand = ((System.WADE_GILES, IRREGULAR), (System.SOUTHERN, CANTONESE),
+            (System.SOUTHERN, HOKKIEN), (System.HOKKIEN, HOKKIEN))  # fmt: skip
+    derived = ((System.SOUTHERN, cantonese_surnames()), (System.HOKKIEN, hokkien_surnames()))
+    sources = [(system, table, 0, True) for system, table in hand]
+    sources += [(System(name), table, 0, False) for name, table in sorted(listed.items())]
+    sources += [(system, table, 1, False) for system, table in derived]
+    for system, table, offset, curated in sources:
+        for spelling, readings in table.items():
+            # the hand tables mark their system whatever they spell (Chan, Tan, Li): as before
+            marks = curated or spelling not in PINYIN_SYLLABLES
+            kept = readings if curated else readings[:DATA_SURNAMES]
+            for target in (aliases, wide) if marks else (wide,):
+                # data-derived readings of a spelling a table already lists rank after its own
+                extra = offset if spelling in target[system] else 0
+                entry = target[system].setdefault(spelling, {})
+                for rank, reading in enumerate(kept):
+                    entry.setdefault(tuple(reading.split()), rank + extra)
+    return aliases, wide
+
+
+SURNAME_ALIASES, WIDE_SURNAME_ALIASES = _surname_aliases()
 
 
 def _segmentations(token: str, table: dict[str, dict[str, int]]) -> list[list[str]]:
@@ -191,12 +250,18 @@ def _segmentations(token: str, table: dict[str, dict[str, int]]) -> list[list[st
 
 
 @lru_cache(maxsize=200_000)
-def _readings_in(token: str, system: System) -> dict[Syllables, int]:
-    table = SYLLABLE_TABLES[system]
-    ranks: dict[Syllables, int] = dict(SURNAME_ALIASES[system].get(token, {}))
+def _readings_in(token: str, system: System, wide: bool = True) -> dict[Syllables, int]:
+    """Readings of a token in a system; not `wide`, only those of a surname spelling that marks
+    the system or of a cut into syllables of which one at least does (Kwokming: kwok)."""
+    table = WIDE_SYLLABLE_TABLES[system]
+    marking = SYLLABLE_TABLES[system]
+    ranks = dict((WIDE_SURNAME_ALIASES if wide else SURNAME_ALIASES)[system].get(token, {}))
     for cut in _segmentations(token, table):
+        if not wide and all(piece not in marking for piece in cut):
+            continue
         # Bound the product: a joined three-syllable Cantonese name could give 4³ readings.
-        options = [sorted(table[piece].items(), key=lambda kv: kv[1])[:3] for piece in cut]
+        read = [marking[p] if not wide and p in marking else table[p] for p in cut]
+        options = [sorted(r.items(), key=lambda kv: kv[1])[:3] for r in read]
         for combination in itertools.product(*options):
             syllables = tuple(s for s, _ in combination)
             rank = sum(r for _, r in combination)
@@ -205,16 +270,20 @@ def _readings_in(token: str, system: System) -> dict[Syllables, int]:
 
 
 @lru_cache(maxsize=200_000)
-def token_readings(token: str, system: System) -> tuple[tuple[Syllables, int], ...]:
+def token_readings(
+    token: str, system: System, wide: bool = True
+) -> tuple[tuple[Syllables, int], ...]:
     """Pinyin syllable sequences a romanised token may stand for when the name is written in
     `system`, likeliest first. A token the system cannot read falls back to plain pinyin, then
     to any system, at a cost (Zhang Siu Ming mixes pinyin and Cantonese). Empty when no system
-    reads it: the token is not Chinese (an English name such as Michael)."""
-    ranks = dict(_readings_in(token, system))
+    reads it: the token is not Chinese (an English name such as Michael). Not `wide`: with
+    only the spellings that mark the system (whether a name is written in it at all)."""
+    ranks = dict(_readings_in(token, system, wide))
     if not ranks:
         for fallback in (System.PINYIN, *System):
             if fallback != system:
-                ranks = {s: r + FALLBACK_COST for s, r in _readings_in(token, fallback).items()}
+                found = _readings_in(token, fallback, wide)
+                ranks = {s: r + FALLBACK_COST for s, r in found.items()}
             if ranks:
                 break
     ranked = sorted(ranks.items(), key=lambda kv: (kv[1], kv[0]))

@@ -7,6 +7,9 @@ has several readings (覃 Qin or Tan), all are kept, most common first.
 
 from __future__ import annotations
 
+import csv
+import pkgutil
+
 # Single-character surnames: the ~150 most frequent (Ministry of Public Security 2020 ranking)
 # plus every character whose surname reading differs from its usual one.
 SINGLE: dict[str, tuple[str, ...]] = {
@@ -129,3 +132,19 @@ def _surname_syllables() -> frozenset[str]:
 
 # Every surname reading, as space-separated syllables ("zhang", "ou yang").
 SURNAME_READINGS = _surname_syllables()
+
+
+def listed_spellings() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The sourced table of surname spellings no library gives (`data/surname_spellings.tsv`:
+    Macau, Singapore/Malaysia/Philippines Hokkien and Teochew, North-American, Republican-era
+    spellings; its header cites the sources): per system name, each spelling and the pinyin
+    surnames it stands for, most frequent first."""
+    raw = pkgutil.get_data("accord.identity.names", "data/surname_spellings.tsv")
+    if raw is None:  # pragma: no cover - shipped with the package
+        raise FileNotFoundError("accord/identity/names/data/surname_spellings.tsv")
+    lines = [line for line in raw.decode("utf-8").splitlines() if not line.startswith("#")]
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for row in csv.DictReader(lines, delimiter="\t"):
+        readings = tuple(r.strip() for r in row["pinyin"].split(","))
+        found.setdefault(row["system"], {})[row["spelling"]] = readings
+    return found
