@@ -188,7 +188,7 @@ def main() -> int:
                     phases[f"{step}_done"] = time.perf_counter()
 
             start = time.perf_counter()
-            with b.transaction() as session:
+            with b.reading() as session:  # as the CLI does; it audits in a second one
                 written = export_pack(
                     session,
                     node=b.node,

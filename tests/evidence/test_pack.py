@@ -24,13 +24,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from accord.attachments import service as attachments
+from accord.audit.models import AuditEntry
 from accord.cases.enums import HandlingCode
 from accord.cli import app
 from accord.cli.scenarios import REMOVAL
 from accord.core.canonical import canonical_bytes
 from accord.evidence import verify_pack
 from accord.evidence.checkpoints import make_checkpoint, stamp_due
-from accord.evidence.models import Checkpoint
 from accord.evidence.pack import AttachmentMode, export_pack
 from accord.evidence.verify_pack import (
     ATTACHMENTS,
@@ -446,4 +446,8 @@ def test_the_export_and_verify_commands(
     )
     assert wrong.exit_code == 2 and "'some' is not one of 'full'" in wrong.output
     with us.runtime.reading() as session:
-        assert session.scalars(select(Checkpoint)).first() is not None
+        audited = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "evidence.export")
+        ).one()
+        assert audited.subject == reference
+        assert audited.detail["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()

@@ -23,7 +23,7 @@ from accord.cli.common import console, node_runtime
 from accord.core.clock import iso
 from accord.evidence import checkpoints, verify_pack
 from accord.evidence.models import Checkpoint
-from accord.evidence.pack import AttachmentMode, export_pack
+from accord.evidence.pack import AttachmentMode, export_pack, record_export
 from accord.evidence.timestamps import TimestampAuthority
 
 app = typer.Typer(help="Checkpoints, trusted timestamps and evidence packs of case logs.")
@@ -182,34 +182,36 @@ def export(
     """Write the case's evidence pack: log, envelopes, receipts, checkpoints and timestamps,
     attachments, both nodes' keys, a bilingual report, and the offline verifier."""
     target = out or Path(f"{reference}.zip")
-    with (
-        node_runtime(ctx) as runtime,
-        runtime.transaction() as session,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        tasks: dict[str, TaskID] = {}
+    with node_runtime(ctx) as runtime:
+        with (
+            runtime.reading() as session,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar,
+        ):
+            tasks: dict[str, TaskID] = {}
 
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)
+            def progress(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(step, total=total)
+                bar.update(tasks[step], completed=done, total=total)
 
-        written = export_pack(
-            session,
-            node=runtime.node,
-            settings=runtime.settings,
-            reference=reference,
-            out=target,
-            attachments=attachments,
-            progress=progress,
-        )
+            written = export_pack(
+                session,
+                node=runtime.node,
+                settings=runtime.settings,
+                reference=reference,
+                out=target,
+                attachments=attachments,
+                progress=progress,
+            )
+        with runtime.transaction() as session:
+            record_export(session, written=written)
     console.print(
         f"{written.path}: {written.events} events, {written.checkpoints} checkpoints, "
         f"{written.envelopes} envelopes, {written.receipts} receipts, {written.attachments} "

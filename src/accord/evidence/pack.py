@@ -118,12 +118,12 @@ def export_pack(
     reference: str,
     out: Path,
     attachments: AttachmentMode = AttachmentMode.FULL,
-    actor: str = "operator",
     progress: Progress | None = None,
 ) -> PackWritten:
     """Write the evidence pack of `reference` to `out` (replaced whole, or left as it was if
-    the export fails) and audit the export. Attachments whose handling code (or the case's)
-    does not allow them to leave the two parties go by hash whatever `attachments` says."""
+    the export fails); it only reads, and `record_export` audits it. Attachments whose
+    handling code (or the case's) does not allow them to leave the two parties go by hash
+    whatever `attachments` says."""
     report = progress or (lambda step, done, total: None)
     case = get_case(session, reference=reference)
     if case.event_count == 0:
@@ -222,22 +222,28 @@ def export_pack(
         erased_parts=len(erased),
         size=out.stat().st_size,
     )
+    return written
+
+
+def record_export(session: Session, *, written: PackWritten, actor: str = "operator") -> None:
+    """Audit an export that `export_pack` wrote: which case, what went in, the archive's hash.
+    Apart from the export, so that the export itself runs in a read-only transaction (on
+    SQLite no writer waits while the report is laid out)."""
     audit.record(
         session,
         actor=actor,
         action="evidence.export",
         outcome="ok",
-        subject=case.reference,
+        subject=written.reference,
         detail={
             "events": written.events,
             "checkpoints": written.checkpoints,
             "attachments": written.attachments,
-            "attachments_by_hash": by_hash,
-            "sha256": _file_sha256(out),
+            "attachments_by_hash": written.attachments_by_hash,
+            "sha256": _file_sha256(written.path),
         },
     )
     session.flush()
-    return written
 
 
 def _file_sha256(path: Path) -> str:
