@@ -11,6 +11,11 @@ sequential keep-alive POSTs of one sealed envelope each. The ratio of the two is
 to how busy the (shared) machine is than either figure alone.
 
     .venv/bin/python benchmarks/exchange.py [--events 2000] [--echo-seconds 5]
+    .venv/bin/python benchmarks/exchange.py --checkpoints-side-by-side 2 [--events 2000]
+
+The second form measures what checkpoints cost (issue 22: at most 10 % of the rate): runs with
+ACCORD_CHECKPOINTS off and on, alternating in the same invocation, each on a fresh pair of
+nodes, and prints the rates and their ratio (no echo baseline: the two modes are each other's).
 
 Prints one JSON object; exits non-zero if the two logs are not identical at the end.
 """
@@ -437,6 +442,85 @@ def run(events: int, echo_seconds: float, poll_ms: float) -> dict[str, Any]:
     }
 
 
+def checkpoints_held(settings: Settings) -> dict[str, int]:
+    """How many checkpoints a node holds, and how many with the peer's signature."""
+    path = (settings.data_dir / "accord.db").resolve()
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        total, countersigned = db.execute(
+            "SELECT count(*), count(peer_signature) FROM checkpoints"
+        ).fetchone()
+    finally:
+        db.close()
+    return {"checkpoints": int(total), "countersigned": int(countersigned)}
+
+
+def one_mode(events: int, poll_ms: float, checkpoints: bool) -> dict[str, Any]:
+    """One exchange on a fresh pair of nodes with ACCORD_CHECKPOINTS as given (the nodes and
+    this script's own runtime read it from the environment)."""
+    os.environ["ACCORD_CHECKPOINTS"] = "true" if checkpoints else "false"
+    root = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+    nodes: list[RunningNode] = []
+    runtimes: list[Runtime] = []
+    try:
+        try:
+            result = exchange(root, events, poll_ms / 1000, nodes, runtimes)
+        finally:
+            for runtime in runtimes:
+                runtime.close()
+            for node in nodes:
+                node.stop()
+        held = {
+            name: checkpoints_held(Settings(data_dir=root / name)) for name in ("US-DOJ", "CN-MOJ")
+        }
+    except BaseException:
+        print(log_tails(root), file=sys.stderr)
+        raise
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        "checkpoints": checkpoints,
+        "envelopes_per_s": round(events / result["elapsed_s"], 1),
+        "elapsed_s": round(result["elapsed_s"], 3),
+        "cpu_s": result["cpu_s"],
+        "held": held,
+    }
+
+
+def compare_checkpoints(events: int, poll_ms: float, rounds: int) -> dict[str, Any]:
+    """Checkpoints off and on, alternating, `rounds` times each."""
+    runs = [
+        one_mode(events, poll_ms, checkpoints)
+        for _ in range(rounds)
+        for checkpoints in (False, True)
+    ]
+    os.environ.pop("ACCORD_CHECKPOINTS", None)
+    off = [r["envelopes_per_s"] for r in runs if not r["checkpoints"]]
+    on = [r["envelopes_per_s"] for r in runs if r["checkpoints"]]
+    ratio = (sum(on) / len(on)) / (sum(off) / len(off))
+    every = Settings().checkpoint_every_events
+    return {
+        "events": events,
+        "rounds": rounds,
+        "checkpoint_every_events": every,
+        "off_envelopes_per_s": off,
+        "on_envelopes_per_s": on,
+        "on_over_off": round(ratio, 3),
+        "meets_target": {"on_over_off>=0.9": ratio >= 0.9},
+        "runs": runs,
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "notes": (
+            "Each run is a fresh pair of accord serve processes; the notes are written in one "
+            f"transaction on A, so with checkpoints on A makes one every {every} events (notes "
+            "change no state) and offers it in the case's stream, B countersigns it (its own "
+            "Merkle root over its copy) and sends it back with its audit anchor. The clock "
+            "stops when B holds every event, so the countersignature of the last checkpoint "
+            "may still be under way; `held` counts what each node holds after the nodes stop."
+        ),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=2000, help="note events to exchange")
@@ -445,6 +529,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--poll-ms", type=float, default=POLL_MS, help="how often to ask B for the case"
+    )
+    parser.add_argument(
+        "--checkpoints-side-by-side",
+        type=int,
+        metavar="ROUNDS",
+        help="instead: ROUNDS runs with checkpoints off and on, alternating; their ratio",
     )
     parser.add_argument("--echo-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -455,7 +545,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--events must be at least 1, --echo-seconds and --poll-ms positive")
     signal.signal(signal.SIGTERM, sigterm)
     try:
-        report = run(args.events, args.echo_seconds, args.poll_ms)
+        if args.checkpoints_side_by_side:
+            report = compare_checkpoints(args.events, args.poll_ms, args.checkpoints_side_by_side)
+        else:
+            report = run(args.events, args.echo_seconds, args.poll_ms)
     except (BenchFailure, DemoFailure) as exc:
         print(json.dumps({"error": str(exc)}), file=sys.stderr)
         return 1
