@@ -15,6 +15,7 @@ from typing import Any
 
 from accord.core import jsontext
 from accord.core.errors import InvalidInput
+from accord.identity.dates import parse_partial_date
 from accord.identity.names.normalise import has_han
 from accord.identity.records import PersonRecord, RowProblem, person_from_row, text_lines
 
@@ -121,6 +122,9 @@ def entity_fields(entity: object, line: int) -> tuple[dict[str, object] | None, 
         if not found:
             continue
         distinct = list(dict.fromkeys(found))
+        if prop == "birthDate" and (span := _years_as_span(distinct)):
+            fields[field] = span
+            continue
         if prop not in MANY and len(distinct) > 1:
             problems.append(
                 RowProblem(
@@ -136,6 +140,30 @@ def entity_fields(entity: object, line: int) -> tuple[dict[str, object] | None, 
         checked = [_value_in(prop, v, line, record_id, problems) for v in distinct]
         fields[field] = checked if prop in MANY else checked[0]
     return fields, problems
+
+
+def _years_as_span(values: list[str]) -> str | None:
+    """Several birth years in a row (1968, 1969, 1970), as lists publish a range or a "circa"
+    in FtM's `birthDate`: the range they make (`1968 to 1970`), or None."""
+    if len(values) < 2 or not all(re.fullmatch(r"\d{4}", v) for v in values):
+        return None
+    years = sorted(int(v) for v in values)
+    if years != list(range(years[0], years[-1] + 1)):
+        return None
+    return f"{years[0]} to {years[-1]}"
+
+
+def _birth_dates_out(written: str) -> list[str]:
+    """A record's date of birth as FtM's `birthDate` holds it: a date, or for a span (circa
+    1970, 1968 to 1970), which FtM's date type cannot hold, every year it allows."""
+    try:
+        born = parse_partial_date(written)
+    except InvalidInput:
+        return [written]
+    if not born.is_span:
+        return [str(born)]
+    first, last = born.years
+    return [f"{year:04d}" for year in range(first, last + 1)]
 
 
 def _value_in(prop: str, value: str, line: int, record_id: str, problems: list[RowProblem]) -> str:
@@ -242,6 +270,8 @@ def entity_of(fields: Mapping[str, object]) -> dict[str, object]:
         values = texts(field)
         if prop == "gender":
             values = [v for v in (_GENDER_OUT.get(v, "") for v in values) if v]
+        elif prop == "birthDate":
+            values = [d for v in values for d in _birth_dates_out(v)]
         elif prop == "nationality":
             values = [v.lower() for v in values]
         elif prop == "passportNumber":
