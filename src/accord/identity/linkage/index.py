@@ -75,6 +75,65 @@ def _query_typo_keys(p: Profile) -> set[str]:
     return found
 
 
+# Spellings tried per unread token, and the longest token spelt letter by letter (a joined name
+# beyond it is tried with a letter dropped or two exchanged only: no letter added or changed).
+MAX_CORRECTIONS = 8
+SPELT_TOKEN = 6
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> frozenset[str]:
+    """Every token some system reads whole: its syllables and surname spellings."""
+    from accord.identity.names.romanise import WIDE_SURNAME_ALIASES, WIDE_SYLLABLE_TABLES
+
+    found: set[str] = set()
+    for tables in (WIDE_SYLLABLE_TABLES, WIDE_SURNAME_ALIASES):
+        for table in tables.values():
+            found.update(table)
+    return frozenset(found)
+
+
+def corrections(token: str) -> list[str]:
+    """Spellings one edit away from a token no system reads (a letter dropped, added, changed,
+    or two exchanged: Wie → wei, Zhnag → zhang, Cheugn → cheung), most likely edits first
+    (exchanges, then drops, adds, changes), at most MAX_CORRECTIONS."""
+    from accord.identity.names.romanise import is_chinese_token
+
+    n = len(token)
+    swaps = [token[:i] + token[i + 1] + token[i] + token[i + 2 :] for i in range(n - 1)]
+    drops = [token[:i] + token[i + 1 :] for i in range(n)]
+    edits = swaps + drops
+    if n <= SPELT_TOKEN:
+        edits += [token[:i] + c + token[i:] for i in range(n + 1) for c in _LETTERS]
+        edits += [token[:i] + c + token[i + 1 :] for i in range(n) for c in _LETTERS]
+        known = _spellings()
+        found = [e for e in dict.fromkeys(edits) if e != token and e in known]
+    else:
+        found = [e for e in dict.fromkeys(edits) if is_chinese_token(e)]
+    return found[:MAX_CORRECTIONS]
+
+
+def _corrected_keys(p: Profile) -> set[str]:
+    """Name keys of the query's name with one unread token corrected by one edit: the blocks
+    its name would have without the typo (query side only: nothing more is indexed)."""
+    from accord.identity.names.keys import ENGLISH_GIVEN_NAMES, parse_name
+    from accord.identity.names.normalise import latin_tokens
+
+    unread = {t for t in p.name.other if t not in ENGLISH_GIVEN_NAMES and 2 <= len(t) <= 12}
+    if not unread or not p.name.readings:
+        return set()
+    tokens = latin_tokens(p.name.text)
+    found: set[str] = set()
+    for token in sorted(unread):
+        for spelling in corrections(token):
+            written = " ".join(spelling if t == token else t for t in tokens)
+            corrected = parse_name(written)
+            found.update(corrected.keys)
+            found.update(corrected.loose_keys)
+    return found
+
+
 def _readable_part(token: str) -> list[tuple[str, ...]]:
     """The longest start and the longest end of an unreadable token that are one pinyin
     syllable (Xiaomng: xiao; Xaioming: ming)."""
@@ -308,8 +367,14 @@ class WatchlistIndex:
             for key in name.name.loose_keys:
                 found.update(self._name_block(False, key, year_of))
         if not found:
-            # No record carries any of the query's names near its year: look again with one
-            # given syllable left out (a typo), bounded by the year and MAX_TYPO_BLOCK.
+            # No record carries any of the query's names near its year: a token no system reads
+            # is a typo; its one-edit corrections are looked up as names are.
+            for name in (q, *aliases):
+                for key in _corrected_keys(name):
+                    found.update(self._name_block(False, key, year_of))
+        if not found:
+            # Still none: look again with one given syllable left out (a typo), bounded by the
+            # year and MAX_TYPO_BLOCK.
             for name in (q, *aliases):
                 for key in _query_typo_keys(name):
                     found.update(self._typo_block(key, year_of))
