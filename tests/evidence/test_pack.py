@@ -262,6 +262,12 @@ def _swap_envelope_signatures(files: dict[str, bytes]) -> None:
     _rewrite(files, ENVELOPES, envelopes)
 
 
+def _readdress_envelope(files: dict[str, bytes]) -> None:
+    envelopes = _json(files, ENVELOPES)
+    envelopes[0]["to"] = "XX-MOJ"
+    _rewrite(files, ENVELOPES, envelopes)
+
+
 def _swap_checkpoint_signatures(files: dict[str, bytes]) -> None:
     checkpoints = _json(files, CHECKPOINTS)
     first = checkpoints[0]
@@ -300,6 +306,7 @@ TAMPERING: list[tuple[str, Callable[[dict[str, bytes]], None], set[str]]] = [
     ("events reordered", _reorder_events, {"event-reordered", "event-chain", "checkpoint-root"}),
     ("act signatures swapped", _swap_act_signatures, {"act-signature", "event-edited"}),
     ("envelope signatures swapped", _swap_envelope_signatures, {"envelope-signature"}),
+    ("an envelope readdressed", _readdress_envelope, {"envelope-signature"}),
     ("checkpoint signatures swapped", _swap_checkpoint_signatures, {"checkpoint-signature"}),
     ("timestamp tokens swapped", _swap_timestamp_tokens, {"timestamp"}),
     ("an attachment replaced", _replace_attachment, {"attachment"}),

@@ -621,7 +621,10 @@ def _check_envelopes(
         sender = str(envelope.get("from"))
         if sender not in parties or envelope.get("to") != exporter:
             result.problem(
-                "envelope-signature", where, f"from {sender} to {envelope.get('to')}: no party"
+                "envelope-signature",
+                where,
+                f"from {sender} to {envelope.get('to')}: not from a party of the case to the "
+                "node that exported the pack",
             )
             continue
         unsigned = {k: v for k, v in envelope.items() if k != "sig"}
