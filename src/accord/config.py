@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     quarantine_prune_seconds: float = Field(
         default=3600.0, gt=0, description="how often the inbox worker deletes them"
     )
+    retention_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="how often the inbox worker (inside `accord serve` and `accord worker`) "
+        "runs `accord retention apply`: erases the personal data whose agreed retention period "
+        "has run out (0: never, erasure runs only from the CLI)",
+    )
     attachment_transfer_expiry_seconds: float = Field(
         default=24 * 3600.0,
         gt=0,

@@ -5,21 +5,22 @@ the log still verifies (`cases/erasable.py`)."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Connection, select, text
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from accord.cases.casetype import case_types
+from accord.cases.casetype import CaseTypes, case_types
 from accord.cases.enums import Priority
 from accord.cases.erasable import Part, personal_values, scrub
 from accord.cases.models import Case, CaseEvent, CaseEventPart, PendingAction
@@ -67,6 +68,36 @@ def _under(path: str, prefix: str) -> bool:
     return not prefix or path == prefix or path.startswith(prefix + "/")
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """One erasure event to apply to this node's copy of its case."""
+
+    case: Case
+    erasure_seq: int
+    payload: Mapping[str, Any]
+    at: datetime
+
+
+_DEFERRED = "accord.erasures_deferred"
+
+BULK = 500
+"""Cases whose rows one erasure batch loads with one query per table."""
+
+
+@contextmanager
+def erasures_deferred(session: Session) -> Iterator[None]:
+    """Within the block, the erasure events appended are applied together when it ends, with
+    one query per table for all their cases instead of a dozen per case (a retention run's
+    chunk). The block's `apply_erasure` calls return 0: nothing is erased before it ends."""
+    queued: list[Erasure] = []
+    session.info[_DEFERRED] = queued
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    apply_erasures(session, queued)
+
+
 def apply_erasure(
     session: Session,
     *,
@@ -77,74 +108,135 @@ def apply_erasure(
     journal: bool = True,
 ) -> int:
     """Erase what the erasure event `erasure_seq` names; return how many parts were erased
-    here (0 when all of it was erased already: a redelivery, or a restore re-applying it)."""
+    here (0 when all of it was erased already: a redelivery, or a restore re-applying it; 0
+    also inside `erasures_deferred`, which applies it at the end of its block)."""
+    erasure = Erasure(case=case, erasure_seq=erasure_seq, payload=payload, at=at)
+    queued: list[Erasure] | None = session.info.get(_DEFERRED)
+    if queued is not None and journal:
+        queued.append(erasure)
+        return 0
+    return apply_erasures(session, [erasure], journal=journal).get(case.id, 0)
+
+
+def apply_erasures(
+    session: Session, erasures: Sequence[Erasure], *, journal: bool = True
+) -> dict[UUID, int]:
+    """Apply erasure events, in order; return the parts erased here per case."""
+    erased: dict[UUID, int] = {}
+    if not erasures:
+        return erased
     _overwrite_freed_space(session)
-    names = case_types(session).get(case.case_type).personal
-    stored = parts_of(session, case)
+    batch: list[Erasure] = []
+    for erasure in erasures:
+        # a case appears once per batch: its second erasure sees what the first erased
+        if len(batch) == BULK or any(e.case.id == erasure.case.id for e in batch):
+            _apply_batch(session, batch, erased, journal)
+            batch = []
+        batch.append(erasure)
+    _apply_batch(session, batch, erased, journal)
+    session.flush()
+    return erased
+
+
+def _apply_batch(
+    session: Session, batch: list[Erasure], erased: dict[UUID, int], journal: bool
+) -> None:
+    if not batch:
+        return
+    types = case_types(session)
+    ids = [e.case.id for e in batch]
+    stored: dict[UUID, dict[int, list[CaseEventPart]]] = {i: {} for i in ids}
+    for row in session.scalars(
+        select(CaseEventPart)
+        .where(CaseEventPart.case_id.in_(ids))
+        .order_by(CaseEventPart.case_id, CaseEventPart.seq, CaseEventPart.path)
+    ):
+        stored[row.case_id].setdefault(row.seq, []).append(row)
+    logs: dict[UUID, list[CaseEvent]] = {i: [] for i in ids}
+    for event in session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id.in_(ids))
+        .order_by(CaseEvent.case_id, CaseEvent.seq)
+    ):
+        logs[event.case_id].append(event)
+    changed: list[tuple[Case, dict[int, list[str]], dict[int, CaseEvent]]] = []
+    for erasure in batch:
+        case = erasure.case
+        events = {e.seq: e for e in logs[case.id]}
+        scrubbed = _erase_parts(session, erasure, events, stored[case.id], types)
+        erased[case.id] = erased.get(case.id, 0) + sum(len(p) for p in scrubbed.values())
+        if scrubbed:
+            changed.append((case, scrubbed, events))
+            if journal:
+                _journal_after_commit(
+                    session,
+                    {
+                        "reference": case.reference,
+                        "erasure_seq": erasure.erasure_seq,
+                        "rule": str(erasure.payload.get("rule", "")),
+                        "targets": [dict(t) for t in erasure.payload.get("targets", [])],
+                        "at": iso(erasure.at),
+                    },
+                )
+    if not changed:
+        return
+    _scrub_copies(session, changed)
+    for case, _, events in changed:
+        _refold_facts(session, case, [events[seq] for seq in sorted(events)])
+    session.flush()  # once for the batch, not at each hook's first query
+    for case, _, _ in changed:
+        for hook in types.on_erased:
+            hook(session, case)
+
+
+def _erase_parts(
+    session: Session,
+    erasure: Erasure,
+    events: dict[int, CaseEvent],
+    stored: dict[int, list[CaseEventPart]],
+    types: CaseTypes,
+) -> dict[int, list[str]]:
+    """Erase the parts one erasure names in its case's loaded log; return the pointers
+    overwritten, by event number."""
+    case = erasure.case
+    names = types.get(case.case_type).personal
     wanted: dict[int, list[str]] = {}
-    for target in payload.get("targets", []):
+    for target in erasure.payload.get("targets", []):
         wanted.setdefault(int(target["seq"]), []).append(str(target.get("path", "")))
-    erased = 0
     scrubbed: dict[int, list[str]] = {}
-    # an erasure erases only what came before it
-    seqs = [seq for seq in wanted if seq < erasure_seq]
-    events = {
-        e.seq: e
-        for e in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq.in_(seqs))
-        )
-    }
     for seq, prefixes in sorted(wanted.items()):
         event = events.get(seq)
-        if event is None:
-            continue
+        if event is None or seq >= erasure.erasure_seq:
+            continue  # an erasure erases only what came before it
         rows = stored.get(seq, [])
         pointers: list[str] = []
         if rows and not attested(rows):
             for row in rows:
                 if row.salt is not None and any(_under(row.path, p) for p in prefixes):
                     row.salt = None
-                    row.erased_at = at
-                    row.erasure_seq = erasure_seq
+                    row.erased_at = erasure.at
+                    row.erasure_seq = erasure.erasure_seq
                     pointers.append(row.path)
         else:  # hashed in clear (format 0.1 or 0.2): erase all the same, the hash as attested
             known = {r.path for r in rows}
             for pointer, _ in personal_values(event.payload, names):
                 if pointer not in known and any(_under(pointer, p) for p in prefixes):
-                    session.add(
-                        CaseEventPart(
-                            case_id=case.id,
-                            seq=seq,
-                            path=pointer,
-                            commitment=None,
-                            salt=None,
-                            erased_at=at,
-                            erasure_seq=erasure_seq,
-                        )
+                    row = CaseEventPart(
+                        case_id=case.id,
+                        seq=seq,
+                        path=pointer,
+                        commitment=None,
+                        salt=None,
+                        erased_at=erasure.at,
+                        erasure_seq=erasure.erasure_seq,
                     )
+                    session.add(row)
+                    stored.setdefault(seq, []).append(row)
                     pointers.append(pointer)
         if pointers:
             event.payload = scrub(event.payload, pointers)
             scrubbed[seq] = pointers
-            erased += len(pointers)
-    if scrubbed:
-        _scrub_copies(session, case, scrubbed, events)
-        _refold_facts(session, case)
-        for hook in case_types(session).on_erased:
-            hook(session, case)
-    if journal and erased:
-        _journal_after_commit(
-            session,
-            {
-                "reference": case.reference,
-                "erasure_seq": erasure_seq,
-                "rule": str(payload.get("rule", "")),
-                "targets": [dict(t) for t in payload.get("targets", [])],
-                "at": iso(at),
-            },
-        )
-    session.flush()
-    return erased
+    return scrubbed
 
 
 JOURNAL_FILE = "erasures.jsonl"
@@ -256,58 +348,78 @@ _CHECKPOINT = "accord.erasure_checkpoint"
 
 
 def _scrub_copies(
-    session: Session, case: Case, scrubbed: dict[int, list[str]], events: dict[int, CaseEvent]
+    session: Session, changed: list[tuple[Case, dict[int, list[str]], dict[int, CaseEvent]]]
 ) -> None:
-    """The same parts wherever else this node kept the payload: the act we submitted while it
-    was pending, and the bodies of the case's messages in the outbox and the inbox."""
-    submissions = {events[seq].submission_id: seq for seq in scrubbed if events[seq].submission_id}
-    if submissions:
-        for pending in session.scalars(
-            select(PendingAction).where(PendingAction.case_id == case.id)
-        ):
-            found = submissions.get(str(pending.id))
-            if found is not None:
-                pending.payload = scrub(pending.payload, scrubbed[found])
+    """The same parts wherever else this node kept the payload: the acts we submitted while
+    they were pending, and the bodies of the cases' messages in the outbox and the inbox."""
+    by_stream = {(case.peer, case.reference): (case, scrubbed) for case, scrubbed, _ in changed}
+    submitted: dict[str, tuple[int, list[str]]] = {}
+    for _, scrubbed, events in changed:
+        for number, pointers in scrubbed.items():
+            if events[number].submission_id:
+                submitted[str(events[number].submission_id)] = (number, pointers)
+    references = [case.reference for case, _, _ in changed]
+    peers = sorted({case.peer for case, _, _ in changed})
     with session.no_autoflush:
+        if submitted:
+            for pending in session.scalars(
+                select(PendingAction).where(
+                    PendingAction.case_id.in_([case.id for case, _, _ in changed])
+                )
+            ):
+                found = submitted.get(str(pending.id))
+                if found is not None:
+                    pending.payload = scrub(pending.payload, found[1])
         items: list[OutboxItem | InboxItem] = [
             *session.scalars(
                 select(OutboxItem).where(
-                    OutboxItem.peer == case.peer, OutboxItem.stream == case.reference
+                    OutboxItem.peer.in_(peers), OutboxItem.stream.in_(references)
                 )
             ),
             *session.scalars(
                 select(InboxItem).where(
-                    InboxItem.sender == case.peer, InboxItem.stream == case.reference
+                    InboxItem.sender.in_(peers), InboxItem.stream.in_(references)
                 )
             ),
         ]
     for item in items:
-        body = copy.deepcopy(item.body or {})
+        party = item.peer if isinstance(item, OutboxItem) else item.sender
+        found_case = by_stream.get((party, item.stream))
+        if found_case is None:
+            continue
+        scrubbed = found_case[1]
+        body = item.body or {}
         event_body = body.get("event")
         seq: int | None = None
         if isinstance(event_body, dict):
             seq = event_body.get("seq") if isinstance(event_body.get("seq"), int) else None
-            target = event_body
         else:
-            seq = submissions.get(str(body.get("submission_id")))
+            mine = submitted.get(str(body.get("submission_id")))
+            seq = mine[0] if mine is not None else None
+        if seq is None or seq not in scrubbed:
+            continue
+        # copies down to the payload, which scrub copies: the stored body is never mutated
+        body = dict(body)
+        if isinstance(body.get("event"), dict):
+            target = body["event"] = dict(body["event"])
+        else:
             target = body
-        if seq is None or seq not in scrubbed or not isinstance(target.get("payload"), dict):
+        if not isinstance(target.get("payload"), dict):
             continue
         target["payload"] = scrub(target["payload"], scrubbed[seq])
-        for part in target.get("parts") or []:
-            if part.get("path") in scrubbed[seq]:
-                part["salt"] = None
+        if isinstance(target.get("parts"), list):
+            target["parts"] = [
+                {**part, "salt": None} if part.get("path") in scrubbed[seq] else part
+                for part in target["parts"]
+            ]
         item.body = body
         if isinstance(item, InboxItem) and isinstance(item.envelope, dict):
             item.envelope = {**item.envelope, "body": ERASED_BODY}
 
 
-def _refold_facts(session: Session, case: Case) -> None:
+def _refold_facts(session: Session, case: Case, log: list[CaseEvent]) -> None:
     """The case's cached facts from its erased log (a type's fold may copy personal parts)."""
     workflow = case_types(session).workflow(case.case_type)
-    rows = session.execute(
-        select(CaseEvent.action, CaseEvent.occurred_at, CaseEvent.payload)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq)
-    )
-    case.facts = fold(workflow, Priority(case.priority), ((a, t, p) for a, t, p in rows)).facts
+    case.facts = fold(
+        workflow, Priority(case.priority), ((e.action, e.occurred_at, e.payload) for e in log)
+    ).facts

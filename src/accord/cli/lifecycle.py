@@ -7,7 +7,14 @@ import threading
 from datetime import datetime
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from accord.cli.common import console, node_runtime, print_json
 from accord.core.clock import parse_iso, utcnow
@@ -61,22 +68,22 @@ def apply(
     """Erase the personal data of every case the plan lists (not those under legal hold)."""
     with (
         node_runtime(ctx) as runtime,
-        runtime.transaction() as session,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             console=console,
         ) as bar,
     ):
-        task = bar.add_task("erasing", total=None)
+        task = bar.add_task("cases examined", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         erased, held = retention.apply(
-            session, node=runtime.node, now=_moment(at), progress=progress
+            runtime.transaction, node=runtime.node, now=_moment(at), progress=progress
         )
     print_json(
         {
@@ -95,8 +102,8 @@ def worker(
     """Run `retention apply` on a schedule, until Ctrl-C."""
     stop = threading.Event()
     while True:
-        with node_runtime(ctx) as runtime, runtime.transaction() as session:
-            erased, held = retention.apply(session, node=runtime.node, now=utcnow())
+        with node_runtime(ctx) as runtime:
+            erased, held = retention.apply(runtime.transaction, node=runtime.node, now=utcnow())
         console.print(f"retention run: {len(erased)} cases erased, {len(held)} under legal hold")
         if once:
             return

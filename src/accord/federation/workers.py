@@ -1,5 +1,5 @@
 """The node's background workers: delivery of the outbox, processing of the inbox and, beside
-it, the retention of the quarantine.
+it, the retention of the quarantine and the retention runs that erase personal data.
 
 Each runs in its own thread, woken at once when a commit wrote to its table and otherwise
 polling, so writes made by other processes (the web processes, the CLI) are picked up too. They
@@ -35,6 +35,7 @@ from accord.evidence.timestamps import TimestampAuthority
 from accord.federation import delivery, inbox, outbox
 from accord.federation.keys import NodeIdentity
 from accord.idempotency import service as idempotency
+from accord.lifecycle import retention
 from accord.ops import health, metrics
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Workers:
         self.delivered = 0
         self.processed = 0
         self.pruned = 0
+        self.retained = 0
         self.stamped = 0
         self.process = health.process_name()
         self.started_at = utcnow()
@@ -136,6 +138,12 @@ class Workers:
             self._threads.append(
                 threading.Thread(target=self._prune_loop, name="accord-prune", daemon=True)
             )
+            if self.settings.retention_interval_seconds > 0:
+                self._threads.append(
+                    threading.Thread(
+                        target=self._retention_loop, name="accord-retention", daemon=True
+                    )
+                )
             self._threads.append(
                 threading.Thread(target=self._stamp_loop, name="accord-stamp", daemon=True)
             )
@@ -211,6 +219,28 @@ class Workers:
         # a failed round (the database, a misconfigured TSA) is retried sooner, never later
         self._periodic(
             "stamping checkpoints", self.stamp, self.settings.tsa_stamp_poll_seconds, min
+        )
+
+    def retain(self) -> int:
+        """One retention run (`accord retention apply` at this moment), a chunk of cases per
+        transaction, stopping between chunks when the workers stop; return the cases erased."""
+        erased, held = retention.apply(
+            lambda: unit_of_work(self.factory),
+            node=self.node,
+            now=utcnow(),
+            stop=self.stop.is_set,
+        )
+        if erased or held:
+            log.info(
+                "retention run: %d cases erased, %d left under legal hold", len(erased), len(held)
+            )
+        self.retained += len(erased)
+        return len(erased)
+
+    def _retention_loop(self) -> None:
+        # a failed run (the database, a case the run cannot erase) is retried sooner, never later
+        self._periodic(
+            "the retention run", self.retain, self.settings.retention_interval_seconds, min
         )
 
     def _periodic(

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from accord.cases import service
-from accord.cases.casetype import case_types
+from accord.cases.casetype import CaseTypes, case_types
 from accord.cases.erasable import personal_values
+from accord.cases.erasure import erasures_deferred
 from accord.cases.models import Case, CaseEvent, CaseEventPart
 from accord.cases.workflow import ERASE_ACTION, LEGAL_HOLD, LEGAL_HOLD_ACTION, LIFT_HOLD_ACTION
+from accord.core.dialects import skip_locked
 from accord.core.errors import InvalidInput
 from accord.federation.keys import NodeIdentity
 from accord.federation.models import Peer
@@ -90,34 +94,68 @@ def _policies(session: Session) -> dict[tuple[str, str, str], int]:
     return found
 
 
-def plan(session: Session, *, node: NodeIdentity, now: datetime) -> list[Due]:
-    """What a retention run at `now` would erase, and why: the cases we sequence whose
-    agreed period after closing has run out and that still hold personal data."""
-    policies = _policies(session)
-    if not policies:
-        return []
+CHUNK = 500
+"""Cases a run examines, and erases, per transaction: a crash loses at most the chunk in
+flight, and the queries of a chunk are one per table, not one per case."""
+
+
+def _candidates(node: NodeIdentity, policies: dict[tuple[str, str, str], int]) -> Select[Case]:
+    """The cases we sequence and share whose peer, type and state some policy names (the
+    exact triple is checked case by case)."""
+    return select(Case).where(
+        Case.sequencer == node.name,
+        Case.shared.is_(True),
+        Case.peer.in_(sorted({peer for peer, _, _ in policies})),
+        Case.case_type.in_(sorted({case_type for _, case_type, _ in policies})),
+        Case.state.in_(sorted({state for _, _, state in policies})),
+    )
+
+
+def _page(
+    session: Session,
+    *,
+    node: NodeIdentity,
+    now: datetime,
+    policies: dict[tuple[str, str, str], int],
+    after: str | None,
+    lock: bool,
+) -> tuple[list[Due], str | None]:
+    """The due cases among the next CHUNK candidates after reference `after`, and the last
+    reference examined (None when no candidate is left). With `lock` (a run, not a plan) the
+    candidates are locked for the transaction, those another transaction holds passed over
+    (PostgreSQL: a concurrent run in another process takes them; a case being acted on is
+    left to the next run)."""
+    query = _candidates(node, policies).order_by(Case.reference).limit(CHUNK)
+    if after is not None:
+        query = query.where(Case.reference > after)
+    if lock:
+        query = skip_locked(query)
+    rows = list(session.scalars(query))
+    if not rows:
+        return [], None
     types = case_types(session)
     finals = {(t.name, s.name) for t in types for s in t.workflow.states if s.final}
     candidates = [
         c
-        for c in session.scalars(
-            select(Case)
-            .where(Case.sequencer == node.name, Case.shared.is_(True))
-            .order_by(Case.reference)
-        )
+        for c in rows
         if (c.peer, c.case_type, c.state) in policies and (c.case_type, c.state) in finals
     ]
-    if not candidates:
-        return []
-    closed = dict(
-        session.execute(
-            select(CaseEvent.case_id, func.min(CaseEvent.occurred_at))
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(CaseEvent.state_after == Case.state, Case.id.in_([c.id for c in candidates]))
-            .group_by(CaseEvent.case_id)
-        ).all()
+    closed = (
+        dict(
+            session.execute(
+                select(CaseEvent.case_id, func.min(CaseEvent.occurred_at))
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(
+                    CaseEvent.state_after == Case.state,
+                    Case.id.in_([c.id for c in candidates]),
+                )
+                .group_by(CaseEvent.case_id)
+            ).all()
+        )
+        if candidates
+        else {}
     )
-    due: list[Due] = []
+    ripe: list[tuple[Case, int, datetime, datetime]] = []
     for case in candidates:
         days = policies[(case.peer, case.case_type, case.state)]
         closed_text = closed.get(case.id)
@@ -125,9 +163,12 @@ def plan(session: Session, *, node: NodeIdentity, now: datetime) -> list[Due]:
             continue
         closed_at = datetime.fromisoformat(str(closed_text).replace("Z", "+00:00"))
         due_at = closed_at + timedelta(days=days)
-        if due_at > now:
-            continue
-        targets = _left_to_erase(session, case, types.get(case.case_type).personal)
+        if due_at <= now:
+            ripe.append((case, days, closed_at, due_at))
+    left = _left_to_erase(session, [case for case, _, _, _ in ripe], types)
+    due: list[Due] = []
+    for case, days, closed_at, due_at in ripe:
+        targets = left.get(case.id)
         if not targets:
             continue
         hold = (case.facts or {}).get(LEGAL_HOLD)
@@ -143,60 +184,113 @@ def plan(session: Session, *, node: NodeIdentity, now: datetime) -> list[Due]:
                 held=str(hold.get("reason", "")) if isinstance(hold, dict) else None,
             )
         )
+    return due, rows[-1].reference if len(rows) == CHUNK else None
+
+
+def plan(session: Session, *, node: NodeIdentity, now: datetime) -> list[Due]:
+    """What a retention run at `now` would erase, and why: the cases we sequence whose
+    agreed period after closing has run out and that still hold personal data."""
+    policies = _policies(session)
+    due: list[Due] = []
+    after: str | None = None
+    while policies:
+        page, after = _page(session, node=node, now=now, policies=policies, after=after, lock=False)
+        due.extend(page)
+        if after is None:
+            break
     return due
 
 
 def _left_to_erase(
-    session: Session, case: Case, names: frozenset[str]
-) -> tuple[tuple[int, str], ...]:
-    """The events of a case that still hold a personal part: committed ones with their salt,
+    session: Session, cases: list[Case], types: CaseTypes
+) -> dict[UUID, tuple[tuple[int, str], ...]]:
+    """Per case, the events that still hold a personal part: committed ones with their salt,
     and those hashed in clear (before format 0.3) not yet erased."""
-    rows = session.execute(
-        select(CaseEventPart.seq, CaseEventPart.salt, CaseEventPart.commitment).where(
-            CaseEventPart.case_id == case.id
+    if not cases:
+        return {}
+    ids = [c.id for c in cases]
+    pending: dict[UUID, set[int]] = {i: set() for i in ids}
+    for case_id, seq in session.execute(
+        select(CaseEventPart.case_id, CaseEventPart.seq).where(
+            CaseEventPart.case_id.in_(ids), CaseEventPart.salt.is_not(None)
         )
-    ).all()
-    with_parts = {seq for seq, _, _ in rows}
-    pending = {seq for seq, salt, _ in rows if salt is not None}
-    for seq, payload in session.execute(
-        select(CaseEvent.seq, CaseEvent.payload).where(CaseEvent.case_id == case.id)
     ):
-        if seq not in with_parts and next(personal_values(payload, names), None) is not None:
-            pending.add(seq)
-    return tuple((seq, "") for seq in sorted(pending))
+        pending[case_id].add(seq)
+    names = {c.id: types.get(c.case_type).personal for c in cases}
+    has_parts = (
+        select(CaseEventPart.id)
+        .where(CaseEventPart.case_id == CaseEvent.case_id, CaseEventPart.seq == CaseEvent.seq)
+        .exists()
+    )
+    for case_id, seq, payload in session.execute(
+        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.payload).where(
+            CaseEvent.case_id.in_(ids), ~has_parts
+        )
+    ):
+        if next(personal_values(payload, names[case_id]), None) is not None:
+            pending[case_id].add(seq)
+    return {i: tuple((seq, "") for seq in sorted(seqs)) for i, seqs in pending.items() if seqs}
 
 
 Progress = Callable[[int, int], None]
-"""(done, total) after each case."""
+"""(cases examined, cases to examine) after each chunk."""
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+"""Opens one transaction (`Runtime.transaction`, or `unit_of_work` over a factory)."""
 
 
 def apply(
-    session: Session, *, node: NodeIdentity, now: datetime, progress: Progress | None = None
+    transaction: Transaction,
+    *,
+    node: NodeIdentity,
+    now: datetime,
+    progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Due], list[Due]]:
-    """Erase what the plan lists, one `erase` event per case; return (erased, held back)."""
-    due = plan(session, node=node, now=now)
+    """Erase what the plan lists, one `erase` event per case (signed, chained, queued for the
+    peer), CHUNK cases per transaction; return (erased, held back). A run stopped midway (by
+    `stop`, between chunks, or by a crash) keeps the chunks it committed, and the next run
+    carries on: an erased case is no longer due."""
     erased: list[Due] = []
     held: list[Due] = []
-    for done, item in enumerate(due, start=1):
-        if item.held is not None:
-            held.append(item)
-        else:
-            service.act(
-                session,
-                node=node,
-                reference=item.reference,
-                action=ERASE_ACTION,
-                payload={
-                    "rule": item.rule,
-                    "reason": f"retention period ended on {item.due_at.date().isoformat()}",
-                    "targets": [{"seq": seq, "path": path} for seq, path in item.targets],
-                },
-                officer=RETENTION_OFFICER,
+    with transaction() as session:
+        policies = _policies(session)
+        if not policies:
+            return erased, held
+        total = (
+            session.scalar(select(func.count()).select_from(_candidates(node, policies).subquery()))
+            or 0
+        )
+    examined = 0
+    after: str | None = None
+    while True:
+        with transaction() as session, erasures_deferred(session):
+            before = after
+            due, after = _page(
+                session, node=node, now=now, policies=policies, after=before, lock=True
             )
-            erased.append(item)
+            for item in due:
+                if item.held is not None:
+                    held.append(item)
+                    continue
+                service.act(
+                    session,
+                    node=node,
+                    reference=item.reference,
+                    action=ERASE_ACTION,
+                    payload={
+                        "rule": item.rule,
+                        "reason": f"retention period ended on {item.due_at.date().isoformat()}",
+                        "targets": [{"seq": seq, "path": path} for seq, path in item.targets],
+                    },
+                    officer=RETENTION_OFFICER,
+                )
+                erased.append(item)
+        examined = total if after is None else min(examined + CHUNK, total)
         if progress is not None:
-            progress(done, len(due))
-    return erased, held
+            progress(examined, total)
+        if after is None or (stop is not None and stop()):
+            return erased, held
 
 
 def place_hold(
