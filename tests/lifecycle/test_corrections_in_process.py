@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accord.cases import service
 from accord.cases.models import CaseEventPart
-from accord.cli.scenarios import REMOVAL
+from accord.cli.scenarios import FUGITIVE, REMOVAL
 from accord.core.errors import InvalidInput
 from accord.identity.integration import screening_id
 from accord.identity.models import ScreeningJob
@@ -101,7 +101,7 @@ def test_the_requested_side_submits_its_correction_through_the_sequencer(
     us, cn, reference = batch
     act(cn, reference, "acknowledge", {})
     pump(us, cn)
-    act(cn, reference, "confirm_identity", {"person_id": "P1", "confirmed_id_number": "X1"})
+    act(cn, reference, "confirm_identity", {"person_id": "P1", "confirmed_id_number": "ID4471"})
     pump(us, cn)
     seq = log_of(us, reference)[-1]["seq"]
     acted = act(
@@ -113,7 +113,7 @@ def test_the_requested_side_submits_its_correction_through_the_sequencer(
     pump(us, cn)
     assert [e["action"] for e in log_of(us, reference)][-2:] == ["correct", "erasure_receipt"]
     for node in (us, cn):
-        assert "X1" not in str(log_of(node, reference))
+        assert "ID4471" not in str(log_of(node, reference))
     assert verified(us, cn, reference) and verified(cn, us, reference)
 
 
@@ -175,3 +175,31 @@ def test_a_retraction_removes_the_person_from_the_case_and_the_screening(
         act(us, reference, "retract", {"reason": "again", "items": [
             {"seq": 1, "path": "/details/persons/0"}
         ]})  # fmt: skip
+
+
+def test_a_newer_notice_is_erased_and_corrected_where_the_case_took_its_details(
+    pair: tuple[Node, Node],
+) -> None:
+    us, cn = pair
+    reference = open_from(cn, us.name, FUGITIVE.opening)
+    pump(us, cn)
+    notice = {**FUGITIVE.opening["details"], "forename": "Xiaoming", "place_of_birth": "Wuhan"}
+    act(cn, reference, "update_notice", {"notice": notice, "reason": "republished"})
+    pump(us, cn)
+    update = log_of(cn, reference)[-1]["seq"]
+    assert details(us, reference)["place_of_birth"] == "Wuhan"
+    act(cn, reference, "correct", {"rule": "issuer's correction", "corrections": [
+        {"seq": update, "path": "/notice", "set": {"place_of_birth": "Hankou"}}
+    ]})  # fmt: skip
+    pump(us, cn)
+    for node in (us, cn):
+        assert details(node, reference)["place_of_birth"] == "Hankou"
+    act(cn, reference, "erase", {"rule": "court order 12", "targets": [{"seq": update}]})
+    pump(us, cn)
+    for node in (us, cn):
+        shown = details(node, reference)
+        assert shown["forename"] == "" and shown["place_of_birth"] == "Hankou"
+        with node.runtime.reading() as session:
+            facts = service.get_case(session, reference=reference).facts
+        assert "Xiaoming" not in str(facts) and "Wuhan" not in str(facts)
+    assert verified(cn, us, reference)

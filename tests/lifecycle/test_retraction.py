@@ -12,8 +12,8 @@ from accord.cli.demo import DemoFailure, wait_for
 from accord.cli.scenarios import REMOVAL
 from tests.e2e.conftest import Started
 from tests.e2e.test_two_nodes import cli
-from tests.lifecycle.test_corrections import proposals, receipted
-from tests.lifecycle.test_retention_two_nodes import database_text, log_of, same_head
+from tests.lifecycle.test_corrections import proposals, receipted, same_head
+from tests.lifecycle.test_retention_two_nodes import database_text, log_of
 
 pytestmark = pytest.mark.e2e
 
