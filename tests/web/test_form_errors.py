@@ -17,22 +17,22 @@ def _problems() -> Problems:
     )
 
 
-def test_a_form_shows_each_message_beside_its_top_field_with_the_row_it_is_about() -> None:
+def test_a_form_shows_each_message_beside_its_row_and_cell() -> None:
     problems = _problems()
     by_field, general = field_errors(
         InvalidInput("invalid", detail={"errors": problems.text}, problems=problems)
     )
     assert by_field == {
-        "items": "row 1, Name: Too long: shorten it to at most 200 characters. "
-        "row 2: Required: fill this in."
-    }
+        "items.0.name": "Too long: shorten it to at most 200 characters.",
+        "items.1": "Required: fill this in.",
+    }  # by the payload's row: the form puts it beside the row the officer typed it in
     assert general == ["Not accepted: count does not match"]
 
 
 def test_the_same_problems_read_in_chinese() -> None:
     by_field, general = field_errors(InvalidInput("invalid", problems=_problems()), "zh")
-    assert "200" in by_field["items"] and "第 1 行" in by_field["items"]
-    assert "Too long" not in by_field["items"] and "Required" not in by_field["items"]
+    assert "200" in by_field["items.0.name"] and "Too long" not in by_field["items.0.name"]
+    assert "Required" not in by_field["items.1"]
     assert general[0].startswith("不予接受")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -29,7 +29,7 @@ from accord.core.errors import InvalidInput, Problem, Problems
 from accord.core.i18n import translations
 from accord.core.labels import Lang, label, pick
 from accord.web.i18n import field_label
-from accord.web.messages import CHOICES, explain, explain_at
+from accord.web.messages import CHOICES, explain, explain_at, where
 
 Schema = dict[str, Any]
 Kind = Literal[
@@ -323,6 +323,7 @@ def form_fields(
             max_length=prop.get("maxLength"),
             error=(errors or {}).get(name, ""),
         )
+        inner = _inner_errors(errors, name)
         enum_schema = items if kind == "checkboxes" else prop
         if kind in ("select", "checkboxes") and enum_schema is not None:
             entry.options = (
@@ -337,12 +338,35 @@ def form_fields(
         if kind == "json":
             entry.example = json.dumps(_example(prop, defs), ensure_ascii=False)
         if kind == "rows" and items is not None:
-            _fill_rows(entry, {**items, "$defs": defs}, lang, posted, prefix, meta, prop)
+            inner = _fill_rows(
+                entry, {**items, "$defs": defs}, lang, posted, prefix, meta, prop, inner
+            )
         else:
             posted_values = posted.getlist(prefix + name) if posted else None
             entry.value = _shown_value(kind, prop, posted_values)
+        colon = pick(lang, ": ", "：")
+        entry.error = " ".join(
+            [
+                *([entry.error] if entry.error else []),
+                *(f"{where(path, lang, meta)}{colon}{what}" for path, what in inner.items()),
+            ]
+        )
         fields.append(entry)
     return fields
+
+
+Path = tuple[str | int, ...]
+
+
+def _inner_errors(errors: Mapping[str, str] | None, name: str) -> dict[Path, str]:
+    """The errors `field_errors` keyed inside field `name` (`persons.2.birth_date`), by their
+    path below it: `(2, "birth_date")`."""
+    found: dict[Path, str] = {}
+    for key, what in (errors or {}).items():
+        top, dot, rest = key.partition(".")
+        if dot and top == name:
+            found[tuple(int(p) if p.isdigit() else p for p in rest.split("."))] = what
+    return found
 
 
 def _fill_rows(
@@ -353,17 +377,41 @@ def _fill_rows(
     prefix: str,
     meta: Mapping[str, FieldMeta] | None,
     prop: Schema,
-) -> None:
-    """The rows of a repeatable field: those posted (or the default's), then empty ones."""
+    inner: Mapping[Path, str],
+) -> dict[Path, str]:
+    """The rows of a repeatable field: those posted (or the default's), then empty ones. The
+    errors `inner` of payload rows (numbered without the empty and removed rows) go beside the
+    cell of the row the officer typed them in; returned by that row's number as shown, to be
+    named beside the table too (and those no row shows, as they came)."""
     entry.prefix = f"{prefix}{entry.name}."
     entry.columns = form_fields(items, lang, prefix=f"{entry.prefix}__i__.", meta=meta)
+    left = dict(inner)
+    named: dict[Path, str] = {}
     if posted is not None:
         count = _row_count(posted, entry.prefix)
-        filled = [
-            form_fields(items, lang, posted=posted, prefix=f"{entry.prefix}{i}.", meta=meta)
-            for i in range(count)
-            if not posted.getlist(f"{entry.prefix}{i}._remove")
-        ]
+        payload_row = {i: k for k, i in enumerate(_typed_rows(items, posted, entry.prefix))}
+        shown = [i for i in range(count) if not posted.getlist(f"{entry.prefix}{i}._remove")]
+        filled = []
+        for number, i in enumerate(shown):
+            k = payload_row.get(i)
+            cells: dict[str, str] = {}
+            for path in [p for p in left if k is not None and p[0] == k]:
+                what = left.pop(path)
+                column = path[1] if len(path) > 1 and isinstance(path[1], str) else None
+                if column is not None:
+                    cells[column] = what
+                shown_at = (number, column) if column is not None else (number,)
+                named[shown_at] = f"{named[shown_at]} {what}" if shown_at in named else what
+            filled.append(
+                form_fields(
+                    items,
+                    lang,
+                    posted=posted,
+                    prefix=f"{entry.prefix}{i}.",
+                    meta=meta,
+                    errors=cells,
+                )
+            )
     else:
         filled = []
         for default in prop.get("default") or []:
@@ -372,6 +420,7 @@ def _fill_rows(
     blank = [form_fields(items, lang, meta=meta) for _ in range(BLANK_ROWS)]
     entry.rows = filled + blank
     entry.value = str(len(entry.rows))
+    return {**named, **left}
 
 
 class _DefaultRow:
@@ -454,12 +503,21 @@ def parse_form(schema: Schema, posted: PostedForm, *, prefix: str = "f.") -> dic
 
 def _parse_rows(items: Schema, posted: PostedForm, prefix: str) -> list[dict[str, Any]]:
     """The rows an officer filled in, in order: empty and removed rows are left out."""
+    return [
+        parse_form(items, posted, prefix=f"{prefix}{i}.")
+        for i in _typed_rows(items, posted, prefix)
+    ]
+
+
+def _typed_rows(items: Schema, posted: PostedForm, prefix: str) -> list[int]:
+    """The numbers of the posted rows that hold something typed and are not removed: row k of
+    the payload is the form's row `_typed_rows(...)[k]`."""
     defs: Mapping[str, Schema] = items.get("$defs", {})
     defaults = {
         name: _unwrap_optional(raw, defs)[0].get("default")
         for name, raw in items.get("properties", {}).items()
     }
-    rows: list[dict[str, Any]] = []
+    kept: list[int] = []
     for i in range(_row_count(posted, prefix)):
         row = f"{prefix}{i}."
         if posted.getlist(row + "_remove"):
@@ -470,17 +528,18 @@ def _parse_rows(items: Schema, posted: PostedForm, prefix: str) -> list[dict[str
             for v in posted.getlist(row + name)
             if str(v).strip() not in ("", "" if default is None else str(default))
         ]
-        if not typed:  # an empty row (a select left at its default is not a value typed)
-            continue
-        rows.append(parse_form(items, posted, prefix=row))
-    return rows
+        if typed:  # not an empty row (a select left at its default is not a value typed)
+            kept.append(i)
+    return kept
 
 
 def field_errors(
     error: InvalidInput, lang: Lang = "en", meta: Mapping[str, FieldMeta] | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """Split a validation error into messages per top-level field and the rest, each in the
-    officer's language, naming what is wrong and what to do (web.messages)."""
+    """Split a validation error into messages per top-level field, per cell of a row
+    (`persons.2.birth_date`, the payload's row; `form_fields` puts it beside the cell the
+    officer typed it in) and the rest, each in the officer's language, naming what is wrong and
+    what to do (web.messages)."""
     by_field: dict[str, str] = {}
     general: list[str] = []
     for top, what in _by_top_field(error, lang, meta):
@@ -499,10 +558,16 @@ def _by_top_field(
     if error.problems:
         for problem in error.problems:
             later = problem.ctx.get("later") if problem.type == "date_order" else None
-            if problem.path:
-                yield str(problem.path[0]), explain_at(problem, lang, meta)
-            elif isinstance(later, str):  # two fields out of order: beside the later one
-                yield later, explain(problem, lang, meta)
+            path = problem.path
+            if isinstance(later, str):  # two fields out of order: beside the later one
+                path = (*path, later)
+            if len(path) >= 2 and isinstance(path[1], int):  # a row's: by row and column
+                cell = ".".join(str(p) for p in path[:3])
+                yield cell, explain_at(replace(problem, path=path[2:]), lang, meta)
+            elif path and not problem.path:
+                yield str(path[0]), explain(problem, lang, meta)
+            elif path:
+                yield str(path[0]), explain_at(problem, lang, meta)
             else:
                 yield "", explain(problem, lang, meta)
         return
