@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.progress import (
@@ -147,9 +148,18 @@ def lift(
 def subject_access(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="a name or number of the person, as held"),
+    pdf: Path | None = typer.Option(
+        None, help="also write the export as a bilingual (English/Chinese) PDF to this file"
+    ),
 ) -> None:
-    """Everything this node holds about one person, as JSON (erased parts listed, not shown)."""
+    """Everything this node holds about one person (cases, events, attachments' metadata,
+    identity records, screening jobs, audit entries), as JSON; erased parts listed, not shown."""
     from accord.lifecycle.subject import subject_access as export
+    from accord.lifecycle.subject import to_pdf
 
     with node_runtime(ctx) as runtime, runtime.reading() as session:
-        print_json(export(session, query=query, node_name=runtime.node.name))
+        document = export(session, query=query, node_name=runtime.node.name)
+    if pdf is not None:
+        pdf.write_bytes(to_pdf(document))
+        typer.echo(f"subject access PDF written to {pdf}", err=True)
+    print_json(document)

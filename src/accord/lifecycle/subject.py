@@ -1,10 +1,13 @@
 """Subject access: everything this node holds about one person, found by a name or a number
-in the personal parts of its case logs, as one JSON document (cases, events with the parts that
-name the person, attachments' metadata, erasures, and the audit entries of those cases)."""
+in the personal parts of its case logs and in its identity records and screening jobs, as one
+JSON document (cases, events with the parts that name the person, attachments' metadata,
+erasures, screening records, and the audit entries of all of those), or as a bilingual PDF."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +20,11 @@ from accord.cases.models import Case, CaseEvent, CaseEventPart
 from accord.cases.workflow import ATTACH_ACTION, ERASE_ACTION
 from accord.core.clock import iso, utcnow
 from accord.core.errors import InvalidInput
+from accord.core.templating import environment
+from accord.identity.models import ScreeningJob, WatchlistEntry
+from accord.identity.service import entry_fields
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _folded(text: str) -> str:
@@ -27,8 +35,12 @@ def subject_access(session: Session, *, query: str, node_name: str) -> dict[str,
     """The cases whose personal parts hold `query` (case-insensitive, NFKC), with what each
     holds about the person; erased parts are listed as erased, never shown."""
     wanted = _folded(query)
-    if len(wanted) < 3:
-        raise InvalidInput("a subject access query needs at least 3 characters of a name or number")
+    # a Chinese name is often two characters (林慧): wide characters count double
+    if sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in wanted) < 3:
+        raise InvalidInput(
+            "a subject access query needs at least 3 characters of a name or number "
+            "(2 Chinese characters)"
+        )
     types = case_types(session)
     found: list[dict[str, Any]] = []
     for case in session.scalars(select(Case).order_by(Case.reference)):
@@ -102,4 +114,63 @@ def subject_access(session: Session, *, query: str, node_name: str) -> dict[str,
         "node": node_name,
         "generated_at": iso(utcnow()),
         "cases": found,
+        "screening": _screening(session, wanted),
     }
+
+
+def _screening(session: Session, wanted: str) -> dict[str, Any]:
+    """The identity records (watchlist entries) and the screening jobs whose persons or results
+    hold the query, with the audit entries about each."""
+    records = []
+    for entry in session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id)):
+        fields = entry_fields(entry)
+        if wanted in _folded(json.dumps(fields, ensure_ascii=False, default=str)):
+            records.append({"unit": entry.unit, **fields, "updated_at": iso(entry.updated_at)})
+    jobs = []
+    for job in session.scalars(select(ScreeningJob).order_by(ScreeningJob.created_at)):
+        persons = [
+            p for p in job.persons or [] if wanted in _folded(json.dumps(p, ensure_ascii=False))
+        ]
+        results = [
+            r for r in job.results or [] if wanted in _folded(json.dumps(r, ensure_ascii=False))
+        ]
+        if persons or results:
+            jobs.append(
+                {
+                    "id": str(job.id),
+                    "unit": job.unit,
+                    "status": job.status,
+                    "created_by": job.created_by,
+                    "created_at": iso(job.created_at),
+                    "persons": persons,
+                    "results": results,
+                }
+            )
+    subjects = [str(r["id"]) for r in records if r.get("id")] + [j["id"] for j in jobs]
+    audit = (
+        [
+            {
+                "at": a.at,
+                "actor": a.actor,
+                "action": a.action,
+                "outcome": a.outcome,
+                "subject": a.subject,
+            }
+            for a in session.scalars(
+                select(AuditEntry).where(AuditEntry.subject.in_(subjects)).order_by(AuditEntry.id)
+            )
+        ]
+        if subjects
+        else []
+    )
+    return {"records": records, "jobs": jobs, "audit": audit}
+
+
+def to_pdf(document: dict[str, Any]) -> bytes:
+    """The export as a readable PDF, every heading in English and Chinese (WeasyPrint, with
+    the CJK fonts the briefing pack uses)."""
+    from weasyprint import HTML
+
+    html = environment(TEMPLATES, "en").get_template("subject_access.html").render(doc=document)
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf
