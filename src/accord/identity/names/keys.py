@@ -20,6 +20,7 @@ from accord.identity.names.romanise import (
     System,
     han_readings,
     is_chinese_token,
+    marks,
     split_han,
     token_readings,
 )
@@ -241,6 +242,10 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
             # A plain pinyin name reads the same in every system (at a fallback cost elsewhere):
             # the other systems would only repeat its readings at a higher cost.
             continue
+        if system == System.HOKKIEN and System.SOUTHERN in seen and _cantonese(chinese):
+            # every token is spelt as Cantonese spells it (Cheung Kwok Wing): a Hokkien reading
+            # too would mostly add keys, and namesakes
+            continue
         seen.append(system)
         _add_keys(keys, _keys_of(_product(chinese, system, 4, KEYS_PER_SYSTEM, by_cost=False)))
         if len(chinese) >= 3:
@@ -255,6 +260,11 @@ def _latin_parse(tokens: tuple[str, ...], capitals: frozenset[str]) -> LatinPars
         _best(loose),
         other,
     )
+
+
+def _cantonese(tokens: tuple[str, ...]) -> bool:
+    """Whether every token is spelt as Cantonese spells and pinyin does not."""
+    return all(marks(t, System.SOUTHERN) for t in tokens)
 
 
 @lru_cache(maxsize=100_000)

@@ -291,6 +291,13 @@ def token_readings(
 
 
 @lru_cache(maxsize=200_000)
+def marks(token: str, system: System) -> bool:
+    """Whether the token is spelt as `system` spells and pinyin does not (Cheung, Kwok, Chee
+    mark Cantonese; Beng, like Li and Ming, marks nothing: pinyin spells it too)."""
+    return bool(_readings_in(token, system, False))
+
+
+@lru_cache(maxsize=200_000)
 def is_chinese_token(token: str) -> bool:
     return any(_readings_in(token, system) for system in System)
 
