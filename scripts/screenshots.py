@@ -3,8 +3,10 @@
 Starts the two demo nodes (US-DOJ, CN-MOJ) on loopback with the demo's year of history (as
 `accord demo` fills them), plays the demo cases and one legal assistance request that is waiting
 for more information, signs in as the US liaison officer and as an administrator in Chromium,
-and writes PNGs into docs/screenshots/: the pages, the scorecard (Dialogue) and the round's
-briefing pack, page by page (brief-<lang>-<n>.png).
+and writes PNGs into docs/screenshots/: the pages, the scorecard (Dialogue), a removal batch
+just received on CN-MOJ and a fugitive notice just received on US-DOJ with their screening
+proposals (removal-, fugitive-<lang>.png), and the round's briefing pack, page by page
+(brief-<lang>-<n>.png).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -15,6 +17,7 @@ import argparse
 import secrets
 import shutil
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,12 +29,14 @@ from accord.accounts.service import create_user
 from accord.cli import scenarios
 from accord.cli.demo import (
     RunningNode,
+    case_on,
     link_outcome,
     pin,
     play,
     play_history,
     prepare_node,
     start_node,
+    wait_for,
     write_briefs,
 )
 from accord.config import Settings
@@ -129,16 +134,32 @@ def main() -> None:
             final_state="more_info",
         )
         reference = play(waiting, us, cn)
+        # a removal batch and a fugitive notice just received, so that their screening
+        # proposals (against the records the history loaded) wait for an officer's decision
+        batch = us.post("/api/v1/cases", {**scenarios.REMOVAL.opening, "peer": cn.name})[
+            "reference"
+        ]
+        notice = cn.post("/api/v1/cases", {**scenarios.FUGITIVE.opening, "peer": us.name})[
+            "reference"
+        ]
+        wait_for(lambda: case_on(cn, batch), f"{cn.name} to receive {batch}")
+        wait_for(lambda: case_on(us, notice), f"{us.name} to receive {notice}")
+        time.sleep(5)  # screening on receipt runs in the nodes' workers
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
             officer = sign_in(browser, us.url, us_staff.officer.username, us_staff.officer.password)
             administrator = sign_in(browser, us.url, *admin)
+            requested = sign_in(
+                browser, cn.url, cn_staff.officer.username, cn_staff.officer.password
+            )
             for lang in ("en", "zh"):
                 shoot(officer, "/", out, "dashboard", lang)
                 shoot(officer, "/cases", out, "cases", lang)
                 shoot(officer, "/dialogue?days=365", out, "dialogue", lang)
                 shoot(officer, f"/cases/{reference}", out, "case", lang, open_diagram=True)
                 shoot(administrator, "/users", out, "users", lang)
+                shoot(requested, f"/cases/{batch}", out, "removal", lang)
+                shoot(officer, f"/cases/{notice}", out, "fugitive", lang)
             browser.close()
     finally:
         for node in nodes:
