@@ -13,8 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "accord"
 
-SCRIPTS = {"__main__.py", "migrations/env.py"}
-"""Run, never imported: `python -m accord` and Alembic's environment."""
+SCRIPTS = {"__main__.py", "migrations/env.py", "evidence/verify_pack.py"}
+"""Run as scripts: `python -m accord`, Alembic's environment, and the standalone pack verifier
+(a third party runs it alone; its `__main__` guard is its only top-level call)."""
 
 
 def _top_level(statements: list[ast.stmt]) -> Iterator[ast.stmt]:

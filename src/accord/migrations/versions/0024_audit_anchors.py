@@ -2,20 +2,17 @@
 checkpoint (ours as given, the peer's as received)
 
 Revision ID: 0024
-Revises: 0023
+Revises: 0022
 Create Date: 2026-12-04
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024"
-# 0023 is reserved for another change that may not land; until the chain is settled this
-# follows 0022 when there is no 0023, so that `upgrade head` never meets a missing revision.
-down_revision: str | None = "0023" if any(Path(__file__).parent.glob("0023_*.py")) else "0022"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
