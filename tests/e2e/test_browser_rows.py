@@ -1,6 +1,7 @@
 """In a real browser (Chromium) on two real nodes: a wrong birth date in row 3 of a removal batch
 (a row the script added, an empty row above it) comes back beside that cell, in English on one
-node and in Chinese on the other, marked for assistive technology, with every row as typed."""
+node and in Chinese on the other, marked for assistive technology, with every row as typed; a
+birth date written as lists write it ("28 Feb 1990") is typed whole and accepted."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_a_wrong_date_in_row_3_stands_beside_its_cell_in_both_languages(
             form.locator('[name="title"]').fill("Identity verification: 2 persons")
             form.locator('[name="d.persons.0.person_id"]').fill("P1")
             form.locator('[name="d.persons.0.name"]').fill("LI Wei")
-            form.locator('[name="d.persons.0.birth_date"]').fill("1990-02-28")
+            # typed key by key, as a list writes it: the box takes it whole (no 10-letter cap)
+            form.locator('[name="d.persons.0.birth_date"]').press_sequentially("28 Feb 1990")
             # row 2 stays empty
             form.locator('[name="d.persons.2.person_id"]').fill("P3")
             form.locator('[name="d.persons.2.name"]').fill("ZHANG San")
@@ -69,7 +71,7 @@ def test_a_wrong_date_in_row_3_stands_beside_its_cell_in_both_languages(
             typed = {
                 "d.persons.0.person_id": "P1",
                 "d.persons.0.name": "LI Wei",
-                "d.persons.0.birth_date": "1990-02-28",
+                "d.persons.0.birth_date": "28 Feb 1990",
                 "d.persons.1.person_id": "",
                 "d.persons.2.person_id": "P3",
                 "d.persons.2.name": "ZHANG San",
