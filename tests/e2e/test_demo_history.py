@@ -56,6 +56,17 @@ def test_plan_is_seeded_and_has_every_type() -> None:
         assert plan.opened_at > end - timedelta(days=366)
 
 
+def test_the_registry_holds_the_tours_confirmed_persons_not_the_denied_one() -> None:
+    """The tour's removal batch meets records on CN, so its table shows proposals: LIN Hui and
+    HUANG Jun (whom the script confirms) are held, WU Ming (whom it denies) is not added."""
+    cn = history.records_for(history.plan_year(7, utcnow()), 7)["CN"]
+    held = {(r["name"], r["birth_date"]) for r in cn}
+    assert ("HUANG Jun", "1987-06-14") in held  # the batch says 1987, the registry a day
+    assert ("WU Ming", "1995-06-14") not in held
+    (lin,) = [r for r in cn if r["name"] == "LIN Hui" and r["birth_date"] == "1990-02-03"]
+    assert lin["passport_number"] == "E12345678" and lin["name_native"] == "林慧"
+
+
 def test_history_verifies_and_fills_the_scorecard(
     tmp_path: Path, database_url: Callable[[str], str]
 ) -> None:

@@ -528,6 +528,26 @@ def records_for(plans: list[Planned], seed: int) -> dict[str, list[dict[str, str
                     "passport_number": f"E{rng.randint(10_000_000, 99_999_999)}",
                 }
             )
+    # The tour's own batch (scenarios.REMOVAL): the registry holds the two persons the script
+    # confirms, as a registry writes them (a full date where the batch gives a year), and not
+    # the one it denies, so the batch's table shows a proposal beside each of the two.
+    confirmed = [
+        s.payload["person_id"] for s in scenarios.REMOVAL.steps if s.action == "confirm_identity"
+    ]
+    for person in scenarios.REMOVAL.opening["details"]["persons"]:
+        if person["person_id"] in confirmed:
+            born = person["birth_date"]
+            cn.append(
+                {
+                    "name": person["name"],
+                    "name_native": person.get("name_native", ""),
+                    "birth_date": born if len(born) == 10 else f"{born[:4]}-06-14",
+                    "sex": person["sex"],
+                    "nationality": person.get("nationality", "CN"),
+                    "passport_number": person.get("passport_number")
+                    or f"E{rng.randint(10_000_000, 99_999_999)}",
+                }
+            )
     for i in range(300):  # others of the same names: the near misses a screener must sort
         name, native, sex = rng.choice(_REMOVAL_NAMES)
         cn.append(
