@@ -98,6 +98,21 @@ def erasures_deferred(session: Session) -> Iterator[None]:
     apply_erasures(session, queued)
 
 
+@contextmanager
+def one_deferred_erasure(session: Session) -> Iterator[None]:
+    """One case's erasure inside `erasures_deferred`, in a savepoint: if it fails, the
+    savepoint is rolled back and what it queued is dropped, the block's other erasures kept."""
+    queued: list[Erasure] | None = session.info.get(_DEFERRED)
+    mark = len(queued) if queued is not None else 0
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        if queued is not None:
+            del queued[mark:]
+        raise
+
+
 def apply_erasure(
     session: Session,
     *,

@@ -83,13 +83,14 @@ def apply(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        erased, held = retention.apply(
+        erased, left = retention.apply(
             runtime.transaction, node=runtime.node, now=_moment(at), progress=progress
         )
     print_json(
         {
             "erased": [d.reference for d in erased],
-            "held": [{"reference": d.reference, "hold": d.held} for d in held],
+            "held": [{"reference": d.reference, "hold": d.held} for d in left if d.held],
+            "refused": [{"reference": d.reference, "reason": d.refused} for d in left if d.refused],
         }
     )
 
@@ -104,8 +105,8 @@ def worker(
     stop = threading.Event()
     while True:
         with node_runtime(ctx) as runtime:
-            erased, held = retention.apply(runtime.transaction, node=runtime.node, now=utcnow())
-        console.print(f"retention run: {len(erased)} cases erased, {len(held)} under legal hold")
+            erased, left = retention.apply(runtime.transaction, node=runtime.node, now=utcnow())
+        console.print(retention.summary(erased, left))
         if once:
             return
         try:

@@ -224,16 +224,14 @@ class Workers:
     def retain(self) -> int:
         """One retention run (`accord retention apply` at this moment), a chunk of cases per
         transaction, stopping between chunks when the workers stop; return the cases erased."""
-        erased, held = retention.apply(
+        erased, left = retention.apply(
             lambda: unit_of_work(self.factory),
             node=self.node,
             now=utcnow(),
             stop=self.stop.is_set,
         )
-        if erased or held:
-            log.info(
-                "retention run: %d cases erased, %d left under legal hold", len(erased), len(held)
-            )
+        if erased or left:
+            log.info("%s", retention.summary(erased, left))
         self.retained += len(erased)
         return len(erased)
 

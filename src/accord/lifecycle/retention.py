@@ -10,9 +10,10 @@ is left alone until the hold is lifted.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -23,14 +24,16 @@ from sqlalchemy.orm import Session
 from accord.cases import service
 from accord.cases.casetype import CaseTypes, case_types
 from accord.cases.erasable import personal_values
-from accord.cases.erasure import erasures_deferred
+from accord.cases.erasure import erasures_deferred, one_deferred_erasure
 from accord.cases.models import Case, CaseEvent, CaseEventPart
 from accord.cases.workflow import ERASE_ACTION, LEGAL_HOLD, LEGAL_HOLD_ACTION, LIFT_HOLD_ACTION
 from accord.core.dialects import skip_locked
-from accord.core.errors import InvalidInput
+from accord.core.errors import AccordError, InvalidInput
 from accord.federation.keys import NodeIdentity
 from accord.federation.models import Peer
 from accord.federation.peers import get_peer
+
+log = logging.getLogger(__name__)
 
 RETENTION_OFFICER = "retention"
 """Who a retention erasure names: the node's retention run, under the agreed rule."""
@@ -50,6 +53,8 @@ class Due:
     """(event number, pointer) of what is still to erase ("" for every personal part)."""
     held: str | None
     """The legal hold's reason, when one stops the erasure."""
+    refused: str | None = None
+    """Why the run could not erase it (the case service's refusal); the next run tries again."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +66,7 @@ class Due:
             "due_at": self.due_at.isoformat(),
             "events": len({seq for seq, _ in self.targets}),
             "held": self.held,
+            **({"refused": self.refused} if self.refused is not None else {}),
         }
 
 
@@ -248,9 +254,12 @@ def apply(
     stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Due], list[Due]]:
     """Erase what the plan lists, one `erase` event per case (signed, chained, queued for the
-    peer), CHUNK cases per transaction; return (erased, held back). A run stopped midway (by
-    `stop`, between chunks, or by a crash) keeps the chunks it committed, and the next run
-    carries on: an erased case is no longer due."""
+    peer), CHUNK cases per transaction; return (erased, left): left are the cases under legal
+    hold (`held`) and those the case service refused to erase (`refused`, with its reason: each
+    in a savepoint of its own, so one case that cannot be erased does not stop the others, and
+    the next run tries it again). A run stopped midway (by `stop`, between chunks, or by a
+    crash) keeps the chunks it committed, and the next run carries on: an erased case is no
+    longer due."""
     erased: list[Due] = []
     held: list[Due] = []
     with transaction() as session:
@@ -273,24 +282,43 @@ def apply(
                 if item.held is not None:
                     held.append(item)
                     continue
-                service.act(
-                    session,
-                    node=node,
-                    reference=item.reference,
-                    action=ERASE_ACTION,
-                    payload={
-                        "rule": item.rule,
-                        "reason": f"retention period ended on {item.due_at.date().isoformat()}",
-                        "targets": [{"seq": seq, "path": path} for seq, path in item.targets],
-                    },
-                    officer=RETENTION_OFFICER,
-                )
+                try:
+                    with one_deferred_erasure(session):
+                        service.act(
+                            session,
+                            node=node,
+                            reference=item.reference,
+                            action=ERASE_ACTION,
+                            payload={
+                                "rule": item.rule,
+                                "reason": "retention period ended on "
+                                f"{item.due_at.date().isoformat()}",
+                                "targets": [
+                                    {"seq": seq, "path": path} for seq, path in item.targets
+                                ],
+                            },
+                            officer=RETENTION_OFFICER,
+                        )
+                except AccordError as exc:
+                    log.warning("retention run: case %s not erased: %s", item.reference, exc)
+                    held.append(replace(item, refused=str(exc)))
+                    continue
                 erased.append(item)
         examined = total if after is None else min(examined + CHUNK, total)
         if progress is not None:
             progress(examined, total)
         if after is None or (stop is not None and stop()):
             return erased, held
+
+
+def summary(erased: list[Due], left: list[Due]) -> str:
+    """One line on a run: how many cases it erased, left under legal hold, could not erase."""
+    held = sum(1 for d in left if d.held)
+    refused = [d.reference for d in left if d.refused]
+    line = f"retention run: {len(erased)} cases erased, {held} under legal hold"
+    if refused:
+        line += f", {len(refused)} not erased (see the log): {', '.join(refused[:5])}"
+    return line
 
 
 def place_hold(
