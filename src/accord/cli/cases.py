@@ -7,12 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 
@@ -20,7 +15,7 @@ from accord.cases import notices, service
 from accord.cases.diagram import render_svg
 from accord.cases.enums import Area, HandlingCode, Priority
 from accord.cases.schemas import EventOut
-from accord.cli.common import console, node_runtime, print_json, read_json
+from accord.cli.common import console, counting_bar, node_runtime, print_json, read_json
 from accord.composition import assemble
 from accord.core.clock import parse_duration, utcnow
 from accord.core.errors import InvalidInput
@@ -135,14 +130,7 @@ def import_notice(
     with (
         node_runtime(ctx) as runtime,
         runtime.transaction() as session,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
+        counting_bar() as bar,
     ):
         task: list[TaskID] = []
 

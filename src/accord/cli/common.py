@@ -1,4 +1,5 @@
-"""What the CLI modules share: settings from the global options, JSON input, printing."""
+"""What the CLI modules share: settings from the global options, JSON input, printing, the
+progress bar of long work."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from accord.composition import assemble
 from accord.config import Settings
@@ -19,6 +29,24 @@ from accord.core.errors import InvalidInput
 from accord.runtime import Runtime
 
 console = Console(soft_wrap=True)
+
+
+def counting_bar(
+    description: str = "{task.description}",
+    *,
+    unit: str | None = None,
+    remaining: bool = False,
+    transient: bool = True,
+) -> Progress:
+    """The bar of work counted in items (cases, records, checkpoints): done of total, the time
+    taken and, with `remaining`, the time left."""
+    columns: list[ProgressColumn] = [TextColumn(description), BarColumn(), MofNCompleteColumn()]
+    if unit is not None:
+        columns.append(TextColumn(unit))
+    columns.append(TimeElapsedColumn())
+    if remaining:
+        columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=console, transient=transient)
 
 
 def settings_from(ctx: typer.Context) -> Settings:

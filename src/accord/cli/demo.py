@@ -18,12 +18,11 @@ from typing import Any
 
 import httpx
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accord.accounts.service import create_user, issue_token
 from accord.cli import history as history_mod
 from accord.cli import scenarios
+from accord.cli.common import console, counting_bar
 from accord.cli.scenarios import Scenario
 from accord.composition import assemble
 from accord.config import Settings
@@ -33,8 +32,6 @@ from accord.dialogue.scorecard import money
 from accord.federation.node import ADMIN_PASSWORD_FILE, TOKEN_FILE, init_node
 from accord.federation.peers import add_peer
 from accord.federation.schemas import NodeCard
-
-console = Console(soft_wrap=True)
 
 
 def free_port() -> int:
@@ -525,15 +522,7 @@ def play_history(us: Settings, cn: Settings, seed: int) -> history_mod.Year:
     quiet.setLevel(logging.ERROR)  # "not screened on receipt" for every removal of the year
     started = time.monotonic()
     try:
-        with Progress(
-            TextColumn("a year of cooperation"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("steps"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
+        with counting_bar("a year of cooperation", unit="steps", transient=False) as bar:
             task = bar.add_task("history", total=None)
 
             def advance(done: int, total: int) -> None:

@@ -9,17 +9,12 @@ from typing import Any
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 from rich.text import Text
 
-from accord.cli.common import console, node_runtime
+from accord.cli.common import console, counting_bar, node_runtime
 from accord.core.clock import iso
 from accord.evidence import checkpoints, verify_pack
 from accord.evidence.models import Checkpoint
@@ -121,14 +116,7 @@ def stamp(ctx: typer.Context) -> None:
             due = checkpoints.due_count(session)
         stamped = 0
         waiting: dict[str, str] = {}
-        with Progress(
-            TextColumn("stamping checkpoints"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with counting_bar("stamping checkpoints") as bar:
             task = bar.add_task("stamp", total=due)
             while True:
                 done = checkpoints.stamp_pending(
@@ -185,14 +173,7 @@ def export(
     with node_runtime(ctx) as runtime:
         with (
             runtime.reading() as session,
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as bar,
+            counting_bar() as bar,
         ):
             tasks: dict[str, TaskID] = {}
 

@@ -7,16 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
-from accord.cli.common import console, node_runtime, print_json
+from accord.cli.common import console, counting_bar, node_runtime, print_json
 from accord.identity.linkage.score import Parameters
 from accord.identity.screening import Thresholds, screen_files
 
@@ -56,15 +50,7 @@ def screen(
     are reported in <out>.problems.csv and do not stop the batch.
     """
     thresholds = Thresholds(match=match, possible=possible, per_query=per_query)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with counting_bar(remaining=True, transient=False) as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int | None) -> None:

@@ -8,16 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from accord.cli.common import console, node_runtime, print_json
+from accord.cli.common import console, counting_bar, node_runtime, print_json
 from accord.core.clock import parse_iso, utcnow
 from accord.core.errors import InvalidInput
 from accord.lifecycle import retention
@@ -69,14 +61,7 @@ def apply(
     """Erase the personal data of every case the plan lists (not those under legal hold)."""
     with (
         node_runtime(ctx) as runtime,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar,
+        counting_bar(remaining=True, transient=False) as bar,
     ):
         task = bar.add_task("cases examined", total=None)
 
