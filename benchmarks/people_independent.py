@@ -32,16 +32,11 @@ recall (the true record among the written candidates), recall per case, time and
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import os
-import platform
 import random
 import string
 import sys
-import tempfile
-import time
 import unicodedata
 from datetime import date, timedelta
 from functools import lru_cache
@@ -326,46 +321,13 @@ def generate(watchlist_size: int, queries: int, seed: int, folder: Path) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--watchlist", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--workers", type=int)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="accord-independent-") as tmp:
-        folder = args.data_dir or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        marker = folder / "generated.json"
-        wanted = {"watchlist": args.watchlist, "queries": args.queries, "seed": args.seed}
-        started = time.perf_counter()
-        if args.reuse and marker.exists() and json.loads(marker.read_text())["args"] == wanted:
-            data = {**json.loads(marker.read_text())["data"], "reused": True}
-        else:
-            data = generate(args.watchlist, args.queries, args.seed, folder)
-            data["generated_s"] = round(time.perf_counter() - started, 1)
-            marker.write_text(json.dumps({"args": wanted, "data": data}))
-        load_before = os.getloadavg()
-        accord = base._in_child(base.run_accord, folder, args.workers)
-        report = {
-            "generator": "people_independent",
-            "data": data,
-            "accord": accord,
-            "targets": {
-                "precision>=0.98": accord.get("precision", 0) >= 0.98,
-                "f1>=0.97": accord.get("f1", 0) >= 0.97,
-                "candidate_recall>=0.99": accord.get("candidate_recall", 0) >= 0.99,
-            },
-            "machine": {
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-                "load_average_before": [round(x, 1) for x in load_before],
-                "load_average_after": [round(x, 1) for x in os.getloadavg()],
-                "python_loop_us": base._loop_microseconds(),
-            },
-        }
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+    base.run_generated(
+        generate,
+        description=__doc__.split("\n\n")[0],
+        seed=5,
+        prefix="accord-independent-",
+        label={"generator": "people_independent"},
+    )
 
 
 if __name__ == "__main__":

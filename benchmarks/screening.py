@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -890,6 +890,59 @@ def _cpu() -> str:
     except OSError:
         pass
     return platform.processor()
+
+
+def run_generated(
+    generate: Callable[[int, int, int, Path], dict[str, Any]],
+    *,
+    description: str,
+    seed: int,
+    prefix: str,
+    label: dict[str, Any] | None = None,
+) -> None:
+    """The main of a benchmark over files another generator writes (`screening_lists.py`,
+    `people_independent.py`): generate (or `--reuse`) the watchlist, queries and truth in one
+    folder, screen them with Accord in a child process, print the figures and targets as JSON."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--watchlist", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--workers", type=int)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        folder = args.data_dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / "generated.json"
+        wanted = {"watchlist": args.watchlist, "queries": args.queries, "seed": args.seed}
+        started = time.perf_counter()
+        if args.reuse and marker.exists() and json.loads(marker.read_text())["args"] == wanted:
+            data = {**json.loads(marker.read_text())["data"], "reused": True}
+        else:
+            data = generate(args.watchlist, args.queries, args.seed, folder)
+            data["generated_s"] = round(time.perf_counter() - started, 1)
+            marker.write_text(json.dumps({"args": wanted, "data": data}))
+        load_before = os.getloadavg()
+        accord = _in_child(run_accord, folder, args.workers)
+        report = {
+            **(label or {}),
+            "data": data,
+            "accord": accord,
+            "targets": {
+                "precision>=0.98": accord.get("precision", 0) >= 0.98,
+                "f1>=0.97": accord.get("f1", 0) >= 0.97,
+                "candidate_recall>=0.99": accord.get("candidate_recall", 0) >= 0.99,
+            },
+            "machine": {
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "load_average_before": [round(x, 1) for x in load_before],
+                "load_average_after": [round(x, 1) for x in os.getloadavg()],
+                "python_loop_us": _loop_microseconds(),
+            },
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
 
 
 def main() -> None:
