@@ -14,7 +14,6 @@ proposals (removal-, fugitive-<lang>.png), and the round's briefing pack, page b
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import tempfile
 import time
@@ -25,6 +24,7 @@ import pyotp
 import pypdfium2  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from accord.accounts.passwords import generate_password
 from accord.accounts.service import create_user
 from accord.cli import scenarios
 from accord.cli.demo import (
@@ -47,7 +47,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 def add_admin(settings: Settings) -> tuple[str, str]:
-    password = secrets.token_urlsafe(12)
+    password = generate_password(username="ada", display_name="Node administrator")
     engine = make_engine(settings.resolved_database_url)
     try:
         with unit_of_work(session_factory(engine)) as session:

@@ -131,3 +131,17 @@ def test_a_disabled_officer_loses_tokens_and_sessions(session: Session) -> None:
     with pytest.raises(Unauthenticated):
         service.check_token(session, token=token)
     assert service.resolve_session(session, cookie) is None
+
+
+def test_a_generated_password_is_drawn_again_when_it_happens_to_hold_the_username(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo drew 'NWl1eOD6aeTDRStJ' for 'doe' once ('eOD' is 'doe' reversed) and the node
+    failed to start; a generated password is drawn again until the rules accept it."""
+    from accord.accounts import passwords
+
+    draws = iter(["NWl1eOD6aeTDRStJ", "q7Vx2mKp9RtLw4Zs"])
+    monkeypatch.setattr(passwords.secrets, "token_urlsafe", lambda _length: next(draws))
+    with pytest.raises(passwords.WeakPassword):
+        passwords.check_password("NWl1eOD6aeTDRStJ", username="doe")
+    assert passwords.generate_password(username="doe") == "q7Vx2mKp9RtLw4Zs"

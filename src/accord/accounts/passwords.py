@@ -3,6 +3,7 @@ not guessable — zxcvbn, whose dictionaries hold the most common and breached p
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 from zxcvbn import zxcvbn  # type: ignore[import-untyped]
@@ -77,3 +78,15 @@ def check_password(password: str, *, username: str, display_name: str = "") -> N
         + (f" ({warning.rstrip('.').lower()})" if warning else "")
         + ": choose a longer one, e.g. four or five unrelated words",
     )
+
+
+def generate_password(*, username: str, display_name: str = "", length: int = 16) -> str:
+    """A random password the rules above accept for this account: drawn again in the rare case
+    that the random letters happen to hold the username (`eOD` in one is `doe` reversed)."""
+    while True:
+        password = secrets.token_urlsafe(length)
+        try:
+            check_password(password, username=username, display_name=display_name)
+        except WeakPassword:
+            continue
+        return password

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import typer
 
+from accord.accounts.passwords import generate_password
 from accord.accounts.service import create_user, issue_token
 from accord.cli import history as history_mod
 from accord.cli import scenarios
@@ -153,7 +153,7 @@ def prepare_node(
     try:
         with unit_of_work(session_factory(engine)) as session:
             for username, display, role in people:
-                password = secrets.token_urlsafe(12)
+                password = generate_password(username=username, display_name=display)
                 user = create_user(
                     session,
                     username=username,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from sqlalchemy import make_url, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from accord.accounts.passwords import generate_password
 from accord.accounts.service import create_user, issue_token
 from accord.config import Settings
 from accord.core.clock import utcnow
@@ -76,7 +76,7 @@ def init_node(
                     created_at=utcnow(),
                 )
             )
-            admin_password = secrets.token_urlsafe(18)
+            admin_password = generate_password(username="admin", length=18)
             admin = create_user(
                 session,
                 username="admin",
