@@ -57,11 +57,13 @@ def test_unreachable_peer_keeps_items_retries_later_and_alerts(pair: tuple[Node,
         alerts = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "federation.delivery_overdue")
         ).all()
-    assert len(items) == 3  # open, send_to_review, approve_and_submit: nothing dropped
+    # open, send_to_review, approve_and_submit, and the checkpoint of the submission that the
+    # sequencer offers the peer (evidence.checkpoint): nothing dropped
+    assert sorted(i.kind for i in items) == [*["case.event"] * 3, "evidence.checkpoint"]
     assert all(i.status == "pending" and i.attempts == 1 for i in items)
     assert all(i.next_attempt_at > utcnow() for i in items)
     assert all("ConnectError" in (i.last_error or "") for i in items)
-    assert len(alerts) == 3 and all(i.alerted for i in items)
+    assert len(alerts) == 4 and all(i.alerted for i in items)
 
 
 def test_retries_scheduled_by_a_clock_since_put_back_are_due_at_once(
@@ -89,5 +91,5 @@ def test_retries_scheduled_by_a_clock_since_put_back_are_due_at_once(
         deliver_once(us.runtime.factory, us.identity, settings, client)  # now inside the cap
     with us.runtime.reading() as session:
         items = session.scalars(select(OutboxItem)).all()
-    assert len(items) == 3 and all(i.attempts == 1 for i in items)
+    assert len(items) == 4 and all(i.attempts == 1 for i in items)  # 3 events, 1 checkpoint
     assert all(i.next_attempt_at <= utcnow() + timedelta(seconds=3) for i in items)
