@@ -112,9 +112,7 @@ WEB: dict[tuple[str, str], Expect] = {
     ("GET", "/cases/{reference}/files/{sha256}"): Expect(CASEWORK, of_case=True),
     # a person's screening proposal taken (an MLA has none: 422)
     # who may confirm an identity through the API (identity:screen): no legal reviewer
-    ("POST", "/cases/{reference}/persons/{person_id}/accept"): Expect(
-        {L, A}, ok=422, of_case=True
-    ),
+    ("POST", "/cases/{reference}/persons/{person_id}/accept"): Expect({L, A}, ok=422, of_case=True),
     ("GET", "/peers"): Expect({L, R, A, D, M}),
     # the users page and its forms: administrators; a change is a request (two-person rule)
     ("GET", "/users"): Expect({M}),
