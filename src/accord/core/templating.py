@@ -41,3 +41,12 @@ def environment(templates: Path, lang: Lang) -> Environment:
         pick=partial(pick, lang),
     )
     return env
+
+
+def pdf_of(html: str) -> bytes:
+    """A rendered page as PDF (WeasyPrint; Chinese in the Noto CJK fonts of the machine). The
+    import waits for the first PDF: WeasyPrint and Pango cost a second at start-up."""
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf

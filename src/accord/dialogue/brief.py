@@ -26,7 +26,7 @@ from accord.core.clock import utcnow
 from accord.core.errors import InvalidInput
 from accord.core.i18n import translations
 from accord.core.labels import Lang, label, pick
-from accord.core.templating import environment
+from accord.core.templating import environment, pdf_of
 from accord.dialogue import service
 from accord.dialogue.schemas import RoundOut
 from accord.dialogue.scorecard import AGE_BUCKETS
@@ -265,7 +265,4 @@ def label_of_state(state: str, lang: Lang) -> str:
 
 
 def to_pdf(brief: Brief) -> bytes:
-    from weasyprint import HTML
-
-    pdf: bytes = HTML(string=to_html(brief)).write_pdf()
-    return pdf
+    return pdf_of(to_html(brief))

@@ -33,7 +33,7 @@ from accord.config import Settings
 from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
 from accord.core.errors import InvalidInput
-from accord.core.templating import environment
+from accord.core.templating import environment, pdf_of
 from accord.cyber import handling
 from accord.evidence import verify_pack
 from accord.evidence.checkpoints import checkpoint_document
@@ -439,8 +439,6 @@ def _report_pdf(
     erased: list[dict[str, Any]],
 ) -> bytes:
     """The chain of custody in English and Chinese, side by side: what the pack holds."""
-    from weasyprint import HTML
-
     workflow = case_types(session).workflow(case.case_type)
     state = workflow.state(case.state)
     code = HandlingCode(case.handling_code)
@@ -505,6 +503,4 @@ def _report_pdf(
         ],
         "events": lines,
     }
-    html = _templates().get_template("report.html").render(r=context)
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
+    return pdf_of(_templates().get_template("report.html").render(r=context))

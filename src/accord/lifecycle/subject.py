@@ -20,7 +20,7 @@ from accord.cases.models import Case, CaseEvent, CaseEventPart
 from accord.cases.workflow import ATTACH_ACTION, ERASE_ACTION
 from accord.core.clock import iso, utcnow
 from accord.core.errors import InvalidInput
-from accord.core.templating import environment
+from accord.core.templating import environment, pdf_of
 from accord.identity.models import ScreeningJob, WatchlistEntry
 from accord.identity.service import entry_fields
 
@@ -169,8 +169,5 @@ def _screening(session: Session, wanted: str) -> dict[str, Any]:
 def to_pdf(document: dict[str, Any]) -> bytes:
     """The export as a readable PDF, every heading in English and Chinese (WeasyPrint, with
     the CJK fonts the briefing pack uses)."""
-    from weasyprint import HTML
-
     html = environment(TEMPLATES, "en").get_template("subject_access.html").render(doc=document)
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
+    return pdf_of(html)
