@@ -390,6 +390,17 @@ class Workflow:
                 f"{self.case_type} has no action {name!r}; its actions are: {known}"
             ) from None
 
+    def labels_of(self, name: str) -> tuple[str, str]:
+        """What an event of action `name` is called, in English and Chinese: the opening too,
+        and the name itself for an action this workflow does not declare (an older log's)."""
+        if name == OPEN_ACTION:
+            return "Opened", "立案"
+        try:
+            declared = self.action(name)
+        except InvalidInput:
+            return name, name
+        return declared.en, declared.zh
+
     def deadline(self, name: str) -> DeadlineRule:
         return self._deadlines[name]
 

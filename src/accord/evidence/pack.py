@@ -28,7 +28,6 @@ from accord.cases.enums import HandlingCode, Side
 from accord.cases.erasure import parts_of
 from accord.cases.models import Case, CaseEvent
 from accord.cases.service import case_log, get_case
-from accord.cases.workflow import OPEN_ACTION, Workflow
 from accord.config import Settings
 from accord.core.canonical import canonical_bytes
 from accord.core.clock import iso, utcnow
@@ -418,16 +417,6 @@ def _templates() -> Environment:
     return environment(TEMPLATES, "en")
 
 
-def _action_labels(workflow: Workflow, action: str) -> tuple[str, str]:
-    if action == OPEN_ACTION:
-        return "Opened", "立案"
-    try:
-        declared = workflow.action(action)
-    except InvalidInput:
-        return action, action
-    return declared.en, declared.zh
-
-
 def _report_pdf(
     session: Session,
     node: NodeIdentity,
@@ -446,7 +435,7 @@ def _report_pdf(
     lines = []
     for e in events:
         if e["action"] not in labels:
-            labels[e["action"]] = _action_labels(workflow, e["action"])
+            labels[e["action"]] = workflow.labels_of(e["action"])
         side = Side(e["side"])
         en, zh = labels[e["action"]]
         lines.append(

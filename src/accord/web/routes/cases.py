@@ -255,11 +255,7 @@ def dashboard(request: Request, runtime: RuntimeDep, me: OfficerDep) -> Response
 
 
 def _action_label(workflow: Workflow, action: str, lang: Lang) -> str:
-    if action == OPEN_ACTION:
-        _ = tr(lang)
-        return _("Opened")
-    declared = workflow.action(action)
-    return pick(lang, declared.en, declared.zh)
+    return pick(lang, *workflow.labels_of(action))
 
 
 def _event_line(types: CaseTypes, case: Case, event: CaseEvent, lang: Lang) -> dict[str, Any]:
